@@ -1,0 +1,26 @@
+import tseslint from 'typescript-eslint';
+
+// The layer order of ../shared/STYLE.md (README "Architecture"): a folder imports only from folders before it.
+const layers = ['core', 'tensor', 'kernels', 'model', 'io', 'data', 'metrics', 'samplers', 'train', 'distill', 'worker', 'app', 'cli'];
+// app and cli sit side by side: neither imports the other; app never touches tensors (it talks to the worker).
+const extraForbidden = { app: ['tensor', 'kernels', 'model', 'samplers', 'train', 'distill', 'metrics'], cli: ['app', 'worker'] };
+
+const layerRules = layers.map((layer, i) => {
+  const below = layers.slice(i + 1).filter((l) => !(layer === 'cli' && l === 'cli'));
+  const forbidden = [...new Set([...below, ...(extraForbidden[layer] ?? [])])].filter((l) => l !== layer);
+  return {
+    files: [`src/${layer}/**/*.{ts,tsx}`],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: forbidden.map((l) => ({ group: [`**/${l}/*`, `**/${l}`], message: `layer '${layer}' may not import from '${l}' (see README, Architecture)` })),
+      }],
+    },
+  };
+});
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'models/**', 'public/**', '.gpu/**'] },
+  ...tseslint.configs.recommended,
+  { rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }] } },
+  ...layerRules,
+);

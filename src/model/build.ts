@@ -1,0 +1,18 @@
+// Builds the network a ModelConfig names, fresh (seeded init) or from checkpoint weights.
+import type { ModelConfig } from './config';
+import { createMlp } from './mlp';
+import type { Network } from './network';
+
+export type NetworkFactory = (config: ModelConfig, seed: number, weights?: ReadonlyMap<string, Float32Array>) => Network;
+
+// TODO(unet): add createUnet here once src/model/unet.ts exists.
+const factories: Record<ModelConfig['network']['arch'], NetworkFactory | undefined> = {
+  mlp: createMlp,
+  unet: undefined,
+};
+
+export function buildNetwork(config: ModelConfig, seed = 0, weights?: ReadonlyMap<string, Float32Array>): Network {
+  const factory = factories[config.network.arch];
+  if (!factory) throw new Error(`no network registered for arch '${config.network.arch}'`);
+  return factory(config, seed, weights);
+}

@@ -1,0 +1,71 @@
+// DDIM (Song et al. 2021) on the grid t_i = i/N, from z₁ to x̂₀, η = 0 deterministic or η > 0 stochastic
+// (η = 1 is ancestral sampling). The sampler takes the denoiser as an argument and reports through one
+// callback; nothing inside the loop reads the GPU back.
+import * as tf from '@tensorflow/tfjs';
+import { ddimStepCoefficients } from '../core/ddimCoefficients';
+import { Rng, initialNoise } from '../core/rng';
+import { ddimTimes, timePoint } from '../core/schedule';
+import { ddimStep } from '../kernels/ddimStep';
+import type { Denoiser } from './denoiser';
+
+export interface StepEvent {
+  /** 0-based index of the step just taken; the last one is steps - 1. */
+  step: number;
+  steps: number;
+  /** The time the step started from, and the one it reached. */
+  t: number;
+  s: number;
+  /** The prediction x̂ made at t. Borrowed: valid only during the callback (clone or read it there). */
+  xHat: tf.Tensor;
+}
+
+export interface SampleOptions {
+  steps: number;
+  /** η of generalized DDIM: 0 (default) is deterministic. */
+  eta?: number;
+  /** Clip x̂ to [-1, 1] at every step (for image data in [-1, 1]). */
+  clip?: boolean;
+  /** Seed for the fresh noise of η > 0 steps. */
+  noiseSeed?: number;
+  onStep?: (e: StepEvent) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the sampler from z₁ and returns x̂ at t = 0 (a new tensor the caller owns); z₁ is not disposed.
+ * The last step returns x̂ itself rather than α₀·x̂ + σ₀·ε̂.
+ */
+export function sampleDdim(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): tf.Tensor {
+  const { steps, eta = 0, clip = false } = opts;
+  const times = ddimTimes(steps);
+  const noiseRng = eta > 0 ? new Rng(opts.noiseSeed ?? 0x5eed) : null;
+  let z = tf.clone(z1);
+  for (let i = 0; i < steps; i++) {
+    opts.signal?.throwIfAborted();
+    const at = timePoint(times[i], denoiser.schedule);
+    const as = timePoint(times[i + 1], denoiser.schedule);
+    const last = i === steps - 1;
+    const c = ddimStepCoefficients(denoiser.parameterization, at, as, last ? 0 : eta);
+    const { zS, xHat } = tf.tidy(() => {
+      const out = denoiser.output(z, at.t);
+      const noise = c.noiseStd > 0 && noiseRng ? tf.tensor(noiseRng.normals(z.size), z.shape) : undefined;
+      return ddimStep(z, out, c, clip, noise);
+    });
+    opts.onStep?.({ step: i, steps, t: at.t, s: as.t, xHat });
+    z.dispose();
+    if (last) {
+      zS.dispose();
+      z = xHat;
+    } else {
+      xHat.dispose();
+      z = zS;
+    }
+  }
+  return z;
+}
+
+/** z₁ for `count` samples of the given shape from a seed: same seed, same z₁, whatever model or step count. */
+export function seededNoise(seed: number, count: number, shape: number[]): tf.Tensor {
+  const dim = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(initialNoise(seed, count, dim), [count, ...shape]);
+}
