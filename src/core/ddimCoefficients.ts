@@ -30,7 +30,7 @@ export function predictionCoefficients(p: Parameterization, at: TimePoint): Pred
 /**
  * One generalized DDIM step from t to s < t (Song et al. 2021, eq. 12):
  *   z_s = α_s·x̂ + sqrt(σ_s² - σ_η²)·ε̂ + σ_η·noise,
- *   σ_η = η·sqrt(σ_s²/σ_t²)·sqrt(1 - α_t²σ_s²/(α_s²σ_t²)).
+ *   σ_η = η·sqrt(σ_s²/σ_t²)·sqrt(1 - α_t²/α_s²)   (ᾱ of the DDIM paper is our α²).
  * η = 0 is deterministic DDIM; η = 1 is ancestral sampling from q(z_s | z_t, x = x̂).
  */
 export interface DdimStepCoefficients extends PredictionCoefficients {
@@ -45,7 +45,7 @@ export interface DdimStepCoefficients extends PredictionCoefficients {
 
 export function ddimStepCoefficients(p: Parameterization, at: TimePoint, as: TimePoint, eta = 0): DdimStepCoefficients {
   const ratio = (as.sigma * as.sigma) / (at.sigma * at.sigma);
-  const inner = 1 - (at.alpha * at.alpha * as.sigma * as.sigma) / (as.alpha * as.alpha * at.sigma * at.sigma);
+  const inner = 1 - (at.alpha * at.alpha) / (as.alpha * as.alpha);
   const noiseStd = eta === 0 ? 0 : eta * Math.sqrt(Math.max(ratio * inner, 0));
   return {
     ...predictionCoefficients(p, at),

@@ -16,3 +16,14 @@ export function buildNetwork(config: ModelConfig, seed = 0, weights?: ReadonlyMa
   if (!factory) throw new Error(`no network registered for arch '${config.network.arch}'`);
   return factory(config, seed, weights);
 }
+
+/** A new network with the same config and a copy of `net`'s current weights (GPU to GPU, no readback). */
+export function cloneNetwork(net: Network): Network {
+  const copy = buildNetwork(net.config, 0);
+  for (const [name, v] of net.params) {
+    const target = copy.params.get(name);
+    if (!target) throw new Error(`clone: parameter '${name}' missing from the rebuilt network`);
+    target.assign(v);
+  }
+  return copy;
+}

@@ -18,7 +18,8 @@ export class ParamBuilder {
     const given = this.preset?.get(name);
     if (this.preset && !given) throw new Error(`checkpoint has no tensor '${name}'`);
     if (given && given.length !== size) throw new Error(`tensor '${name}' has ${given.length} values, the network needs ${size} (shape [${shape.join(', ')}])`);
-    const v = tf.variable(tf.tensor(given ?? init(), shape, 'float32'), true, name);
+    // tfjs variable names are global: two networks (teacher and student) share our names, so let tfjs name them.
+    const v = tf.variable(tf.tensor(given ?? init(), shape, 'float32'), true);
     this.params.set(name, v);
     return v;
   }

@@ -1,0 +1,60 @@
+// One halving round (Salimans & Ho, Algorithm 2): the student starts as a copy of the teacher and learns
+// to match, in one DDIM step of size 1/N, the teacher's two steps of size 1/(2N).
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng';
+import { type LossWeighting, timePoint } from '../core/schedule';
+import type { BatchSource } from '../data/batchSource';
+import { cloneNetwork } from '../model/build';
+import type { Network } from '../model/network';
+import { type XSpaceBatch, diffuse, xSpaceCoefficients, xSpaceLoss } from '../train/diffusionLoss';
+import { type TrainResult, Trainer, type TrainerOptions } from '../train/trainer';
+import { distillTimes, distillationTarget } from './target';
+
+export interface RoundOptions extends Omit<TrainerOptions, 'schedule' | 'emaDecay' | 'startStep'> {
+  /** N: the student's step count; the teacher samples with 2N. */
+  studentSteps: number;
+  batchSize: number;
+  data: BatchSource;
+  seed: number;
+  weighting?: LossWeighting;
+  /** Clip the teacher's x̂ to [-1, 1] (image data). */
+  clip?: boolean;
+}
+
+export interface RoundResult {
+  student: Network;
+  result: TrainResult;
+}
+
+/** Trains a new student from `teacher` (left untouched). The caller owns the student. */
+export async function distillRound(teacher: Network, opts: RoundOptions): Promise<RoundResult> {
+  const { studentSteps: n, batchSize, data, seed, weighting = 'snr_trunc', clip = false } = opts;
+  const { parameterization, schedule } = teacher.config;
+  const student = cloneNetwork(teacher);
+  const rng = new Rng(seed);
+  // Optimizer reset each round (a fresh Trainer); lr decays linearly to 0 over the round.
+  const trainer = new Trainer(student.params, { ...opts, schedule: 'linear-decay' });
+  try {
+    const result = await trainer.run(
+      (): XSpaceBatch => {
+        const x = data(batchSize, rng);
+        // i uniform in {1, …, N}: t = 1 is trained too, so the student's first step is distilled.
+        const times = Array.from({ length: batchSize }, () => distillTimes(1 + rng.int(n), n));
+        const at = times.map((k) => timePoint(k.t, schedule));
+        const aMid = times.map((k) => timePoint(k.tMid, schedule));
+        const aEnd = times.map((k) => timePoint(k.tEnd, schedule));
+        const eps = tf.tensor(rng.normals(x.size), x.shape);
+        const zT = diffuse(x, eps, at);
+        const xTarget = distillationTarget(teacher, zT, at, aMid, aEnd, clip);
+        return { zT, xTarget, ...xSpaceCoefficients(at, parameterization, weighting, x.rank) };
+      },
+      (b, step) => xSpaceLoss(student, b, seed + step),
+    );
+    return { student, result };
+  } catch (e) {
+    student.dispose();
+    throw e;
+  } finally {
+    trainer.dispose();
+  }
+}
