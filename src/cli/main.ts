@@ -1,6 +1,7 @@
 // The `halfstep` command line: one file per subcommand in ./commands, each exporting `register(program)`.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cliError';
+import * as inspect from './commands/inspect';
 
 const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
@@ -8,7 +9,7 @@ const program = new Command('halfstep')
   .exitOverride();
 
 // Each subcommand module: `import * as name from './commands/name'`, then list it here, sorted.
-const commands: { register(program: Command): void }[] = [];
+const commands: { register(program: Command): void }[] = [inspect];
 for (const c of commands) c.register(program);
 
 try {
