@@ -1,0 +1,99 @@
+// The page: header (mode, view, backend, file picker), the no-WebGPU banner, the checkpoint list and the
+// current view. Starting the worker, loading the shipped models and redrawing the comparison happen here.
+import { useEffect, useMemo, useRef } from 'react';
+import { currentSet, loadShippedSet, resolveColumns, runCompare } from './actions';
+import { BackendBanner } from './components/BackendBanner';
+import { CompareView } from './components/CompareView';
+import { DistillView } from './components/DistillView';
+import { DropOverlay, FilePicker, useWindowDrop } from './components/DropZone';
+import { ModelList } from './components/ModelList';
+import type { Mode, View } from './settings';
+import { useStore } from './store';
+import { syncSettingsWithUrl } from './urlSync';
+import { send, startWorker } from './workerClient';
+import type { BackendPreference } from '../worker/protocol';
+
+const BACKENDS: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+
+/** `?backend=wasm` forces a backend (to see the fallback); not part of the shared settings. */
+function backendFromQuery(): BackendPreference {
+  const b = new URLSearchParams(location.search).get('backend');
+  return BACKENDS.includes(b as BackendPreference) ? (b as BackendPreference) : 'auto';
+}
+
+function useAutoCompare(): void {
+  const settings = useStore((s) => s.settings);
+  const models = useStore((s) => s.models);
+  const backend = useStore((s) => s.backend);
+  const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
+  const key = useMemo(() => {
+    const cols = resolveColumns(settings, models).filter((c) => c.model).map((c) => `${c.model!.id}@${c.ref.steps}`);
+    return cols.length ? `${settings.mode}|${settings.seed}|${settings.batch}|${cols.join(',')}` : '';
+  }, [settings, models]);
+  const last = useRef('');
+  useEffect(() => {
+    if (!backend || loading || !key || key === last.current || settings.view !== 'compare') return;
+    const timer = setTimeout(() => {
+      last.current = key;
+      runCompare();
+    }, 250);
+    return () => clearTimeout(timer);
+  }, [key, backend, loading, settings.view]);
+}
+
+function BackendBadge() {
+  const backend = useStore((s) => s.backend);
+  if (!backend) return <span className="badge">starting…</span>;
+  const where = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
+  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge">{backend.name}{where}</span>;
+}
+
+function Tabs<T extends string>({ value, options, onChange, label }: { value: T; options: [T, string][]; onChange(v: T): void; label: string }) {
+  return (
+    <div className="tabs" role="tablist" aria-label={label}>
+      {options.map(([v, text]) => (
+        <button key={v} role="tab" aria-selected={value === v} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
+      ))}
+    </div>
+  );
+}
+
+export function App() {
+  const settings = useStore((s) => s.settings);
+  const patch = useStore((s) => s.patchSettings);
+  const dragging = useWindowDrop();
+
+  useEffect(() => {
+    startWorker();
+    send({ type: 'init', backend: backendFromQuery() });
+    return syncSettingsWithUrl();
+  }, []);
+  useEffect(() => {
+    void loadShippedSet(currentSet(settings));
+  }, [settings.mode, settings.toy]);
+  useAutoCompare();
+
+  return (
+    <div className="app">
+      <DropOverlay visible={dragging} />
+      <header>
+        <div className="title">
+          <h1>Halfstep</h1>
+          <p>Progressive distillation of diffusion models (Salimans &amp; Ho, 2022): a student learns to do in one step what its teacher does in two, until 1,024 steps become one.</p>
+        </div>
+        <div className="header-controls">
+          <Tabs<Mode> label="mode" value={settings.mode} options={[['mnist', 'Digits (MNIST)'], ['toy', '2D toy']]} onChange={(mode) => patch({ mode, cols: [] })} />
+          <Tabs<View> label="view" value={settings.view} options={[['compare', 'Compare'], ['distill', 'Distill']]} onChange={(view) => patch({ view })} />
+          <FilePicker />
+          <button onClick={() => void navigator.clipboard?.writeText(location.href)} title="Copy a link that reproduces this view">Copy link</button>
+          <BackendBadge />
+        </div>
+      </header>
+      <BackendBanner />
+      <main>
+        {settings.view === 'compare' ? <CompareView /> : <DistillView />}
+        <ModelList />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+// Says which backend runs the tensors and, without WebGPU, why not and what still works.
+import { useStore } from '../store';
+
+export function BackendBanner() {
+  const backend = useStore((s) => s.backend);
+  const lost = useStore((s) => s.backendLostMessage);
+  if (!backend) return <div className="banner info" data-testid="backend-banner">Starting the GPU worker…</div>;
+  if (backend.name === 'webgpu' && !lost) return null;
+  return (
+    <div className="banner warn" role="alert" data-testid="backend-banner">
+      <strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong>{' '}
+      {lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.'}{' '}
+      Sampling runs on <b>{backend.name}</b> instead, more slowly. Distilling the MNIST UNet needs WebGPU (its convolution
+      gradients have no kernel on wasm and take minutes per step on the plain-JavaScript backend); the 2D toy models
+      train and distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs <code>--enable-unsafe-webgpu</code>.
+    </div>
+  );
+}

@@ -1,0 +1,139 @@
+// The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
+import { useMemo } from 'react';
+import { currentSet, modelLabel, modelRef, modelsOfMode, resolveColumns, TOY_POINTS, type ResolvedColumn } from '../actions';
+import { MAX_COLUMNS, type ColumnRef } from '../settings';
+import { useStore } from '../store';
+import type { ColumnView } from '../store/compareSlice';
+import type { ModelInfo } from '../../worker/protocol';
+import { ImageGrid, ImageStrip, PointCloud } from './Canvases';
+import { JobBar } from './JobBar';
+
+const STEP_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const BATCH_CHOICES = [1, 4, 9, 16, 25, 36, 64];
+
+/** Root-mean-square pixel distance between two equal-size batches (data range [-1, 1]). */
+function rmsDistance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return Math.sqrt(sum / a.length);
+}
+
+function explain(model: ModelInfo | undefined, steps: number): string {
+  if (!model) return 'This model is not loaded: drop its checkpoint to fill the column.';
+  if (model.role === 'teacher') return `The teacher with plain DDIM: ${steps} network evaluation${steps === 1 ? '' : 's'} per sample.`;
+  const own = model.steps;
+  const from = model.lineage?.teacherSteps;
+  const what = own !== null && from ? `learned to do in ${own} step${own === 1 ? '' : 's'} what its teacher does in ${from}` : 'a distilled student';
+  return own === steps ? `A student: ${what}.` : `A student (${what}), here run with ${steps} steps instead of its own ${own}.`;
+}
+
+function ColumnCard({ index, col, view, reference, isToy }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; isToy: boolean }) {
+  const samples = view?.samples;
+  const title = col.model ? `${modelLabel(col.model)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (missing)`;
+  const quality = useMemo(() => {
+    if (view?.quality) return view.quality;
+    if (!isToy && samples && reference && index > 0 && reference.length === samples.samples.length) {
+      return { value: rmsDistance(samples.samples, reference), metric: 'RMS distance to column 1' };
+    }
+    return undefined;
+  }, [view?.quality, isToy, samples, reference, index]);
+  return (
+    <article className="column" data-testid="column" data-ready={samples ? 'yes' : 'no'}>
+      <h3>{title}</h3>
+      <p className="hint">{explain(col.model, col.ref.steps)}</p>
+      <div className="column-body">
+        {samples && !isToy && <ImageGrid samples={samples.samples} shape={samples.sampleShape} count={samples.batch} label={`samples of ${title}`} />}
+        {samples && isToy && <PointCloud points={samples.samples} label={`samples of ${title}`} />}
+        {!samples && <div className="placeholder">{col.model ? 'sampling…' : '—'}</div>}
+      </div>
+      <dl className="stats">
+        <dt>network evaluations</dt><dd data-testid="nfe">{samples ? `${samples.nfe} per sample` : '…'}</dd>
+        <dt>time</dt><dd data-testid="ms">{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms per ${isToy ? 'point' : 'image'}` : '…'}</dd>
+        <dt title={quality?.metric}>{quality ? quality.metric : 'quality'}</dt><dd data-testid="quality">{quality ? quality.value.toFixed(4) : index === 0 && !isToy ? 'reference' : '…'}</dd>
+      </dl>
+      {samples && !isToy && samples.times.length > 0 && (
+        <div className="strip">
+          <div className="hint">x̂ of the first sample at each step (t = {samples.times[0].toFixed(2)} → {samples.times[samples.times.length - 1].toFixed(3)})</div>
+          <div className="strip-scroll">
+            <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.times.length} label={`prediction at every step of ${title}`} />
+          </div>
+        </div>
+      )}
+    </article>
+  );
+}
+
+function ColumnEditor({ cols, pool, set }: { cols: ResolvedColumn[]; pool: ModelInfo[]; set: string }) {
+  const setSetting = useStore((s) => s.setSetting);
+  const refs: ColumnRef[] = cols.map((c) => c.ref);
+  const update = (next: ColumnRef[]) => setSetting('cols', next);
+  return (
+    <div className="column-editor">
+      {cols.map((c, i) => (
+        <div className="column-pick" key={i}>
+          <span className="muted">{i + 1}.</span>
+          <select
+            aria-label={`model of column ${i + 1}`}
+            value={c.model ? modelRef(c.model, set) : c.ref.model}
+            onChange={(e) => {
+              const m = pool.find((p) => modelRef(p, set) === e.target.value);
+              update(refs.map((r, j) => (j === i ? { model: e.target.value, steps: m?.role === 'student' && m.steps ? m.steps : r.steps } : r)));
+            }}
+          >
+            {!c.model && <option value={c.ref.model}>{c.ref.model} (not loaded)</option>}
+            {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{modelLabel(m)}</option>)}
+          </select>
+          <select aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>
+            {STEP_CHOICES.map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
+          </select>
+          {cols.length > 2 && <button className="small" aria-label={`remove column ${i + 1}`} onClick={() => update(refs.filter((_, j) => j !== i))}>✕</button>}
+        </div>
+      ))}
+      {cols.length < MAX_COLUMNS && pool.length > 0 && (
+        <button onClick={() => update([...refs, { model: modelRef(pool[0], set), steps: pool[0].steps ?? 8 }])}>+ column</button>
+      )}
+    </div>
+  );
+}
+
+export function CompareView() {
+  const settings = useStore((s) => s.settings);
+  const models = useStore((s) => s.models);
+  const views = useStore((s) => s.columnViews);
+  const jobId = useStore((s) => s.compareJobId);
+  const setSetting = useStore((s) => s.setSetting);
+  const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
+  const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
+  const isToy = settings.mode === 'toy';
+  const set = currentSet(settings);
+  // Views are indexed like the job's columns; only show a view for the column it was drawn for.
+  const viewFor = (i: number, c: ResolvedColumn) => {
+    const v = views[i];
+    return v && c.model && v.spec.modelId === c.model.id && v.spec.steps === c.ref.steps ? v : undefined;
+  };
+  const reference = viewFor(0, cols[0] ?? { ref: { model: '', steps: 0 }, model: undefined })?.samples?.samples;
+  return (
+    <section className="panel" aria-labelledby="compare-title">
+      <h2 id="compare-title">Side by side</h2>
+      <p className="hint">
+        Every column starts from the <b>same noise</b> (seed {settings.seed}); only the model and the number of steps differ.
+        {isToy ? ' Yellow: generated points; grey: the training data.' : ' A good student matches the many-step teacher with far fewer network evaluations.'}
+      </p>
+      <div className="controls">
+        <label>seed <input type="number" min={0} value={settings.seed} onChange={(e) => { const v = Number(e.target.value); if (Number.isInteger(v) && v >= 0) setSetting('seed', v); }} data-testid="seed" /></label>
+        <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
+        {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
+          <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">
+            {BATCH_CHOICES.map((n) => <option key={n} value={n}>{n}</option>)}
+          </select></label>
+        )}
+        <ColumnEditor cols={cols} pool={pool} set={set} />
+      </div>
+      <JobBar jobId={jobId} />
+      {cols.length === 0 && <p className="muted">No {isToy ? `${settings.toy} toy` : 'MNIST'} models are loaded yet. {isToy ? 'Train one in the Distill tab, or drop' : 'Drop'} a checkpoint.</p>}
+      <div className="columns" data-testid="columns">
+        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} isToy={isToy} />)}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,184 @@
+// In-browser progressive distillation: pick a teacher, halve its steps round by round, watch the loss and
+// the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
+import { useEffect, useMemo, useState } from 'react';
+import { downloadModel, modelLabel, modelsOfMode, runTrajectories, startDistill, startToyTraining, TOY_POINTS } from '../actions';
+import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
+import { useStore } from '../store';
+import type { ModelInfo, RoundResult } from '../../worker/protocol';
+import { PathPlot, PointCloud } from './Canvases';
+import { LossChart, QualityChart } from './Charts';
+import { JobBar } from './JobBar';
+
+function NumberField({ label, value, onChange, min, max, step, testId }: { label: string; value: number; onChange(v: number): void; min: number; max: number; step?: number; testId?: string }) {
+  return (
+    <label>
+      {label}{' '}
+      <input type="number" value={value} min={min} max={max} step={step ?? 1} data-testid={testId}
+        onChange={(e) => {
+          const v = Number(e.target.value);
+          if (Number.isFinite(v) && v >= min && v <= max) onChange(v);
+        }} />
+    </label>
+  );
+}
+
+const POWERS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+function ToyTeacherPanel() {
+  const settings = useStore((s) => s.settings);
+  const setSetting = useStore((s) => s.setSetting);
+  const jobId = useStore((s) => s.toyJobId);
+  const loss = useStore((s) => s.toyLoss);
+  const points = useStore((s) => s.toyTeacherPoints);
+  const [iterations, setIterations] = useState(2000);
+  return (
+    <section className="panel" aria-labelledby="toy-teacher-title">
+      <h2 id="toy-teacher-title">1. A teacher for the 2D set</h2>
+      <p className="hint">A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps.</p>
+      <div className="controls">
+        <label>toy set <select value={settings.toy} onChange={(e) => setSetting('toy', e.target.value as ToyDatasetName)} data-testid="toy-dataset">
+          {TOY_DATASETS.map((n) => <option key={n} value={n}>{n}</option>)}
+        </select></label>
+        <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} />
+        <button className="primary" onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
+      </div>
+      <JobBar jobId={jobId} />
+      <div className="row">
+        {loss.length > 0 && <div className="grow"><LossChart points={loss} height={200} /></div>}
+        {points && <figure><PointCloud points={points} label="samples of the trained teacher" size={200} /><figcaption>teacher, 256 steps</figcaption></figure>}
+      </div>
+    </section>
+  );
+}
+
+function StageScatter({ rounds, teacherPoints, fromSteps }: { rounds: RoundResult[]; teacherPoints: Float32Array | null; fromSteps: number }) {
+  return (
+    <div className="row wrap" data-testid="stage-scatter">
+      {teacherPoints && <figure><PointCloud points={teacherPoints} size={180} label={`teacher at ${fromSteps} steps`} /><figcaption>teacher · {fromSteps} steps</figcaption></figure>}
+      {rounds.filter((r) => r.points).map((r) => (
+        <figure key={r.round}>
+          <PointCloud points={r.points!} size={180} label={`student of stage ${r.round}`} />
+          <figcaption>stage {r.round} · {r.toSteps} step{r.toSteps === 1 ? '' : 's'}</figcaption>
+        </figure>
+      ))}
+    </div>
+  );
+}
+
+function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | undefined; rounds: RoundResult[]; fromSteps: number }) {
+  const traj = useStore((s) => s.trajectories);
+  const jobId = useStore((s) => s.trajectoryJobId);
+  const run = () => {
+    if (!teacher) return;
+    const cols = [{ model: teacher, steps: fromSteps, label: `teacher · ${fromSteps} steps` }];
+    const last = rounds[rounds.length - 1];
+    if (last) cols.push({ model: teacher, steps: last.toSteps, label: `teacher · ${last.toSteps} step${last.toSteps === 1 ? '' : 's'}` });
+    for (const r of rounds.slice(-2)) cols.push({ model: r.student, steps: r.toSteps, label: `student · ${r.toSteps} step${r.toSteps === 1 ? '' : 's'}` });
+    runTrajectories(cols.slice(0, 4), 64);
+  };
+  return (
+    <section className="panel" aria-labelledby="traj-title">
+      <h2 id="traj-title">Trajectories from noise to data</h2>
+      <p className="hint">Each line follows one point from its noise (grey) to the sample (yellow) through the z<sub>t</sub> of every DDIM step. A student reaches in one jump where its teacher arrives by many small ones.</p>
+      <div className="controls"><button onClick={run} disabled={!teacher} data-testid="run-trajectories">Draw trajectories</button></div>
+      <JobBar jobId={jobId} />
+      {traj && (
+        <div className="row wrap">
+          {traj.paths.map((p, i) => (
+            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={220} label={traj.labels[i]} /><figcaption>{traj.labels[i]}</figcaption></figure>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function DistillView() {
+  const settings = useStore((s) => s.settings);
+  const setSetting = useStore((s) => s.setSetting);
+  const models = useStore((s) => s.models);
+  const backend = useStore((s) => s.backend);
+  const jobId = useStore((s) => s.distillJobId);
+  const job = useStore((s) => (s.distillJobId ? s.jobs[s.distillJobId] : undefined));
+  const loss = useStore((s) => s.loss);
+  const rounds = useStore((s) => s.rounds);
+  const curve = useStore((s) => s.teacherCurve);
+  const metric = useStore((s) => s.qualityMetric);
+  const distillTeacherId = useStore((s) => s.distillTeacherId);
+  const teacherPoints = useStore((s) => s.distillTeacherPoints);
+  const isToy = settings.mode === 'toy';
+  const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
+  // The freshest teacher by default: one just trained in the browser, else the shipped one.
+  const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
+  const [pick, setPick] = useState<string | null>(null);
+  const teacher = pool.find((m) => m.id === pick) ?? defaultTeacher;
+  useEffect(() => setPick(null), [settings.mode, settings.toy]);
+  const needsWebgpu = teacher?.arch === 'unet' && backend !== null && backend.name !== 'webgpu';
+  const running = job?.status === 'running' || job?.status === 'paused';
+  const fromSteps = teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
+  const roundCount = Math.max(0, Math.round(Math.log2(fromSteps / Math.min(settings.to, fromSteps / 2))));
+  const distilledTeacher = models.find((m) => m.id === distillTeacherId);
+
+  return (
+    <>
+      {isToy && <ToyTeacherPanel />}
+      <section className="panel" aria-labelledby="distill-title">
+        <h2 id="distill-title">{isToy ? '2. ' : ''}Progressive distillation</h2>
+        <p className="hint">
+          Each round trains a student, initialised as a copy of its teacher, to match in <b>one</b> DDIM step what the teacher does in <b>two</b>.
+          The student then becomes the teacher of the next round: {fromSteps} → {fromSteps / 2} → … → {Math.min(settings.to, fromSteps / 2)} steps ({roundCount} round{roundCount === 1 ? '' : 's'}).
+        </p>
+        <div className="controls">
+          <label>teacher <select value={teacher?.id ?? ''} onChange={(e) => setPick(e.target.value)} data-testid="distill-teacher">
+            {pool.map((m) => <option key={m.id} value={m.id}>{modelLabel(m)}{m.steps ? ` (${m.steps} steps)` : ''}</option>)}
+          </select></label>
+          <label>from <select value={fromSteps} disabled={teacher?.role === 'student'} onChange={(e) => setSetting('from', Number(e.target.value))} data-testid="distill-from">
+            {POWERS.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
+          </select></label>
+          <label>to <select value={settings.to} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
+            {POWERS.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
+          </select></label>
+          <NumberField label="iterations per round" value={settings.iters} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} testId="distill-iters" />
+          <NumberField label="batch" value={settings.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} testId="distill-batch" />
+          <NumberField label="learning rate" value={settings.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} step={1e-4} testId="distill-lr" />
+          <button className="primary" disabled={!teacher || needsWebgpu || running} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
+        </div>
+        {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
+        {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
+        <JobBar jobId={jobId} pausable />
+        <div className="charts">
+          <div>
+            <h3>Distillation loss</h3>
+            <p className="hint">Reported every few iterations; dashed lines mark the start of a new round.</p>
+            <LossChart points={loss} />
+          </div>
+          <div>
+            <h3>Quality against steps <span className="muted small">(lower is better)</span></h3>
+            <p className="hint">{metric ?? 'Computed after each round.'} The line is the teacher with plain DDIM; the dots are the students.</p>
+            <QualityChart teacherCurve={curve} rounds={rounds} metric={metric} />
+          </div>
+        </div>
+        {rounds.length > 0 && (
+          <table className="rounds" data-testid="rounds">
+            <thead><tr><th>stage</th><th>steps</th><th>final loss</th><th>student quality</th><th>teacher DDIM, same steps</th><th /></tr></thead>
+            <tbody>
+              {rounds.map((r) => (
+                <tr key={r.round} data-testid="round-row">
+                  <td>{r.round}</td>
+                  <td>{r.fromSteps} → {r.toSteps}</td>
+                  <td>{r.finalLoss.toPrecision(3)}</td>
+                  <td>{r.studentQuality?.toFixed(4) ?? '—'}</td>
+                  <td>{r.teacherQuality?.toFixed(4) ?? '—'}</td>
+                  <td><button onClick={() => void downloadModel(r.student.id)} data-testid="download-student">Download student-{r.toSteps}.safetensors</button></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {isToy && (rounds.length > 0 || teacherPoints) && <StageScatter rounds={rounds} teacherPoints={teacherPoints} fromSteps={rounds[0]?.fromSteps ?? fromSteps} />}
+        {isToy && <p className="hint">{TOY_POINTS.toLocaleString('en')} points per plot, all from the same noise.</p>}
+      </section>
+      {isToy && <Trajectories teacher={distilledTeacher ?? teacher} rounds={rounds} fromSteps={rounds[0]?.fromSteps ?? fromSteps} />}
+    </>
+  );
+}

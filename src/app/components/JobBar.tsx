@@ -1,0 +1,29 @@
+// A progress bar with a cancel button (and pause, for jobs that can pause) for one worker job.
+import { cancelJob, setPaused } from '../actions';
+import { useStore } from '../store';
+
+export function JobBar({ jobId, pausable = false }: { jobId: string | null; pausable?: boolean }) {
+  const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
+  if (!job) return null;
+  const active = job.status === 'running' || job.status === 'paused';
+  const fraction = job.total > 0 ? Math.min(job.done / job.total, 1) : 0;
+  return (
+    <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
+      <div className="job-text">
+        <span>{job.label}</span>
+        <span className="muted">
+          {job.status === 'running' && `${Math.round(fraction * 100)}%`}
+          {job.status === 'paused' && 'paused'}
+          {job.status === 'done' && 'done'}
+          {job.status === 'cancelled' && 'cancelled'}
+          {job.status === 'failed' && `failed: ${job.message ?? ''}`}
+        </span>
+      </div>
+      <progress max={1} value={job.status === 'done' ? 1 : fraction} aria-label={`${job.label} progress`} />
+      {active && pausable && (
+        <button onClick={() => setPaused(job.id, job.status === 'running')}>{job.status === 'paused' ? 'Resume' : 'Pause'}</button>
+      )}
+      {active && <button onClick={() => cancelJob(job.id)}>Cancel</button>}
+    </div>
+  );
+}

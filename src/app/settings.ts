@@ -1,0 +1,138 @@
+// Every setting a teacher may want to share, in one declarative table that round-trips through the URL hash
+// (as TensorFlow Playground's state.ts does): a link reproduces the same mode, models, step counts, seed and grids.
+// Each entry says how to parse its text (rejecting anything malformed, which then falls back to the default),
+// how to write it back, and why its default is what it is.
+import { TOY_DATASETS, type ToyDatasetName } from '../data/toy2d';
+
+interface Setting<T> {
+  default: T;
+  /** undefined for text that does not parse: the default is used instead. */
+  parse(raw: string): T | undefined;
+  format(value: T): string;
+}
+
+/** A comparison column as a link holds it: which model (see `ModelRef`) and how many DDIM steps. */
+export interface ColumnRef {
+  /**
+   * A shipped model by its file stem within the current set ('teacher', 'student-4'),
+   * or any loaded model by content hash prefix ('h:1a2b3c4d'), which resolves only if that file is loaded again.
+   */
+  model: string;
+  steps: number;
+}
+
+export const MODES = ['mnist', 'toy'] as const;
+export type Mode = (typeof MODES)[number];
+export const VIEWS = ['compare', 'distill'] as const;
+export type View = (typeof VIEWS)[number];
+
+function enumSetting<T extends string>(values: readonly T[], fallback: T): Setting<T> {
+  return {
+    default: fallback,
+    parse: (raw) => (values as readonly string[]).includes(raw) ? raw as T : undefined,
+    format: (v) => v,
+  };
+}
+
+function intSetting(min: number, max: number, fallback: number): Setting<number> {
+  return {
+    default: fallback,
+    parse: (raw) => {
+      if (!/^\d+$/.test(raw)) return undefined;
+      const n = Number(raw);
+      return n >= min && n <= max ? n : undefined;
+    },
+    format: (v) => String(v),
+  };
+}
+
+function numberSetting(min: number, max: number, fallback: number): Setting<number> {
+  return {
+    default: fallback,
+    parse: (raw) => {
+      const n = Number(raw);
+      return raw !== '' && Number.isFinite(n) && n >= min && n <= max ? n : undefined;
+    },
+    format: (v) => String(v),
+  };
+}
+
+export const MAX_COLUMNS = 4;
+export const MAX_STEPS = 1024;
+
+/** 'teacher@256,student-1@1'; an empty list means "the defaults of the shipped set". */
+const columnsSetting: Setting<ColumnRef[]> = {
+  default: [],
+  parse: (raw) => {
+    if (raw === '') return [];
+    const cols: ColumnRef[] = [];
+    for (const part of raw.split(',')) {
+      const m = /^([a-z0-9:_-]{1,40})@(\d{1,4})$/i.exec(part);
+      if (!m) return undefined;
+      const steps = Number(m[2]);
+      if (steps < 1 || steps > MAX_STEPS) return undefined;
+      cols.push({ model: m[1], steps });
+    }
+    return cols.length <= MAX_COLUMNS ? cols : undefined;
+  },
+  format: (cols) => cols.map((c) => `${c.model}@${c.steps}`).join(','),
+};
+
+export const SETTINGS = {
+  /** MNIST first: the digits are what the paper shows; the toy mode is one click away. */
+  mode: enumSetting(MODES, 'mnist'),
+  view: enumSetting(VIEWS, 'compare'),
+  /** The toy set of the 2D mode; moons has the clearest two-cluster structure to watch collapse at 1 step. */
+  toy: enumSetting<ToyDatasetName>(TOY_DATASETS, 'moons'),
+  cols: columnsSetting,
+  /** Seed of the shared noise z₁: every column starts from the same noise. */
+  seed: intSetting(0, 2 ** 31 - 1, 1),
+  /** 16 images fill a 4×4 grid and keep a 256-step teacher column quick on a laptop GPU. */
+  batch: intSetting(1, 64, 16),
+  /** Distillation: halve from this many steps (the teacher's DDIM grid of round 1)... */
+  from: intSetting(2, MAX_STEPS, 8),
+  /** ...down to this many. */
+  to: intSetting(1, MAX_STEPS / 2, 1),
+  /** Iterations per round: enough for a toy MLP to follow its teacher in a few seconds. */
+  iters: intSetting(1, 100_000, 300),
+  /** Batch size of distillation; small so that a round stays interactive on integrated GPUs. */
+  dbatch: intSetting(1, 1024, 64),
+  /** Adam learning rate: the paper uses 1e-4 at batch 2048 for images; tiny toy MLPs tolerate more. */
+  lr: numberSetting(1e-6, 1, 1e-3),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type Settings = { [K in SettingKey]: (typeof SETTINGS)[K]['default'] };
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+export function defaultSettings(): Settings {
+  const out = {} as Record<SettingKey, unknown>;
+  for (const k of SETTING_KEYS) out[k] = SETTINGS[k].default;
+  return out as Settings;
+}
+
+/** Reads '#mode=toy&seed=3&cols=teacher@64' (with or without the '#'); unknown keys and bad values are ignored. */
+export function parseSettings(hash: string): Settings {
+  const out = defaultSettings() as Record<SettingKey, unknown>;
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  for (const k of SETTING_KEYS) {
+    const raw = params.get(k);
+    if (raw === null) continue;
+    const v = (SETTINGS[k] as Setting<unknown>).parse(raw);
+    if (v !== undefined) out[k] = v;
+  }
+  return out as Settings;
+}
+
+/** Only values that differ from the defaults are written, so a link stays short. */
+export function formatSettings(s: Settings): string {
+  const parts: string[] = [];
+  for (const k of SETTING_KEYS) {
+    const setting = SETTINGS[k] as Setting<unknown>;
+    const text = setting.format(s[k]);
+    if (text === setting.format(setting.default)) continue;
+    parts.push(`${k}=${encodeURIComponent(text).replace(/%40/g, '@').replace(/%2C/g, ',').replace(/%3A/g, ':')}`);
+  }
+  return parts.length ? `#${parts.join('&')}` : '';
+}

@@ -1,0 +1,43 @@
+// The 2D toy mode: training a teacher in the browser and the ODE trajectories from noise to data.
+import type { StateCreator } from 'zustand';
+import type { LossPoint } from '../../worker/protocol';
+import type { Store } from './index';
+
+export interface Trajectories {
+  /** paths[c]: [count, steps[c] + 1, 2] row-major. */
+  paths: Float32Array[];
+  steps: number[];
+  labels: string[];
+  count: number;
+  /** Points of the toy set, [n, 2], drawn behind the paths. */
+  data: Float32Array;
+}
+
+export interface ToySlice {
+  toyJobId: string | null;
+  toyLoss: LossPoint[];
+  /** Samples of the freshly trained toy teacher, [n, 2]. */
+  toyTeacherPoints: Float32Array | null;
+  trajectoryJobId: string | null;
+  trajectoryLabels: string[];
+  trajectories: Trajectories | null;
+  beginToyTraining(jobId: string): void;
+  appendToyLoss(jobId: string, points: LossPoint[]): void;
+  setToyTeacherPoints(jobId: string, points: Float32Array | null): void;
+  beginTrajectories(jobId: string, labels: string[]): void;
+  setTrajectories(jobId: string, t: Omit<Trajectories, 'labels'>): void;
+}
+
+export const createToySlice: StateCreator<Store, [], [], ToySlice> = (set) => ({
+  toyJobId: null,
+  toyLoss: [],
+  toyTeacherPoints: null,
+  trajectoryJobId: null,
+  trajectoryLabels: [],
+  trajectories: null,
+  beginToyTraining: (jobId) => set({ toyJobId: jobId, toyLoss: [], toyTeacherPoints: null }),
+  appendToyLoss: (jobId, points) => set((s) => (s.toyJobId === jobId ? { toyLoss: [...s.toyLoss, ...points] } : {})),
+  setToyTeacherPoints: (jobId, points) => set((s) => (s.toyJobId === jobId ? { toyTeacherPoints: points } : {})),
+  beginTrajectories: (jobId, labels) => set({ trajectoryJobId: jobId, trajectoryLabels: labels }),
+  setTrajectories: (jobId, t) => set((s) => (s.trajectoryJobId === jobId ? { trajectories: { ...t, labels: s.trajectoryLabels } } : {})),
+});

@@ -1,0 +1,22 @@
+// Keeps the URL hash and the store's settings in step: the table in ./settings.ts is the only format.
+import { formatSettings, parseSettings } from './settings';
+import { useStore } from './store';
+
+export function syncSettingsWithUrl(): () => void {
+  const write = () => {
+    const hash = formatSettings(useStore.getState().settings);
+    if (hash !== location.hash && !(hash === '' && location.hash === '')) {
+      history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
+    }
+  };
+  const read = () => useStore.getState().patchSettings(parseSettings(location.hash));
+  const unsubscribe = useStore.subscribe((s, prev) => {
+    if (s.settings !== prev.settings) write();
+  });
+  window.addEventListener('hashchange', read);
+  write();
+  return () => {
+    unsubscribe();
+    window.removeEventListener('hashchange', read);
+  };
+}

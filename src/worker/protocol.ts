@@ -1,0 +1,142 @@
+// The typed messages between the page (src/app) and the GPU worker (src/worker/gpu.worker.ts).
+// Everything here is plain data: numbers, strings, Float32Arrays (transferred, never copied) and arrays of them.
+// The page never sees a tensor; the worker never sees React.
+
+export type BackendPreference = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+
+/** What the worker found when it set up tfjs. */
+export interface BackendInfo {
+  /** The tfjs backend in use: 'webgpu', 'wasm' or 'cpu'. */
+  name: string;
+  adapter: { vendor: string; architecture: string; description: string } | null;
+  /** Why WebGPU is not in use, when it is not (no navigator.gpu, no adapter, the device was lost, ...). */
+  fallbackReason?: string;
+}
+
+export type ModelSource = 'shipped' | 'dropped' | 'trained';
+
+export interface Lineage {
+  /** Content hash of the teacher this student was distilled from. */
+  teacherHash: string;
+  teacherSteps: number;
+  /** 1 for the first halving, 2 for the second, ... */
+  stage: number;
+  iterations: number;
+  finalLoss: number;
+}
+
+/** A loaded checkpoint as the page sees it: its description, never its weights. */
+export interface ModelInfo {
+  /** Worker-assigned, unique for the session. */
+  id: string;
+  /** File name, or the shipped path (e.g. 'mnist/student-4'). */
+  name: string;
+  source: ModelSource;
+  /** For shipped models, the key links use: '<set>/<file stem>', e.g. 'toy/moons/teacher'. */
+  shippedKey?: string;
+  role: 'teacher' | 'student';
+  /** The step count a student was distilled for; null for a teacher (any step count). */
+  steps: number | null;
+  lineage: Lineage | null;
+  hash: string;
+  dataKind: 'toy2d' | 'image';
+  /** The data set named in the config ('mnist', 'moons', ...). */
+  dataName: string;
+  /** One sample's shape: [2] or [H, W, C]. */
+  sampleShape: number[];
+  arch: 'mlp' | 'unet';
+  parameterCount: number;
+  /** Size of the checkpoint file in bytes. */
+  fileBytes: number;
+}
+
+/** One column of the comparison: a model and the number of DDIM steps to run it with. */
+export interface ColumnSpec {
+  modelId: string;
+  steps: number;
+}
+
+export type JobKind = 'sample' | 'distill' | 'trainToy' | 'trajectories' | 'load';
+
+// ---------------------------------------------------------------- page → worker
+
+export type Request =
+  | { type: 'init'; backend: BackendPreference }
+  /** `bytes` is transferred. */
+  | { type: 'load'; requestId: string; name: string; source: ModelSource; shippedKey?: string; bytes: ArrayBuffer }
+  | { type: 'unload'; modelId: string }
+  | { type: 'sample'; jobId: string; columns: ColumnSpec[]; seed: number; batch: number }
+  | { type: 'distill'; jobId: string; teacherId: string; fromSteps: number; toSteps: number; iterations: number; batchSize: number; learningRate: number; seed: number }
+  | { type: 'trainToy'; jobId: string; dataset: string; iterations: number; batchSize: number; learningRate: number; seed: number }
+  /** ODE paths z_t of `count` points, from z₁ (noise) to x̂₀, for each column (2D models). */
+  | { type: 'trajectories'; jobId: string; columns: ColumnSpec[]; seed: number; count: number }
+  | { type: 'pause'; jobId: string }
+  | { type: 'resume'; jobId: string }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'export'; requestId: string; modelId: string };
+
+// ---------------------------------------------------------------- worker → page
+
+export interface ColumnSamples {
+  /** [batch, ...sampleShape] row-major. */
+  samples: Float32Array;
+  sampleShape: number[];
+  batch: number;
+  /** Network evaluations per image: one per DDIM step. */
+  nfe: number;
+  /** Wall time of the whole batch (after a warm-up) divided by the batch size. */
+  msPerImage: number;
+  /** x̂ of sample 0 at every step, [steps, ...sampleShape] row-major. */
+  trajectory: Float32Array;
+  /** The time t each trajectory frame was predicted at. */
+  times: number[];
+}
+
+export interface LossPoint {
+  /** Index of the round (0 for a teacher's training). */
+  round: number;
+  /** Step within the round. */
+  step: number;
+  /** Step counted over the whole job, for one continuous chart. */
+  globalStep: number;
+  loss: number;
+  lr: number;
+}
+
+export interface RoundResult {
+  round: number;
+  fromSteps: number;
+  toSteps: number;
+  student: ModelInfo;
+  finalLoss: number;
+  /** The student's quality figure at its own step count (lower is better), null when no metric applies. */
+  studentQuality: number | null;
+  /** The teacher of this round, run with DDIM at toSteps, for comparison. */
+  teacherQuality: number | null;
+  /** For 2D models: the student's samples at toSteps from the job's seed, [n, 2]. */
+  points: Float32Array | null;
+}
+
+export type WorkerEvent =
+  | { type: 'ready'; backend: BackendInfo }
+  | { type: 'backendLost'; backend: BackendInfo; message: string }
+  | { type: 'loaded'; requestId: string; model: ModelInfo }
+  | { type: 'loadFailed'; requestId: string; name: string; message: string }
+  | { type: 'progress'; jobId: string; kind: JobKind; done: number; total: number; label: string }
+  | { type: 'column'; jobId: string; index: number; result: ColumnSamples }
+  /** A column's quality figure (2D models: sliced Wasserstein distance to the toy set), sent after its samples. */
+  | { type: 'quality'; jobId: string; index: number; value: number; metric: string }
+  /** The teacher's DDIM quality at each step count of the chain (the reference curve). */
+  /** For 2D teachers, also its samples at the first round's step count, [n, 2]. */
+  | { type: 'teacherCurve'; jobId: string; points: { steps: number; quality: number }[]; metric: string; teacherPoints: Float32Array | null }
+  | { type: 'loss'; jobId: string; points: LossPoint[] }
+  | { type: 'round'; jobId: string; result: RoundResult }
+  | { type: 'trained'; jobId: string; model: ModelInfo; points: Float32Array | null }
+  /** paths[c] is [count, steps + 1, 2] row-major for column c. */
+  | { type: 'trajectories'; jobId: string; paths: Float32Array[]; steps: number[]; count: number; data: Float32Array }
+  | { type: 'paused'; jobId: string; paused: boolean }
+  | { type: 'done'; jobId: string }
+  | { type: 'cancelled'; jobId: string }
+  | { type: 'failed'; jobId: string; message: string }
+  | { type: 'exported'; requestId: string; modelId: string; fileName: string; bytes: ArrayBuffer }
+  | { type: 'exportFailed'; requestId: string; message: string };
