@@ -2,13 +2,13 @@
 import type { ModelConfig } from './config';
 import { createMlp } from './mlp';
 import type { Network } from './network';
+import { createUnet } from './unet';
 
 export type NetworkFactory = (config: ModelConfig, seed: number, weights?: ReadonlyMap<string, Float32Array>) => Network;
 
-// TODO(unet): add createUnet here once src/model/unet.ts exists.
-const factories: Record<ModelConfig['network']['arch'], NetworkFactory | undefined> = {
+const factories: Record<ModelConfig['network']['arch'], NetworkFactory> = {
   mlp: createMlp,
-  unet: undefined,
+  unet: createUnet,
 };
 
 export function buildNetwork(config: ModelConfig, seed = 0, weights?: ReadonlyMap<string, Float32Array>): Network {

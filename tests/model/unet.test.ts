@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng';
+import { parameterCount } from '../../src/model/network';
+import { createUnet, groupNorm, upsampleNearest2x } from '../../src/model/unet';
+import { mnistUnetConfig, unetConfig } from './unetFixtures';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
+  return tf.tensor(new Rng(seed).normals(shape.reduce((a, b) => a * b, 1)).map((v) => v * scale), shape);
+}
+
+/** Replaces the zero-initialised output conv with small random values so that the output and every gradient are non-zero. */
+function perturbOutput(net: ReturnType<typeof createUnet>, seed = 5): void {
+  const w = net.params.get('out.weight')!;
+  const r = randomTensor(w.shape, seed, 0.1);
+  w.assign(r);
+  r.dispose();
+}
+
+describe('groupNorm', () => {
+  it('matches a direct per-group computation', () => {
+    const [b, h, w, c, g] = [2, 3, 4, 6, 3];
+    const x = randomTensor([b, h, w, c], 1, 2);
+    const scale = tf.tensor1d([1, 2, 0.5, -1, 3, 1.5]);
+    const offset = tf.tensor1d([0, 0.1, -0.2, 0.3, 1, -1]);
+    const got = groupNorm(x as tf.Tensor4D, g, scale, offset).arraySync() as number[][][][];
+    const xs = x.arraySync() as number[][][][];
+    const sc = scale.arraySync();
+    const of = offset.arraySync();
+    const cg = c / g;
+    for (let n = 0; n < b; n++) {
+      for (let grp = 0; grp < g; grp++) {
+        const vals: number[] = [];
+        for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let k = 0; k < cg; k++) vals.push(xs[n][i][j][grp * cg + k]);
+        const mean = vals.reduce((a, v) => a + v, 0) / vals.length;
+        const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length;
+        for (let i = 0; i < h; i++) {
+          for (let j = 0; j < w; j++) {
+            for (let k = 0; k < cg; k++) {
+              const ch = grp * cg + k;
+              const want = ((xs[n][i][j][ch] - mean) / Math.sqrt(variance + 1e-5)) * sc[ch] + of[ch];
+              expect(got[n][i][j][ch]).toBeCloseTo(want, 4);
+            }
+          }
+        }
+      }
+    }
+    tf.dispose([x, scale, offset]);
+  });
+
+  it('rejects a channel count that does not split into the groups', () => {
+    expect(() => groupNorm(tf.zeros([1, 2, 2, 6]) as tf.Tensor4D, 4, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D)).toThrow(/groups/);
+  });
+});
+
+describe('upsampleNearest2x', () => {
+  it('repeats every pixel into a 2×2 block, and its gradient sums them back', () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+    const y = upsampleNearest2x(x).arraySync() as number[][][][];
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) expect(y[0][i][j]).toEqual((x.arraySync() as number[][][][])[0][i >> 1][j >> 1]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2x(v as tf.Tensor4D), 1)))(x);
+    expect(Array.from(g.dataSync())).toEqual(new Array(8).fill(4));
+  });
+});
+
+describe('createUnet', () => {
+  it('has the documented MNIST size: ~0.56M parameters with stable names', () => {
+    const net = createUnet(mnistUnetConfig(), 0);
+    expect(parameterCount(net)).toBe(559041);
+    const names = [...net.params.keys()];
+    expect(names.slice(0, 6)).toEqual(['temb.0.weight', 'temb.0.bias', 'temb.1.weight', 'temb.1.bias', 'in.weight', 'in.bias']);
+    expect(names).toContain('down.1.res.0.skip.weight');
+    expect(names).toContain('mid.attn.qkv.weight');
+    expect(names).toContain('up.0.upsample.weight');
+    expect(names.slice(-4)).toEqual(['out.norm.weight', 'out.norm.bias', 'out.weight', 'out.bias']);
+    expect(net.params.get('down.1.res.0.skip.weight')!.shape).toEqual([1, 1, 32, 64]);
+    expect(net.params.get('up.1.res.0.conv1.weight')!.shape).toEqual([3, 3, 128, 64]);
+    net.dispose();
+  });
+
+  it('drops the attention parameters when attention is off', () => {
+    const net = createUnet(unetConfig({ attention: false }), 0);
+    expect([...net.params.keys()].some((n) => n.includes('attn'))).toBe(false);
+    net.dispose();
+  });
+
+  for (const size of [[28, 28, 1], [32, 32, 3]] as const) {
+    for (const batch of [1, 3]) {
+      it(`maps [${batch}, ${size.join(', ')}] to the same shape, all zeros at init`, () => {
+        const net = createUnet(unetConfig({ size: [...size] }), 1);
+        const z = randomTensor([batch, ...size], 2);
+        const t = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i + 0.5) / batch));
+        const y = net.apply(z, t);
+        expect(y.shape).toEqual([batch, ...size]);
+        expect(tf.max(tf.abs(y)).dataSync()[0]).toBe(0);
+        tf.dispose([z, t, y]);
+        net.dispose();
+      });
+    }
+  }
+
+  it('is a function of t, and rebuilding from its own weights reproduces it', () => {
+    const cfg = unetConfig({ resBlocks: 2 });
+    const net = createUnet(cfg, 3);
+    perturbOutput(net);
+    const z = randomTensor([2, 28, 28, 1], 4);
+    const y1 = net.apply(z, tf.tensor1d([0.2, 0.2]));
+    const y2 = net.apply(z, tf.tensor1d([0.7, 0.7]));
+    expect(tf.max(tf.abs(tf.sub(y1, y2))).dataSync()[0]).toBeGreaterThan(1e-4);
+    const weights = new Map([...net.params].map(([k, v]) => [k, v.dataSync() as Float32Array]));
+    const copy = createUnet(cfg, 99, weights);
+    const y3 = copy.apply(z, tf.tensor1d([0.2, 0.2]));
+    expect(tf.max(tf.abs(tf.sub(y1, y3))).dataSync()[0]).toBe(0);
+    net.dispose();
+    copy.dispose();
+  });
+
+  it('rejects a checkpoint that misses a tensor, and inputs of the wrong shape', () => {
+    const cfg = unetConfig();
+    const net = createUnet(cfg, 0);
+    const weights = new Map([...net.params].map(([k, v]) => [k, v.dataSync() as Float32Array]));
+    weights.delete('mid.attn.proj.weight');
+    expect(() => createUnet(cfg, 0, weights)).toThrow(/mid\.attn\.proj\.weight/);
+    expect(() => net.apply(tf.zeros([1, 32, 32, 1]), tf.tensor1d([0.5]))).toThrow(/\[B, 28, 28, 1\]/);
+    net.dispose();
+  });
+
+  it('applies dropout only when training, reproducibly per seed', () => {
+    const net = createUnet(unetConfig({ dropout: 0.5 }), 0);
+    perturbOutput(net);
+    const z = randomTensor([1, 28, 28, 1], 6);
+    const t = tf.tensor1d([0.5]);
+    const read = (opts: { training?: boolean; seed?: number }) => net.apply(z, t, opts).dataSync();
+    expect(read({ seed: 1 })).toEqual(read({ seed: 2 }));
+    expect(read({ training: true, seed: 1 })).toEqual(read({ training: true, seed: 1 }));
+    expect(read({ training: true, seed: 1 })).not.toEqual(read({ training: true, seed: 2 }));
+    expect(read({ training: true, seed: 1 })).not.toEqual(read({}));
+    net.dispose();
+  });
+
+  it('passes a gradient to every parameter', () => {
+    const net = createUnet(unetConfig({ dropout: 0.1 }), 7);
+    perturbOutput(net);
+    const z = randomTensor([2, 28, 28, 1], 8);
+    const t = tf.tensor1d([0.3, 0.8]);
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.apply(z, t, { training: true, seed: 3 }))) as tf.Scalar, [...net.params.values()]);
+    expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+    for (const [name, v] of net.params) {
+      const norm = tf.sum(tf.abs(grads[v.name])).dataSync()[0];
+      expect(Number.isFinite(norm), name).toBe(true);
+      expect(norm, name).toBeGreaterThan(0);
+    }
+    tf.dispose([z, t, value, ...Object.values(grads)]);
+    net.dispose();
+  });
+
+  it('fits a fixed MNIST-shaped batch: a few Adam steps reduce the v-loss', () => {
+    const net = createUnet(unetConfig(), 11);
+    const rng = new Rng(12);
+    const batch = 4;
+    // x in [-1, 1], z_t = α·x + σ·ε, v = α·ε - σ·x at fixed t (Section 4 of the paper).
+    const t = [0.2, 0.4, 0.6, 0.8];
+    const alpha = t.map((s) => Math.cos((Math.PI / 2) * s));
+    const sigma = t.map((s) => Math.sin((Math.PI / 2) * s));
+    const x = tf.tensor4d(Float32Array.from({ length: batch * 784 }, () => 2 * rng.uniform() - 1), [batch, 28, 28, 1]);
+    const eps = randomTensor([batch, 28, 28, 1], 13);
+    const a = tf.tensor4d(alpha, [batch, 1, 1, 1]);
+    const s = tf.tensor4d(sigma, [batch, 1, 1, 1]);
+    const zt = tf.add(tf.mul(a, x), tf.mul(s, eps));
+    const v = tf.sub(tf.mul(a, eps), tf.mul(s, x));
+    const tt = tf.tensor1d(t);
+    const opt = tf.train.adam(2e-2);
+    const loss = () => tf.mean(tf.squaredDifference(net.apply(zt, tt), v)) as tf.Scalar;
+    const losses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const l = opt.minimize(loss, true, [...net.params.values()])!;
+      losses.push(l.dataSync()[0]);
+      l.dispose();
+    }
+    expect(losses[losses.length - 1]).toBeLessThan(0.95 * losses[0]);
+    opt.dispose();
+    net.dispose();
+  });
+});
