@@ -57,7 +57,7 @@ export const lineageSchema = z.object({
   teacherSteps: stepsSchema,
   stage: z.number().int().min(1).max(64),
   iterations: z.number().int().min(0),
-  finalLoss: z.number().refine(Number.isFinite, 'must be a finite number'),
+  finalLoss: z.number({ error: 'must be a finite number' }),
 }).strict();
 
 /** A metadata string holding JSON, parsed and then checked against `schema`. */
@@ -132,7 +132,6 @@ function checkWeights(config: ModelConfig, weights: ReadonlyMap<string, NamedTen
     }
   }
   const expected = expectedParamShapes(config);
-  if (!expected) return;
   const arch = config.network.arch;
   for (const [name, shape] of expected) {
     const t = weights.get(name);

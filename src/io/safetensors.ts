@@ -94,12 +94,11 @@ function readMetadata(value: unknown): Record<string, string> {
   // The Rust reader models it as Option<HashMap<String, String>>: absent or null both mean "none".
   if (value === undefined || value === null) return {};
   if (!isObject(value)) fail('metadata', `${METADATA_KEY} is ${describe(value)}, not an object of strings`);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+  const entries = Object.entries(value);
+  for (const [k, v] of entries) {
     if (typeof v !== 'string') fail('metadata', `${METADATA_KEY} entry ${quote(k)} is ${describe(v)}, not a string`);
-    out[k] = v as string;
   }
-  return out;
+  return Object.fromEntries(entries) as Record<string, string>; // fromEntries keeps a key named __proto__ as data
 }
 
 function readEntry(name: string, info: unknown): Entry {
@@ -147,7 +146,7 @@ function findDuplicateKey(text: string): string | null {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       let j = i + 1;
-      while (text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c /* \ */ ? 2 : 1;
       const top = stack[stack.length - 1];
       if (top && expectKey) {
         const key = JSON.parse(text.slice(i, j + 1)) as string; // decodes escapes: "a" and "\u0061" collide
