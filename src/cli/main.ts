@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cliError';
 import * as inspect from './commands/inspect';
+import * as train from './commands/train';
 
 const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
@@ -9,7 +10,7 @@ const program = new Command('halfstep')
   .exitOverride();
 
 // Each subcommand module: `import * as name from './commands/name'`, then list it here, sorted.
-const commands: { register(program: Command): void }[] = [inspect];
+const commands: { register(program: Command): void }[] = [inspect, train];
 for (const c of commands) c.register(program);
 
 try {

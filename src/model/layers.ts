@@ -44,9 +44,23 @@ export function disposeParams(params: ReadonlyMap<string, tf.Variable>): void {
   for (const v of params.values()) v.dispose();
 }
 
+// Gradients of x·W written with explicit transposes: tfjs-wasm's matMul with transposeA/transposeB (what
+// the stock gradient uses) runs 2-5x slower than a plain product; measured 3.5x on a whole MLP step.
+const denseOp = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as tf.Tensor2D[];
+      const g = dy as tf.Tensor2D; // [B, out]
+      return [tf.matMul(g, tf.transpose(ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)]; // [B, in], [in, out], [out]
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
 /** y = x·W + b over the last axis. x: [B, in], W: [in, out], b: [out]. */
 export function dense(x: tf.Tensor2D, w: tf.Variable, b: tf.Variable): tf.Tensor2D {
-  return tf.add(tf.matMul(x, w as tf.Tensor2D), b);
+  return denseOp(x, w, b) as tf.Tensor2D;
 }
 
 /**

@@ -40,26 +40,27 @@ export function sampleDdim(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOption
   const times = ddimTimes(steps);
   const noiseRng = eta > 0 ? new Rng(opts.noiseSeed ?? 0x5eed) : null;
   let z = tf.clone(z1);
-  for (let i = 0; i < steps; i++) {
-    opts.signal?.throwIfAborted();
-    const at = timePoint(times[i], denoiser.schedule);
-    const as = timePoint(times[i + 1], denoiser.schedule);
-    const last = i === steps - 1;
-    const c = ddimStepCoefficients(denoiser.parameterization, at, as, last ? 0 : eta);
-    const { zS, xHat } = tf.tidy(() => {
-      const out = denoiser.output(z, at.t);
-      const noise = c.noiseStd > 0 && noiseRng ? tf.tensor(noiseRng.normals(z.size), z.shape) : undefined;
-      return ddimStep(z, out, c, clip, noise);
-    });
-    opts.onStep?.({ step: i, steps, t: at.t, s: as.t, xHat });
-    z.dispose();
-    if (last) {
-      zS.dispose();
-      z = xHat;
-    } else {
-      xHat.dispose();
-      z = zS;
+  try {
+    for (let i = 0; i < steps; i++) {
+      opts.signal?.throwIfAborted();
+      const at = timePoint(times[i], denoiser.schedule);
+      const as = timePoint(times[i + 1], denoiser.schedule);
+      const last = i === steps - 1;
+      const c = ddimStepCoefficients(denoiser.parameterization, at, as, last ? 0 : eta);
+      const { zS, xHat } = tf.tidy(() => {
+        const out = denoiser.output(z, at.t);
+        const noise = c.noiseStd > 0 && noiseRng ? tf.tensor(noiseRng.normals(z.size), z.shape) : undefined;
+        return ddimStep(z, out, c, clip, noise);
+      });
+      opts.onStep?.({ step: i, steps, t: at.t, s: as.t, xHat });
+      z.dispose();
+      // The last step returns x̂ itself.
+      z = last ? xHat : zS;
+      (last ? zS : xHat).dispose();
     }
+  } catch (e) {
+    z.dispose();
+    throw e;
   }
   return z;
 }

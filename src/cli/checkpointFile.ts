@@ -1,0 +1,51 @@
+// Checkpoint files for the CLI: fs errors and loader errors become one-line CliErrors with status 2.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Checkpoint, CheckpointLoadError, readCheckpoint, weightsFromNetwork, writeCheckpoint } from '../io/checkpoint';
+import { buildNetwork } from '../model/build';
+import type { Network } from '../model/network';
+import { CliError } from './cliError';
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, not a checkpoint file',
+  EACCES: 'permission denied',
+  ERR_FS_FILE_TOO_LARGE: 'file is too large to read (over 2 GB)',
+};
+
+export async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(`${file}: ${(code && FS_REASONS[code]) ?? `cannot read (${code ?? String(e)})`}`, 2);
+  }
+}
+
+export async function loadCheckpoint(file: string): Promise<Checkpoint> {
+  const bytes = await readBytes(file);
+  try {
+    return readCheckpoint(bytes);
+  } catch (e) {
+    if (e instanceof CheckpointLoadError) throw new CliError(`${file}: ${e.message}`, 2);
+    throw e;
+  }
+}
+
+/** Builds the network a checkpoint describes, with its weights; a config the network cannot build is status 2. */
+export function networkFromCheckpoint(file: string, c: Checkpoint): Network {
+  try {
+    return buildNetwork(c.config, 0, new Map([...c.weights].map(([name, t]) => [name, t.data])));
+  } catch (e) {
+    throw new CliError(`${file}: ${e instanceof Error ? e.message : String(e)}`, 2);
+  }
+}
+
+export async function saveCheckpoint(file: string, net: Network, meta: Omit<Checkpoint, 'hash' | 'weights' | 'config'>, dtype: 'F32' | 'F16'): Promise<Checkpoint> {
+  const weights = await weightsFromNetwork(net);
+  const bytes = writeCheckpoint({ ...meta, config: net.config, weights }, dtype);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, bytes);
+  // Read back what was written: its hash (after any F16 rounding) is what a student's lineage names.
+  return readCheckpoint(bytes);
+}

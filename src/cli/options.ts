@@ -1,0 +1,26 @@
+// Numeric option parsers shared by the subcommands: bad values are one-line errors, not NaN runs.
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+export function powerOfTwo(value: string): number {
+  const n = positiveInt(value);
+  if ((n & (n - 1)) !== 0) throw new InvalidArgumentError('must be a power of two (1, 2, 4, …)');
+  return n;
+}

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SCHEDULE, timePoint } from '../../src/core/schedule';
+import type { Denoiser } from '../../src/samplers/denoiser';
+import { sampleDdim, seededNoise } from '../../src/samplers/ddim';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+// Dummy denoisers with known exact predictions.
+// 1. Data is the single point x*: the ideal x̂ is x* everywhere, so the v-output is v = α·ε̂ - σ·x*
+//    with ε̂ = (z - α·x*)/σ, and DDIM follows z_t = α_t·x* + σ_t·ε₁ exactly (ε₁ = (z₁ - α₁·x*)/σ₁).
+function pointMassDenoiser(xStar: number[]): Denoiser {
+  return {
+    parameterization: 'v',
+    schedule: DEFAULT_SCHEDULE,
+    output: (z, t) =>
+      tf.tidy(() => {
+        const { alpha, sigma } = timePoint(t);
+        const x = tf.tensor(xStar, [1, xStar.length]);
+        const eps = tf.div(tf.sub(z, tf.mul(x, alpha)), sigma);
+        return tf.sub(tf.mul(eps, alpha), tf.mul(x, sigma));
+      }),
+  };
+}
+
+// 2. Data is N(0, I): E[x | z_t] = α_t·z_t, so x̂ = α_t·z and ε̂ = σ_t·z. With α = cos φ, σ = sin φ a DDIM step
+//    t → s gives z_s = (α_s·α_t + σ_s·σ_t)·z_t = cos(φ_t - φ_s)·z_t, and the last step returns x̂ = cos φ_t·z_t.
+//    (x-parameterized: an ε-output would need x̂ = (z - σ·ε̂)/α, which float32 cannot resolve at α₁ ≈ 4.5e-5.)
+const gaussianDenoiser: Denoiser = {
+  parameterization: 'x',
+  schedule: DEFAULT_SCHEDULE,
+  output: (z, t) => tf.mul(z, timePoint(t).alpha),
+};
+const phi = (t: number) => Math.atan2(timePoint(t).sigma, timePoint(t).alpha);
+
+describe('DDIM sampler', () => {
+  it('gives the same z₁ for a seed whatever the batch, and different noise for another seed', async () => {
+    const a = await seededNoise(7, 4, [2]).data();
+    const b = await seededNoise(7, 9, [2]).data();
+    const c = await seededNoise(8, 4, [2]).data();
+    expect(Array.from(b.slice(0, 8))).toEqual(Array.from(a));
+    expect(Array.from(c)).not.toEqual(Array.from(a));
+  });
+
+  it('follows the exact ODE path of a point mass and ends on it, for any step count', async () => {
+    const xStar = [0.3, -0.8];
+    const z1 = seededNoise(1, 3, [2]);
+    const z1v = await z1.data();
+    const a1 = timePoint(1);
+    for (const steps of [1, 2, 5, 64]) {
+      const seen: { t: number; s: number; step: number }[] = [];
+      const x = sampleDdim(pointMassDenoiser(xStar), z1, { steps, onStep: (e) => seen.push({ t: e.t, s: e.s, step: e.step }) });
+      const xv = await x.data();
+      for (let i = 0; i < xv.length; i++) expect(xv[i]).toBeCloseTo(xStar[i % 2], 4);
+      expect(seen.map((e) => e.step)).toEqual(Array.from({ length: steps }, (_, i) => i));
+      expect(seen[0].t).toBe(1);
+      expect(seen.at(-1)!.s).toBe(0);
+      x.dispose();
+    }
+    // Midway through an 8-step run, z_t is α_t·x* + σ_t·ε₁.
+    let zHalf: Float32Array | undefined;
+    const probe: Denoiser = { ...pointMassDenoiser(xStar), output: (z, t) => { if (t === 0.5) zHalf = z.dataSync() as Float32Array; return pointMassDenoiser(xStar).output(z, t); } };
+    sampleDdim(probe, z1, { steps: 8 }).dispose();
+    const h = timePoint(0.5);
+    for (let i = 0; i < z1v.length; i++) {
+      const eps1 = (z1v[i] - a1.alpha * xStar[i % 2]) / a1.sigma;
+      expect(zHalf![i]).toBeCloseTo(h.alpha * xStar[i % 2] + h.sigma * eps1, 4);
+    }
+  });
+
+  it('matches the closed-form DDIM contraction on Gaussian data', async () => {
+    const z1 = seededNoise(3, 2, [2]);
+    const z1v = await z1.data();
+    for (const steps of [1, 3, 10]) {
+      const x = await sampleDdim(gaussianDenoiser, z1, { steps }).data();
+      // Product of cos(φ_{t_i} - φ_{t_{i+1}}) over all but the last step, then cos φ_{t_last}.
+      let factor = 1;
+      for (let i = steps; i > 1; i--) factor *= Math.cos(phi(i / steps) - phi((i - 1) / steps));
+      factor *= Math.cos(phi(1 / steps));
+      for (let i = 0; i < x.length; i++) expect(x[i]).toBeCloseTo(factor * z1v[i], 5);
+    }
+  });
+
+  it('clips x̂ to [-1, 1] when asked', async () => {
+    const z1 = seededNoise(4, 8, [2]);
+    const x = await sampleDdim(pointMassDenoiser([3, -3]), z1, { steps: 4, clip: true }).data();
+    for (let i = 0; i < x.length; i++) expect(x[i]).toBeCloseTo(i % 2 ? -1 : 1, 5);
+  });
+
+  it('adds fresh noise with η > 0, reproducibly from its seed, and still ends on a point mass', async () => {
+    const z1 = seededNoise(5, 4, [2]);
+    const run = (noiseSeed: number) => sampleDdim(pointMassDenoiser([0.2, 0.4]), z1, { steps: 6, eta: 1, noiseSeed }).dataSync();
+    expect(Array.from(run(1))).toEqual(Array.from(run(1)));
+    const det = sampleDdim(gaussianDenoiser, z1, { steps: 6 }).dataSync();
+    const sto = sampleDdim(gaussianDenoiser, z1, { steps: 6, eta: 1, noiseSeed: 1 }).dataSync();
+    expect(Array.from(sto)).not.toEqual(Array.from(det));
+    for (const v of run(2).map((v, i) => v - (i % 2 ? 0.4 : 0.2))) expect(Math.abs(v)).toBeLessThan(1e-3);
+  });
+
+  it('stops on an aborted signal and leaks no tensors', () => {
+    const z1 = seededNoise(6, 2, [2]);
+    const before = tf.memory().numTensors;
+    const ac = new AbortController();
+    expect(() => sampleDdim(gaussianDenoiser, z1, { steps: 10, signal: ac.signal, onStep: (e) => e.step === 3 && ac.abort() })).toThrow();
+    sampleDdim(gaussianDenoiser, z1, { steps: 10 }).dispose();
+    expect(tf.memory().numTensors).toBe(before + 0);
+  });
+});
