@@ -16,7 +16,7 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
           <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={64} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `iteration ${l}`} />
           {starts.map((p) => <ReferenceLine key={p.globalStep} x={p.globalStep} stroke="#555c6b" strokeDasharray="4 4" />)}
-          <Line type="monotone" dataKey="loss" stroke="#ffc43d" dot={false} isAnimationActive={false} strokeWidth={2} />
+          <Line type="linear" dataKey="loss" stroke="#ffc43d" dot={false} isAnimationActive={false} strokeWidth={2} />
         </LineChart>
       </ResponsiveContainer>
     </div>

@@ -154,7 +154,7 @@ export function DistillView() {
           </div>
           <div>
             <h3>Quality against steps <span className="muted small">(lower is better)</span></h3>
-            <p className="hint">{metric ?? 'Computed after each round.'} The line is the teacher with plain DDIM; the dots are the students.</p>
+            <p className="hint">{metric ? `${metric[0].toUpperCase()}${metric.slice(1)}.` : 'Computed after each round.'} The line is the teacher with plain DDIM; the dots are the students.</p>
             <QualityChart teacherCurve={curve} rounds={rounds} metric={metric} />
           </div>
         </div>

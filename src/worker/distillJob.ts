@@ -1,0 +1,150 @@
+// Progressive distillation in the browser: the chain of halvings from the chosen teacher, the loss as the
+// trainer reports it, and after each round the student registered as a model, measured and sent to the page.
+import { toyDataset, isToyDataset } from '../data/toy2d';
+import { arrayBatchSource, type BatchSource } from '../data/batchSource';
+import { chainStages, distillChain } from '../distill/chain';
+import { contentHash, weightsFromNetwork, type Checkpoint } from '../io/checkpoint';
+import type { Network } from '../model/network';
+import type { Job, Post } from './job';
+import { imageDataFor } from './imageData';
+import type { LossPoint, Request } from './protocol';
+import { checkpointOf, modelInfo, networkOf, register } from './registry';
+import { rmsDistance, sampleNetwork, TOY_METRIC, toyQuality } from './sampling';
+
+type DistillRequest = Extract<Request, { type: 'distill' }>;
+
+/** Toy points the distillation draws its x from: plenty for an MLP, generated in a few ms. */
+const TOY_TRAIN_POINTS = 20_000;
+/** Samples per quality figure: 2D points are cheap; images are measured on one small grid. */
+const TOY_QUALITY_POINTS = 1024;
+const IMAGE_QUALITY_IMAGES = 16;
+/** About this many loss points per round on the chart, whatever the iteration count. */
+const REPORTS_PER_ROUND = 50;
+
+export async function dataSourceFor(config: Checkpoint['config'], seed: number): Promise<BatchSource> {
+  if (config.data.kind === 'toy2d') {
+    if (!isToyDataset(config.data.name)) throw new Error(`no toy data set named '${config.data.name}' to distill on`);
+    return arrayBatchSource(toyDataset(config.data.name, TOY_TRAIN_POINTS, seed), [2]);
+  }
+  return imageDataFor(config.data);
+}
+
+/** Measures a model at a step count against the job's yardstick (the toy set, or the reference teacher run). */
+type Measure = (net: Network, steps: number) => Promise<{ quality: number; samples: Float32Array }>;
+
+async function yardstick(teacher: Network, fromSteps: number, seed: number, job: Job): Promise<{ measure: Measure; metric: string }> {
+  const { data } = teacher.config;
+  if (data.kind === 'toy2d') {
+    return {
+      metric: TOY_METRIC,
+      measure: async (net, steps) => {
+        const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal });
+        return { quality: toyQuality(data.name, samples) ?? Number.NaN, samples };
+      },
+    };
+  }
+  // Without a feature network in the browser, images are compared with the teacher's own many-step samples
+  // from the same noise: how far does each cheaper sampler land from where the teacher's ODE goes?
+  const reference = (await sampleNetwork(teacher, { seed, count: IMAGE_QUALITY_IMAGES, steps: fromSteps, signal: job.signal })).samples;
+  return {
+    metric: `RMS pixel distance to the teacher's ${fromSteps}-step samples (same noise)`,
+    measure: async (net, steps) => {
+      const { samples } = await sampleNetwork(net, { seed, count: IMAGE_QUALITY_IMAGES, steps, signal: job.signal });
+      return { quality: rmsDistance(samples, reference), samples };
+    },
+  };
+}
+
+export async function runDistill(req: DistillRequest, job: Job, post: Post): Promise<void> {
+  const teacherInfo = modelInfo(req.teacherId);
+  const teacherCheckpoint = checkpointOf(req.teacherId);
+  const teacher = networkOf(req.teacherId);
+  const stages = chainStages(req.fromSteps, req.toSteps);
+  const isToy = teacher.config.data.kind === 'toy2d';
+  // Rounds, then quality: progress counts iterations, with the measurements as a small share.
+  const total = stages.length * req.iterations;
+  job.progress(0, total, 'Measuring the teacher', true);
+
+  const { measure, metric } = await yardstick(teacher, req.fromSteps, req.seed, job);
+  const curve: { steps: number; quality: number }[] = [];
+  let teacherPoints: Float32Array | null = null;
+  for (const steps of [req.fromSteps, ...stages]) {
+    const m = await measure(teacher, steps);
+    curve.push({ steps, quality: m.quality });
+    if (steps === req.fromSteps && isToy) teacherPoints = m.samples;
+  }
+  const curveOf = (steps: number) => curve.find((p) => p.steps === steps)?.quality ?? null;
+  post({ type: 'teacherCurve', jobId: job.id, points: curve, metric, teacherPoints });
+
+  const data = await dataSourceFor(teacher.config, req.seed);
+  const reportEvery = Math.max(1, Math.round(req.iterations / REPORTS_PER_ROUND));
+  const firstStage = teacherCheckpoint.lineage?.stage ?? 0;
+  let parentHash = teacherInfo.hash;
+  let pending: LossPoint[] = [];
+  let lastFlush = 0;
+  const flush = () => {
+    if (pending.length) post({ type: 'loss', jobId: job.id, points: pending });
+    pending = [];
+    lastFlush = performance.now();
+  };
+
+  const result = await distillChain(teacher, {
+    fromSteps: req.fromSteps,
+    toSteps: req.toSteps,
+    iterations: req.iterations,
+    batchSize: req.batchSize,
+    learningRate: req.learningRate,
+    data,
+    seed: req.seed,
+    clip: !isToy,
+    reportEvery,
+    signal: job.signal,
+    gate: job.gate,
+    onReport: (round, r) => {
+      const globalStep = (round.stage - 1) * req.iterations + r.step;
+      pending.push({ round: round.stage, step: r.step, globalStep, loss: r.loss, lr: r.lr });
+      if (performance.now() - lastFlush > 200) flush();
+      job.progress(globalStep, total, `Round ${round.stage} of ${stages.length}: ${round.teacherSteps} → ${round.studentSteps} steps`);
+    },
+    onRound: async (round) => {
+      flush();
+      const weights = await weightsFromNetwork(round.student);
+      const checkpoint: Checkpoint = {
+        config: teacher.config,
+        role: 'student',
+        steps: round.studentSteps,
+        lineage: {
+          teacherHash: parentHash,
+          teacherSteps: round.teacherSteps,
+          stage: firstStage + round.stage,
+          iterations: round.result.steps,
+          finalLoss: round.result.finalLoss,
+        },
+        weights,
+        hash: contentHash(weights),
+      };
+      parentHash = checkpoint.hash;
+      const { info } = register(checkpoint, { name: `student-${round.studentSteps}.safetensors`, source: 'trained', net: round.student });
+      const m = await measure(round.student, round.studentSteps);
+      post({
+        type: 'round',
+        jobId: job.id,
+        result: {
+          round: round.stage,
+          fromSteps: round.teacherSteps,
+          toSteps: round.studentSteps,
+          student: info,
+          finalLoss: round.result.finalLoss,
+          studentQuality: Number.isFinite(m.quality) ? m.quality : null,
+          teacherQuality: curveOf(round.studentSteps),
+          points: isToy ? m.samples : null,
+        },
+      });
+    },
+  });
+  flush();
+  if (result.stopped === 'cancelled') throw new DOMException('cancelled', 'AbortError');
+  if (result.stopped === 'nonfinite') {
+    throw new Error(`the loss became NaN or infinite in round ${result.failure?.stage} at step ${result.failure?.step}; try a lower learning rate`);
+  }
+}

@@ -1,0 +1,179 @@
+// The GPU worker: all tensor work of the page runs here (a module worker; WebGPU works in workers), so the
+// page stays responsive. Requests and events are the typed messages of ./protocol.ts.
+import { isToyDataset, toyDataset } from '../data/toy2d';
+import { initBackend, onDeviceLost } from '../tensor/backend';
+import { readCheckpoint } from '../io/checkpoint';
+import { runDistill } from './distillJob';
+import { isAbort, Job, type Post } from './job';
+import type { BackendInfo, ColumnSpec, Request, WorkerEvent } from './protocol';
+import { fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
+import { sampleNetwork, TOY_METRIC, toyQuality, trajectories2d } from './sampling';
+import { runToyTeacher } from './toyTeacherJob';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post: Post = (e: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(e, transfer);
+
+let ready: Promise<BackendInfo> | null = null;
+const jobs = new Map<string, Job>();
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+async function init(pref: Extract<Request, { type: 'init' }>['backend']): Promise<BackendInfo> {
+  const info: BackendInfo = await initBackend(pref);
+  onDeviceLost((lost) => {
+    if (lost.reason === 'destroyed') return;
+    // The variables died with the device: rebuild networks from their checkpoints on the fallback backend.
+    forgetNetworks();
+    ready = initBackend('wasm').then((fallback) => {
+      const next = { ...fallback, fallbackReason: `the WebGPU device was lost (${lost.message || lost.reason})` };
+      post({ type: 'backendLost', backend: next, message: `The WebGPU device was lost (${lost.message || lost.reason}).` });
+      return next;
+    });
+  });
+  return info;
+}
+
+/** Runs a job with its own cancel signal and pause gate; reports done, cancelled or failed exactly once. */
+async function runJob(jobId: string, kind: Job['kind'], body: (job: Job) => Promise<void>): Promise<void> {
+  const job = new Job(jobId, kind, post);
+  jobs.set(jobId, job);
+  try {
+    await ready;
+    await body(job);
+    post({ type: job.signal.aborted ? 'cancelled' : 'done', jobId });
+  } catch (e) {
+    if (isAbort(e) || job.signal.aborted) post({ type: 'cancelled', jobId });
+    else post({ type: 'failed', jobId, message: message(e) });
+  } finally {
+    jobs.delete(jobId);
+  }
+}
+
+/** Cheapest columns first, so the first comparison appears while the 256-step teacher still runs. */
+function byCost(columns: ColumnSpec[]): number[] {
+  return columns.map((_, i) => i).sort((a, b) => columns[a].steps - columns[b].steps);
+}
+
+/** Networks already run at a batch size: their shaders are compiled, so timings leave compilation out. */
+const warmed = new Set<string>();
+
+async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job): Promise<void> {
+  const total = req.columns.reduce((n, c) => n + c.steps, 0);
+  let done = 0;
+  for (const index of byCost(req.columns)) {
+    const { modelId, steps } = req.columns[index];
+    job.signal.throwIfAborted();
+    const info = modelInfo(modelId);
+    const net = networkOf(modelId);
+    const label = `Sampling column ${index + 1}: ${info.name.replace(/\.safetensors$/, '')}, ${steps} step${steps === 1 ? '' : 's'}`;
+    job.progress(done, total, label, true);
+    const warmKey = `${modelId}:${req.batch}`;
+    if (!warmed.has(warmKey)) {
+      await sampleNetwork(net, { seed: req.seed, count: req.batch, steps: 1, signal: job.signal });
+      warmed.add(warmKey);
+    }
+    const run = await sampleNetwork(net, {
+      seed: req.seed,
+      count: req.batch,
+      steps,
+      signal: job.signal,
+      keepTrajectory: info.dataKind === 'image',
+      onStep: (step) => job.progress(done + step + 1, total, label),
+    });
+    done += steps;
+    // Measured before the arrays are transferred to the page.
+    const quality = info.dataKind === 'toy2d' ? toyQuality(info.dataName, run.samples) : null;
+    post(
+      {
+        type: 'column',
+        jobId: job.id,
+        index,
+        result: {
+          samples: run.samples,
+          sampleShape: info.sampleShape,
+          batch: req.batch,
+          nfe: steps,
+          msPerImage: run.ms / req.batch,
+          trajectory: run.trajectory,
+          times: run.times,
+        },
+      },
+      [run.samples.buffer, run.trajectory.buffer],
+    );
+    if (quality !== null) post({ type: 'quality', jobId: job.id, index, value: quality, metric: TOY_METRIC });
+  }
+}
+
+async function trajectoryColumns(req: Extract<Request, { type: 'trajectories' }>, job: Job): Promise<void> {
+  const paths: Float32Array[] = [];
+  const total = req.columns.length;
+  for (const [i, c] of req.columns.entries()) {
+    job.progress(i, total, `Trajectories ${i + 1} of ${total}`, true);
+    paths.push(await trajectories2d(networkOf(c.modelId), req.seed, req.count, c.steps, job.signal));
+  }
+  const first = req.columns[0] ? modelInfo(req.columns[0].modelId) : null;
+  const data = first && isToyDataset(first.dataName) ? toyDataset(first.dataName, 1000, 1) : new Float32Array(0);
+  post({ type: 'trajectories', jobId: job.id, paths, steps: req.columns.map((c) => c.steps), count: req.count, data }, [...paths.map((p) => p.buffer), data.buffer]);
+}
+
+function handle(req: Request): void {
+  switch (req.type) {
+    case 'init':
+      ready = init(req.backend);
+      ready.then(
+        (backend) => post({ type: 'ready', backend }),
+        (e) => post({ type: 'ready', backend: { name: 'none', adapter: null, fallbackReason: message(e) } }),
+      );
+      return;
+    case 'load': {
+      const bytes = new Uint8Array(req.bytes);
+      void (async () => {
+        await ready;
+        try {
+          const checkpoint = readCheckpoint(bytes);
+          const { info } = register(checkpoint, { name: req.name, source: req.source, shippedKey: req.shippedKey, bytes });
+          post({ type: 'loaded', requestId: req.requestId, model: info });
+        } catch (e) {
+          post({ type: 'loadFailed', requestId: req.requestId, name: req.name, message: message(e) });
+        }
+      })();
+      return;
+    }
+    case 'unload':
+      unregister(req.modelId);
+      return;
+    case 'sample':
+      void runJob(req.jobId, 'sample', (job) => sampleColumns(req, job));
+      return;
+    case 'trajectories':
+      void runJob(req.jobId, 'trajectories', (job) => trajectoryColumns(req, job));
+      return;
+    case 'distill':
+      void runJob(req.jobId, 'distill', (job) => runDistill(req, job, post));
+      return;
+    case 'trainToy':
+      void runJob(req.jobId, 'trainToy', (job) => runToyTeacher(req, job, post));
+      return;
+    case 'pause':
+    case 'resume':
+      jobs.get(req.jobId)?.setPaused(req.type === 'pause');
+      return;
+    case 'cancel':
+      jobs.get(req.jobId)?.cancel();
+      return;
+    case 'export': {
+      try {
+        const { name, bytes } = fileOf(req.modelId);
+        const copy = bytes.slice().buffer;
+        post({ type: 'exported', requestId: req.requestId, modelId: req.modelId, fileName: name, bytes: copy }, [copy]);
+      } catch (e) {
+        post({ type: 'exportFailed', requestId: req.requestId, message: message(e) });
+      }
+      return;
+    }
+  }
+}
+
+scope.addEventListener('message', (e: MessageEvent<Request>) => handle(e.data));

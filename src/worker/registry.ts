@@ -1,0 +1,94 @@
+// The worker's loaded models: each checkpoint (plain arrays, the source of truth) and, built on first use,
+// its network (GPU variables, owned here and disposed on unload or when the device is lost).
+import { sampleShape } from '../model/config';
+import { buildNetwork } from '../model/build';
+import { parameterCount, type Network } from '../model/network';
+import { writeCheckpoint, type Checkpoint } from '../io/checkpoint';
+import type { ModelInfo, ModelSource } from './protocol';
+
+interface Entry {
+  info: ModelInfo;
+  checkpoint: Checkpoint;
+  /** The file as loaded (dropped or shipped), or as written (trained here): what a download returns. */
+  bytes: Uint8Array;
+  net: Network | null;
+}
+
+const entries = new Map<string, Entry>();
+let counter = 0;
+
+export interface Registered {
+  info: ModelInfo;
+  checkpoint: Checkpoint;
+}
+
+/** Adds a checkpoint. `net`, when given, is a live network with exactly these weights; the registry takes it over. */
+export function register(checkpoint: Checkpoint, opts: { name: string; source: ModelSource; shippedKey?: string; bytes?: Uint8Array; net?: Network }): Registered {
+  counter += 1;
+  const id = `m${counter}`;
+  const bytes = opts.bytes ?? writeCheckpoint(checkpoint);
+  const { config } = checkpoint;
+  let params = 0;
+  for (const t of checkpoint.weights.values()) params += t.data.length;
+  const info: ModelInfo = {
+    id,
+    name: opts.name,
+    source: opts.source,
+    shippedKey: opts.shippedKey,
+    role: checkpoint.role,
+    steps: checkpoint.steps,
+    lineage: checkpoint.lineage,
+    hash: checkpoint.hash,
+    dataKind: config.data.kind,
+    dataName: config.data.name,
+    sampleShape: sampleShape(config.data),
+    arch: config.network.arch,
+    parameterCount: opts.net ? parameterCount(opts.net) : params,
+    fileBytes: bytes.byteLength,
+  };
+  entries.set(id, { info, checkpoint, bytes, net: opts.net ?? null });
+  return { info, checkpoint };
+}
+
+function entry(id: string): Entry {
+  const e = entries.get(id);
+  if (!e) throw new Error(`model ${id} is not loaded`);
+  return e;
+}
+
+export function modelInfo(id: string): ModelInfo {
+  return entry(id).info;
+}
+
+export function checkpointOf(id: string): Checkpoint {
+  return entry(id).checkpoint;
+}
+
+export function fileOf(id: string): { name: string; bytes: Uint8Array } {
+  const e = entry(id);
+  const stem = e.info.shippedKey ? e.info.shippedKey.replace(/\//g, '-') : e.info.name.replace(/\.safetensors$/, '');
+  return { name: `${stem}.safetensors`, bytes: e.bytes };
+}
+
+/** The model's network, built from its checkpoint on first use. */
+export function networkOf(id: string): Network {
+  const e = entry(id);
+  if (!e.net) {
+    const weights = new Map<string, Float32Array>();
+    for (const [name, t] of e.checkpoint.weights) weights.set(name, t.data);
+    e.net = buildNetwork(e.checkpoint.config, 0, weights);
+  }
+  return e.net;
+}
+
+export function unregister(id: string): void {
+  const e = entries.get(id);
+  if (!e) return;
+  e.net?.dispose();
+  entries.delete(id);
+}
+
+/** After a lost device the variables are gone: forget the networks, rebuild them from the checkpoints on next use. */
+export function forgetNetworks(): void {
+  for (const e of entries.values()) e.net = null;
+}

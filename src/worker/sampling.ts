@@ -1,0 +1,117 @@
+// Sampling for the page: a network and a step count in, plain arrays out. The sampler runs without readbacks;
+// what the page sees is read back once per call (the samples, and x̂ of sample 0 at every step).
+import * as tf from '@tensorflow/tfjs';
+import { timePoint } from '../core/schedule';
+import { isToyDataset, toyDataset } from '../data/toy2d';
+import { slicedWasserstein2d } from '../metrics/swd2d';
+import { sampleShape } from '../model/config';
+import type { Network } from '../model/network';
+import { sampleDdim, seededNoise } from '../samplers/ddim';
+import { networkDenoiser } from '../samplers/denoiser';
+
+export interface SampleRun {
+  /** [count, ...sampleShape] */
+  samples: Float32Array;
+  /** [steps, ...sampleShape]: x̂ of sample 0 at each step, when asked for. */
+  trajectory: Float32Array;
+  /** t at which each step's x̂ was predicted. */
+  times: number[];
+  ms: number;
+}
+
+export interface SampleArgs {
+  seed: number;
+  count: number;
+  steps: number;
+  signal?: AbortSignal;
+  /** Keep x̂ of sample 0 at every step (one slice per step, read back together at the end). */
+  keepTrajectory?: boolean;
+  onStep?: (step: number, steps: number) => void;
+}
+
+/** DDIM from the seeded z₁; image models clip x̂ to the data range [-1, 1]. */
+export async function sampleNetwork(net: Network, args: SampleArgs): Promise<SampleRun> {
+  const shape = sampleShape(net.config.data);
+  const z1 = seededNoise(args.seed, args.count, shape); // [count, ...shape]
+  const frames: tf.Tensor[] = [];
+  const times: number[] = [];
+  const start = performance.now();
+  let x: tf.Tensor | null = null;
+  try {
+    x = sampleDdim(networkDenoiser(net), z1, {
+      steps: args.steps,
+      clip: net.config.data.kind === 'image',
+      signal: args.signal,
+      onStep: (e) => {
+        times.push(e.t);
+        if (args.keepTrajectory) frames.push(tf.slice(e.xHat, 0, 1)); // [1, ...shape]
+        args.onStep?.(e.step, e.steps);
+      },
+    });
+    const samples = (await x.data()) as Float32Array;
+    const ms = performance.now() - start;
+    let trajectory: Float32Array = new Float32Array(0);
+    if (frames.length) {
+      const stacked = tf.concat(frames); // [steps, ...shape]
+      trajectory = (await stacked.data()) as Float32Array;
+      stacked.dispose();
+    }
+    return { samples, trajectory, times, ms };
+  } finally {
+    z1.dispose();
+    x?.dispose();
+    for (const f of frames) f.dispose();
+  }
+}
+
+/**
+ * The paths z_t of a deterministic DDIM run for 2D points, [count, steps + 1, 2] row-major, from z₁ to x̂₀.
+ * Only x̂ is reported per step; z_s follows from it (DDIM, η = 0): ε̂ = (z_t − α_t·x̂)/σ_t, z_s = α_s·x̂ + σ_s·ε̂.
+ */
+export async function trajectories2d(net: Network, seed: number, count: number, steps: number, signal?: AbortSignal): Promise<Float32Array> {
+  const z1 = seededNoise(seed, count, [2]); // [count, 2]
+  const xHats: tf.Tensor[] = [];
+  const times: number[] = [];
+  let x: tf.Tensor | null = null;
+  try {
+    x = sampleDdim(networkDenoiser(net), z1, { steps, signal, onStep: (e) => { xHats.push(tf.clone(e.xHat)); times.push(e.t, e.s); } });
+    const z = (await z1.data()) as Float32Array;
+    const predicted = await Promise.all(xHats.map((t) => t.data() as Promise<Float32Array>));
+    const stride = (steps + 1) * 2;
+    const out = new Float32Array(count * stride);
+    const cur = Float64Array.from(z);
+    for (let p = 0; p < count; p++) out.set([cur[2 * p], cur[2 * p + 1]], p * stride);
+    for (let k = 0; k < steps; k++) {
+      const at = timePoint(times[2 * k], net.config.schedule);
+      const as = timePoint(times[2 * k + 1], net.config.schedule);
+      const xh = predicted[k];
+      for (let i = 0; i < cur.length; i++) {
+        const last = k === steps - 1;
+        cur[i] = last ? xh[i] : as.alpha * xh[i] + as.sigma * ((cur[i] - at.alpha * xh[i]) / at.sigma);
+      }
+      for (let p = 0; p < count; p++) out.set([cur[2 * p], cur[2 * p + 1]], p * stride + 2 * (k + 1));
+    }
+    return out;
+  } finally {
+    z1.dispose();
+    x?.dispose();
+    for (const t of xHats) t.dispose();
+  }
+}
+
+/** Data seed of the toy reference sets: fixed, so every quality figure compares against the same points. */
+const TOY_REFERENCE_SEED = 20220;
+export const TOY_METRIC = 'sliced Wasserstein distance to the data';
+
+/** A 2D model's quality figure: SW₂ between its samples and as many points of its toy set (lower is better). */
+export function toyQuality(dataName: string, points: Float32Array): number | null {
+  if (!isToyDataset(dataName) || points.length < 4) return null;
+  return slicedWasserstein2d(points, toyDataset(dataName, points.length / 2, TOY_REFERENCE_SEED));
+}
+
+/** Root-mean-square distance between two equal-size batches: how far a sampler lands from a reference run on the same noise. */
+export function rmsDistance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += (a[i] - b[i]) ** 2;
+  return Math.sqrt(sum / a.length);
+}

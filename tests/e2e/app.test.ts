@@ -1,0 +1,91 @@
+// The app in a real browser: headless Chromium with WebGPU on SwiftShader, the production build served by
+// `vite preview`. One page walks through the main flows so shaders compile once (SwiftShader compiles slowly):
+// open and draw, drop a checkpoint, drop a corrupt one, distill a tiny toy teacher and download the student.
+// Screenshots land in test-results/e2e/ (and in docs/screenshots/ with HALFSTEP_SCREENSHOTS=docs).
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/io/checkpoint';
+import { corruptCheckpoint, hashPrefix, tinyToyTeacher } from './fixtures';
+import { ARTIFACTS, ROOT, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
+
+let served: Served;
+let page: Page;
+let consoleLines: string[];
+let teacherBytes: Uint8Array;
+
+async function shot(name: string): Promise<void> {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  if (process.env.HALFSTEP_SCREENSHOTS === 'docs') {
+    mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
+    copyFileSync(path, join(ROOT, 'docs', 'screenshots', `${name}.png`));
+  }
+}
+
+describe('the app in Chromium (WebGPU on SwiftShader)', () => {
+  beforeAll(async () => {
+    teacherBytes = await tinyToyTeacher();
+    served = await serveApp();
+    page = await served.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    consoleLines = watchConsole(page);
+  });
+
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it('opens, reports its backend and draws the columns of a dropped model from the link', async () => {
+    const h = hashPrefix(teacherBytes);
+    // Few steps: every DDIM step is a few hundred ms on SwiftShader.
+    await page.goto(`${served.url}#mode=toy&cols=h:${h}@4,h:${h}@1`);
+    await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
+    await dropFiles(page, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
+    await page.locator('[data-testid=model-row]').first().waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-testid=model-row]').count()).toBe(1);
+    await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
+    expect(await canvasHasContent(page, '[data-testid=column] canvas')).toBe(true);
+    expect(await page.locator('[data-testid=nfe]').nth(1).textContent()).toBe('1 per sample');
+    await waitForText(page.locator('[data-testid=quality]').first(), /^\d+\.\d+$/, 10_000);
+    await shot('compare-toy');
+  }, 180_000);
+
+  it('lists a corrupt file with the loader\'s one-line reason and changes nothing else', async () => {
+    await dropFiles(page, [{ name: 'corrupt.safetensors', bytes: corruptCheckpoint() }]);
+    const error = await waitForText(page.locator('[data-testid=load-error]'), /corrupt\.safetensors was not loaded: \S/);
+    expect(error).not.toContain('\n');
+    expect(await page.locator('[data-testid=model-row]').count()).toBe(1);
+    expect(await page.locator('[data-testid=column][data-ready=yes]').count()).toBe(2);
+    // Still working: a new seed redraws both columns.
+    await page.locator('[data-testid=seed]').fill('7');
+    await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 60_000 });
+    expect(page.url()).toContain('seed=7');
+    expect(await canvasHasContent(page, '[data-testid=column] canvas')).toBe(true);
+    await shot('load-error');
+  }, 90_000);
+
+  it('distills the toy teacher one round in the browser and offers the student as a .safetensors download', async () => {
+    await page.getByRole('tab', { name: 'Distill' }).click();
+    await page.locator('[data-testid=distill-from]').selectOption('2');
+    await page.locator('[data-testid=distill-to]').selectOption('1');
+    await page.locator('[data-testid=distill-iters]').fill('6');
+    await page.locator('[data-testid=distill-batch]').fill('16');
+    await page.locator('[data-testid=start-distill]').click();
+    await page.locator('[data-testid=round-row]').first().waitFor({ timeout: 150_000 });
+    const lossPoints = Number(await page.locator('[data-testid=loss-chart]').first().getAttribute('data-points'));
+    expect(lossPoints).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=loss-chart] .recharts-line-curve').count()).toBeGreaterThan(0);
+    await page.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 30_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=download-student]').first().click()]);
+    expect(download.suggestedFilename()).toMatch(/\.safetensors$/);
+    const bytes = new Uint8Array(readFileSync(await download.path()));
+    const student = readCheckpoint(bytes);
+    expect(student.role).toBe('student');
+    expect(student.steps).toBe(1);
+    expect(student.lineage?.teacherHash).toBe(readCheckpoint(teacherBytes).hash);
+    expect(student.lineage?.teacherSteps).toBe(2);
+    await shot('distill-toy');
+    expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  }, 200_000);
+}, 300_000);
