@@ -9,7 +9,7 @@ import type { Job, Post } from './job';
 import { imageDataFor } from './imageData';
 import type { LossPoint, Request } from './protocol';
 import { checkpointOf, modelInfo, networkOf, register } from './registry';
-import { rmsDistance, sampleNetwork, TOY_METRIC, toyQuality } from './sampling';
+import { rmsDistance, sampleNetwork, TOY_METRIC, toyQualityOf } from './sampling';
 
 type DistillRequest = Extract<Request, { type: 'distill' }>;
 
@@ -39,7 +39,7 @@ async function yardstick(teacher: Network, fromSteps: number, seed: number, job:
       metric: TOY_METRIC,
       measure: async (net, steps) => {
         const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal });
-        return { quality: toyQuality(data.name, samples) ?? Number.NaN, samples };
+        return { quality: (await toyQualityOf(data, samples)) ?? Number.NaN, samples };
       },
     };
   }

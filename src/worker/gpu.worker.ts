@@ -6,8 +6,8 @@ import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, ColumnSpec, Request, WorkerEvent } from './protocol';
-import { fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
-import { sampleNetwork, TOY_METRIC, toyQuality, trajectories2d } from './sampling';
+import { checkpointOf, fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
+import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -84,7 +84,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     });
     done += steps;
     // Measured before the arrays are transferred to the page.
-    const quality = info.dataKind === 'toy2d' ? toyQuality(info.dataName, run.samples) : null;
+    const quality = await toyQualityOf(checkpointOf(modelId).config.data, run.samples);
     post(
       {
         type: 'column',

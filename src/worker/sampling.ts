@@ -2,9 +2,9 @@
 // what the page sees is read back once per call (the samples, and x̂ of sample 0 at every step).
 import * as tf from '@tensorflow/tfjs';
 import { timePoint } from '../core/schedule';
-import { isToyDataset, toyDataset } from '../data/toy2d';
-import { slicedWasserstein2d } from '../metrics/swd2d';
-import { sampleShape } from '../model/config';
+import { isToyDataset } from '../data/toy2d';
+import { toyQuality } from '../metrics/quality';
+import { sampleShape, type DataSpec } from '../model/config';
 import type { Network } from '../model/network';
 import { sampleDdim, seededNoise } from '../samplers/ddim';
 import { networkDenoiser } from '../samplers/denoiser';
@@ -99,14 +99,13 @@ export async function trajectories2d(net: Network, seed: number, count: number, 
   }
 }
 
-/** Data seed of the toy reference sets: fixed, so every quality figure compares against the same points. */
-const TOY_REFERENCE_SEED = 20220;
 export const TOY_METRIC = 'sliced Wasserstein distance to the data';
 
-/** A 2D model's quality figure: SW₂ between its samples and as many points of its toy set (lower is better). */
-export function toyQuality(dataName: string, points: Float32Array): number | null {
-  if (!isToyDataset(dataName) || points.length < 4) return null;
-  return slicedWasserstein2d(points, toyDataset(dataName, points.length / 2, TOY_REFERENCE_SEED));
+/** A 2D model's quality figure: SW₂ between its samples and as many fresh points of its toy set (lower is better). */
+export async function toyQualityOf(data: DataSpec, points: Float32Array): Promise<number | null> {
+  if (data.kind !== 'toy2d' || !isToyDataset(data.name) || points.length < 4) return null;
+  const { swd } = await toyQuality(data).evaluate(points);
+  return swd;
 }
 
 /** Root-mean-square distance between two equal-size batches: how far a sampler lands from a reference run on the same noise. */
