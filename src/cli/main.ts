@@ -1,7 +1,10 @@
 // The `halfstep` command line: one file per subcommand in ./commands, each exporting `register(program)`.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cliError';
+import * as distill from './commands/distill';
+import * as evaluate from './commands/eval';
 import * as inspect from './commands/inspect';
+import * as sample from './commands/sample';
 import * as train from './commands/train';
 
 const program = new Command('halfstep')
@@ -10,7 +13,7 @@ const program = new Command('halfstep')
   .exitOverride();
 
 // Each subcommand module: `import * as name from './commands/name'`, then list it here, sorted.
-const commands: { register(program: Command): void }[] = [inspect, train];
+const commands: { register(program: Command): void }[] = [distill, evaluate, inspect, sample, train];
 for (const c of commands) c.register(program);
 
 try {

@@ -1,0 +1,127 @@
+// `halfstep distill`: the chain of halvings N → N/2 → … → M (Salimans & Ho, Algorithm 2), one student
+// checkpoint per stage, with its loss and quality beside the teacher's own DDIM at the same step count.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { isToyDataset, toyDataset } from '../../data/toy2d';
+import { arrayBatchSource } from '../../data/batchSource';
+import { distillChain } from '../../distill/chain';
+import type { BackendPreference } from '../../tensor/backend';
+import { backendOption, startBackend } from '../backendOption';
+import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
+import { CliError } from '../cliError';
+import { qualityFor, sampleNetwork } from '../evaluation';
+import { nonNegativeInt, positiveInt, positiveNumber, powerOfTwo } from '../options';
+import { progressBar } from '../progress';
+
+interface DistillOpts {
+  teacher: string;
+  from: number;
+  to: number;
+  iters: number;
+  outDir: string;
+  batch: number;
+  lr: number;
+  seed: number;
+  n: number;
+  evalSeed: number;
+  dtype: 'f32' | 'f16';
+  backend: BackendPreference;
+  json?: boolean;
+}
+
+export interface StageRow {
+  stage: number;
+  steps: number;
+  loss: number;
+  /** The student's quality figure(s) at its step count. */
+  student: Record<string, number>;
+  /** The teacher's own DDIM at the same step count, from the same noise. */
+  teacherDdim: Record<string, number>;
+  seconds: number;
+  file: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('distill')
+    .description('progressive distillation: halve the teacher\'s step count round by round, writing DIR/student-<steps>.safetensors per stage')
+    .requiredOption('--teacher <file>', 'teacher checkpoint')
+    .requiredOption('--from <n>', 'the teacher\'s step count (a power of two)', powerOfTwo)
+    .requiredOption('--to <m>', 'the last student\'s step count (a power of two)', powerOfTwo)
+    .requiredOption('--out-dir <dir>', 'where to write the students')
+    .option('--iters <k>', 'training iterations per halving', positiveInt, 400)
+    .option('--batch <b>', 'batch size', positiveInt, 256)
+    .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
+    .option('--seed <s>', 'seed for data and noise draws', nonNegativeInt, 0)
+    .option('--n <count>', 'samples per quality figure', positiveInt, 2000)
+    .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
+    .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
+    .addOption(backendOption())
+    .option('--json', 'print the per-stage table as JSON')
+    .action(async (opts: DistillOpts) => {
+      if (opts.to >= opts.from) throw new CliError(`--to (${opts.to}) must be below --from (${opts.from})`);
+      const teacherCkpt = await loadCheckpoint(opts.teacher);
+      if (teacherCkpt.role === 'student' && teacherCkpt.steps !== opts.from) {
+        throw new CliError(`${opts.teacher} is a ${teacherCkpt.steps}-step student: distill it with --from ${teacherCkpt.steps}`);
+      }
+      const { data } = teacherCkpt.config;
+      if (data.kind !== 'toy2d' || !isToyDataset(data.name)) throw new CliError(`distill on '${data.kind === 'image' ? data.name : data.kind}' data needs its data loader (image data: see 'halfstep distill --help')`);
+      await startBackend(opts.backend, opts.json);
+      const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);
+      const quality = await qualityFor(teacher.config);
+      const dataSource = arrayBatchSource(toyDataset(data.name, 20_000, opts.seed + 1), [2]);
+      await mkdir(opts.outDir, { recursive: true });
+
+      const rows: StageRow[] = [];
+      let parent = teacherCkpt;
+      let roundStart = performance.now();
+      const rounds = Math.log2(opts.from / opts.to);
+      const bar = progressBar('distill', rounds * opts.iters);
+      const result = await distillChain(teacher, {
+        fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,
+        data: dataSource, seed: opts.seed, reportEvery: 50,
+        onReport: (info, r) => bar.update((info.stage - 1) * opts.iters + r.step, { stage: info.studentSteps, loss: r.loss }),
+        onRound: async (round) => {
+          const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
+          const saved = await saveCheckpoint(file, round.student, {
+            role: 'student', steps: round.studentSteps,
+            lineage: { teacherHash: parent.hash, teacherSteps: round.teacherSteps, stage: round.stage, iterations: round.result.steps, finalLoss: round.result.finalLoss },
+          }, opts.dtype === 'f16' ? 'F16' : 'F32');
+          const seconds = (performance.now() - roundStart) / 1000;
+          const studentQ = await quality.evaluate((await sampleNetwork(round.student, round.studentSteps, opts.n, opts.evalSeed)).samples);
+          const teacherQ = await quality.evaluate((await sampleNetwork(teacher, round.studentSteps, opts.n, opts.evalSeed)).samples);
+          rows.push({ stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, student: studentQ, teacherDdim: teacherQ, seconds, file });
+          parent = saved;
+          roundStart = performance.now();
+        },
+      });
+      bar.stop();
+      for (const r of result.rounds) r.student.dispose();
+      teacher.dispose();
+
+      const teacherAtFrom = await (async () => {
+        const t = networkFromCheckpoint(opts.teacher, teacherCkpt);
+        try {
+          return await quality.evaluate((await sampleNetwork(t, opts.from, opts.n, opts.evalSeed)).samples);
+        } finally {
+          t.dispose();
+        }
+      })();
+      const report = { teacher: opts.teacher, fromSteps: opts.from, metric: quality.primary, teacherAtFrom, stages: rows, stopped: result.stopped };
+      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else process.stdout.write(formatTable(report.metric, opts.from, teacherAtFrom, rows));
+      if (result.stopped === 'nonfinite') throw new CliError(`stage ${result.failure?.stage} stopped at step ${result.failure?.step}: non-finite loss; the students before it were kept`);
+    });
+}
+
+export function formatTable(metric: string, fromSteps: number, teacherAtFrom: Record<string, number>, rows: StageRow[]): string {
+  const f = (x: number) => x.toPrecision(3);
+  const lines = [
+    `teacher DDIM at ${fromSteps} steps: ${metric} ${f(teacherAtFrom[metric])}`,
+    `| stage | steps | distillation loss | student ${metric} | teacher DDIM ${metric} | seconds |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.stage} | ${r.steps} | ${f(r.loss)} | ${f(r.student[metric])} | ${f(r.teacherDdim[metric])} | ${r.seconds.toFixed(1)} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}

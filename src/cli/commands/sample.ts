@@ -1,0 +1,49 @@
+// `halfstep sample`: DDIM samples from a checkpoint as a NumPy .npy file (float32, shape [n, ...sample]).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import type { BackendPreference } from '../../tensor/backend';
+import { backendOption, startBackend } from '../backendOption';
+import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
+import { sampleNetwork } from '../evaluation';
+import { encodeNpyFloat32 } from '../npy';
+import { nonNegativeInt, positiveInt } from '../options';
+import { progressBar } from '../progress';
+import { resolveSteps } from '../steps';
+
+interface SampleOpts {
+  ckpt: string;
+  steps?: number;
+  n: number;
+  seed: number;
+  out: string;
+  backend: BackendPreference;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('sample')
+    .description('draw samples with deterministic DDIM from seeded noise and write them as .npy')
+    .requiredOption('--ckpt <file>', 'teacher or student checkpoint')
+    .requiredOption('--out <file>', '.npy file to write')
+    .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
+    .option('--n <count>', 'number of samples', positiveInt, 1000)
+    .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count', nonNegativeInt, 0)
+    .addOption(backendOption())
+    .option('--json', 'print a JSON summary')
+    .action(async (opts: SampleOpts) => {
+      const ckpt = await loadCheckpoint(opts.ckpt);
+      const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
+      await startBackend(opts.backend, opts.json);
+      const net = networkFromCheckpoint(opts.ckpt, ckpt);
+      const bar = progressBar('sample', opts.n);
+      const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
+      bar.stop();
+      net.dispose();
+      await mkdir(dirname(opts.out), { recursive: true });
+      await writeFile(opts.out, encodeNpyFloat32(run.samples, [opts.n, ...run.shape]));
+      const summary = { out: opts.out, shape: [opts.n, ...run.shape], steps, seed: opts.seed, msPerImage: run.msPerImage };
+      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${steps} steps, ${run.msPerImage.toFixed(2)} ms per sample\n`);
+    });
+}

@@ -1,0 +1,26 @@
+// Sampling and measuring a checkpoint, shared by `distill`, `eval` and `sample`.
+import type { ModelConfig } from '../model/config';
+import { sampleShape } from '../model/config';
+import type { Network } from '../model/network';
+import { type QualityEvaluator, toyQuality } from '../metrics/quality';
+import { networkDenoiser } from '../samplers/denoiser';
+import { generateSamples } from '../samplers/generate';
+
+export interface SampleRun {
+  samples: Float32Array;
+  shape: number[];
+  msPerImage: number;
+}
+
+export async function sampleNetwork(net: Network, steps: number, count: number, seed: number, onBatch?: (done: number, total: number) => void): Promise<SampleRun> {
+  const shape = sampleShape(net.config.data);
+  const started = performance.now();
+  // Images live in [-1, 1]: clip x̂ there at every step, as the paper's samplers do.
+  const samples = await generateSamples(networkDenoiser(net), { seed, count, shape, steps, clip: net.config.data.kind === 'image', onBatch });
+  return { samples, shape, msPerImage: (performance.now() - started) / count };
+}
+
+/** The quality evaluator for a model's data; image data plugs in its FID evaluator here. */
+export async function qualityFor(config: ModelConfig): Promise<QualityEvaluator> {
+  return toyQuality(config.data);
+}
