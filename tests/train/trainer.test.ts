@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Trainer } from '../../src/train/trainer';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const oneParam = (init: number[]) => new Map([['w', tf.variable(tf.tensor1d(init))]]);
+
+describe('Trainer', () => {
+  it('decays the learning rate linearly to 0 over the run, after an optional warm-up', () => {
+    const t = new Trainer(oneParam([0]), { iterations: 100, learningRate: 0.5 });
+    expect(t.learningRateAt(0)).toBe(0.5);
+    expect(t.learningRateAt(50)).toBeCloseTo(0.25, 12);
+    expect(t.learningRateAt(99)).toBeCloseTo(0.005, 12);
+    const w = new Trainer(oneParam([0]), { iterations: 100, learningRate: 1, schedule: 'constant', warmup: 10 });
+    expect(w.learningRateAt(0)).toBeCloseTo(0.1, 12);
+    expect(w.learningRateAt(50)).toBe(1);
+  });
+
+  it('reports the global gradient norm before clipping and the mean loss per report', async () => {
+    // loss = 3·w₀ + 4·w₁ has gradient (3, 4): norm 5 at every step, loss = 3·w₀ + 4·w₁ at the step's weights.
+    const params = oneParam([0, 0]);
+    const c = tf.tensor1d([3, 4]);
+    const t = new Trainer(params, { iterations: 20, learningRate: 0.01, reportEvery: 10 });
+    const r = await t.run(() => ({}), () => tf.sum(tf.mul(c, params.get('w')!)) as tf.Scalar);
+    expect(r.stopped).toBe('done');
+    expect(r.reports.map((x) => x.step)).toEqual([10, 20]);
+    for (const x of r.reports) expect(x.gradNorm).toBeCloseTo(5, 4);
+    // Adam moves each weight by about lr per step against its gradient sign: the loss falls.
+    expect(r.reports[1].loss).toBeLessThan(r.reports[0].loss);
+    expect(r.reports[0].loss).toBeLessThan(0);
+  });
+
+  it('stops on a non-finite loss, names the step and restores the last good weights', async () => {
+    const params = oneParam([1, 2]);
+    const w = params.get('w')!;
+    let atStep30: number[] = [];
+    const t = new Trainer(params, {
+      iterations: 100, learningRate: 0.05, reportEvery: 10,
+      onReport: (r) => { if (r.step === 30) atStep30 = Array.from(w.dataSync()); },
+    });
+    const r = await t.run(() => ({}), (_b, step) => {
+      const loss = tf.sum(tf.square(w)) as tf.Scalar;
+      return step === 37 ? (tf.mul(loss, Number.NaN) as tf.Scalar) : loss;
+    });
+    expect(r.stopped).toBe('nonfinite');
+    expect(r.nonFiniteStep).toBe(37);
+    expect(r.steps).toBe(30);
+    expect(atStep30.length).toBe(2);
+    expect(Array.from(w.dataSync())).toEqual(atStep30);
+  });
+
+  it('cancels between steps and leaks no tensors', async () => {
+    const params = oneParam([1]);
+    const before = tf.memory().numTensors;
+    const ac = new AbortController();
+    const t = new Trainer(params, { iterations: 1000, learningRate: 0.01, reportEvery: 5, signal: ac.signal, onReport: (r) => r.step === 20 && ac.abort() });
+    const r = await t.run(() => ({ x: tf.ones([3]) }), (b) => tf.sum(tf.mul(b.x, tf.square(params.get('w')!))) as tf.Scalar);
+    t.dispose();
+    expect(r.stopped).toBe('cancelled');
+    expect(r.steps).toBe(20);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps an exponential moving average of the weights', async () => {
+    // Constant gradient 1 with plain lr: the EMA lags behind the weights it averages.
+    const params = oneParam([0]);
+    const t = new Trainer(params, { iterations: 50, learningRate: 0.1, schedule: 'constant', emaDecay: 0.9 });
+    await t.run(() => ({}), () => tf.sum(params.get('w')!) as tf.Scalar);
+    const w = params.get('w')!.dataSync()[0];
+    const ema = t.ema!.get('w')!.dataSync()[0];
+    expect(w).toBeLessThan(-4);
+    expect(ema).toBeGreaterThan(w);
+    expect(ema).toBeLessThan(0);
+    t.dispose();
+  });
+});
