@@ -4,8 +4,10 @@ import { CliError } from './cliError';
 import * as distill from './commands/distill';
 import * as evaluate from './commands/eval';
 import * as inspect from './commands/inspect';
+import * as mnistRef from './commands/mnistRef';
 import * as sample from './commands/sample';
 import * as train from './commands/train';
+import * as trainClassifier from './commands/trainClassifier';
 
 const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
@@ -13,7 +15,7 @@ const program = new Command('halfstep')
   .exitOverride();
 
 // Each subcommand module: `import * as name from './commands/name'`, then list it here, sorted.
-const commands: { register(program: Command): void }[] = [distill, evaluate, inspect, sample, train];
+const commands: { register(program: Command): void }[] = [distill, evaluate, inspect, mnistRef, sample, train, trainClassifier];
 for (const c of commands) c.register(program);
 
 try {
