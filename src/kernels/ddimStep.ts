@@ -3,6 +3,8 @@
 // dispatch (ddimStep_webgpu.ts), tested against this one.
 import * as tf from '@tensorflow/tfjs';
 import type { DdimStepCoefficients } from '../core/ddimCoefficients';
+import { useWebGPUKernels } from './customKernels';
+import { ddimStepWebGPU } from './ddimStep_webgpu';
 
 export type DdimStepResult = {
   zS: tf.Tensor;
@@ -28,6 +30,7 @@ export function ddimStepPlain(z: tf.Tensor, out: tf.Tensor, c: DdimStepCoefficie
   });
 }
 
+/** The DDIM step the samplers call: one fused WGSL program on webgpu, ddimStepPlain elsewhere. */
 export function ddimStep(z: tf.Tensor, out: tf.Tensor, c: DdimStepCoefficients, clip: boolean, noise?: tf.Tensor): DdimStepResult {
-  return ddimStepPlain(z, out, c, clip, noise);
+  return useWebGPUKernels() ? ddimStepWebGPU(z, out, c, clip, noise) : ddimStepPlain(z, out, c, clip, noise);
 }
