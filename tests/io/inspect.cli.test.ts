@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'halfstep-inspect-'));
 interface Run { code: number; stdout: string; stderr: string }
 function inspect(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile('node', ['bin/halfstep.mjs', 'inspect', ...args], { cwd: root, timeout: 90_000 }, (err, stdout, stderr) => {
+    execFile('node', ['bin/halfstep.mjs', 'inspect', ...args], { cwd: root, timeout: 180_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
     });
   });
@@ -72,7 +72,7 @@ beforeAll(async () => {
   errors.forEach(([name], i) => results.set(name, runs[i]));
   results.set('json', runs[errors.length]);
   results.set('text', runs[errors.length + 1]);
-}, 240_000);
+}, 420_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
