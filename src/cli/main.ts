@@ -1,22 +1,27 @@
 // The `halfstep` command line: one file per subcommand in ./commands, each exporting `register(program)`.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cliError';
-import * as distill from './commands/distill';
-import * as evaluate from './commands/eval';
-import * as inspect from './commands/inspect';
-import * as mnistRef from './commands/mnistRef';
-import * as sample from './commands/sample';
-import * as train from './commands/train';
-import * as trainClassifier from './commands/trainClassifier';
-
 const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
   .showHelpAfterError()
   .exitOverride();
 
-// Each subcommand module: `import * as name from './commands/name'`, then list it here, sorted.
-const commands: { register(program: Command): void }[] = [distill, evaluate, inspect, mnistRef, sample, train, trainClassifier];
-for (const c of commands) c.register(program);
+// Each subcommand is one module exporting `register(program)`. Only the one named on the command line is
+// loaded (tfjs and its backends take seconds to import); plain `halfstep --help` loads them all.
+type CommandModule = { register(program: Command): void };
+const commands: Record<string, () => Promise<CommandModule>> = {
+  bench: () => import('./commands/bench'),
+  distill: () => import('./commands/distill'),
+  eval: () => import('./commands/eval'),
+  inspect: () => import('./commands/inspect'),
+  'mnist-ref': () => import('./commands/mnistRef'),
+  sample: () => import('./commands/sample'),
+  train: () => import('./commands/train'),
+  'train-classifier': () => import('./commands/trainClassifier'),
+};
+const named = process.argv[2];
+const wanted = named && named in commands ? [commands[named]] : Object.values(commands);
+for (const load of wanted) (await load()).register(program);
 
 try {
   await program.parseAsync(process.argv);

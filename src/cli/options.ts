@@ -24,3 +24,7 @@ export function powerOfTwo(value: string): number {
   if ((n & (n - 1)) !== 0) throw new InvalidArgumentError('must be a power of two (1, 2, 4, …)');
   return n;
 }
+
+export function stepList(value: string): number[] {
+  return value.split(',').map((v) => powerOfTwo(v.trim()));
+}

@@ -13,6 +13,8 @@ export interface TeacherTrainingOptions extends TrainerOptions {
   data: BatchSource;
   seed: number;
   weighting?: LossWeighting;
+  /** Receives the trainer before the first step (to save its optimizer/EMA state from a hook). */
+  onTrainer?: (t: Trainer) => void;
 }
 
 export interface TeacherTrainingRun {
@@ -27,6 +29,7 @@ export async function trainTeacher(net: Network, opts: TeacherTrainingOptions): 
   // One generator per run, advanced from the resume point so a resumed run does not repeat its draws.
   const rng = new Rng(seed + 7919 * (opts.startStep ?? 0));
   const trainer = new Trainer(net.params, { schedule: 'constant', ...opts });
+  opts.onTrainer?.(trainer);
   const result = await trainer.run(
     (): XSpaceBatch => {
       const x = data(batchSize, rng);

@@ -22,7 +22,8 @@ export interface TrainerOptions {
   signal?: AbortSignal;
   /** Awaited before every step: the app resolves it only while not paused. */
   gate?: () => Promise<void>;
-  onReport?: (r: TrainReport) => void;
+  /** May return a promise (e.g. a checkpoint write): the loop waits for it before the next step. */
+  onReport?: (r: TrainReport) => void | Promise<void>;
 }
 
 export interface TrainReport {
@@ -33,6 +34,12 @@ export interface TrainReport {
   lr: number;
   /** Mean global gradient norm (before clipping) over the same steps. */
   gradNorm: number;
+}
+
+/** One tensor of Adam's state as tfjs names it. */
+export interface OptimizerTensor {
+  name: string;
+  tensor: tf.Tensor;
 }
 
 export type StopReason = 'done' | 'cancelled' | 'nonfinite';
@@ -149,7 +156,7 @@ export class Trainer {
           }
           const report = { step: step + 1, loss: lv[0] / sinceReport, lr: lrSum / sinceReport, gradNorm: nv[0] / sinceReport };
           reports.push(report);
-          onReport?.(report);
+          await onReport?.(report);
           disposeAll(good);
           disposeAll(goodEma);
           good = vars.map((v) => v.clone());
@@ -183,6 +190,16 @@ export class Trainer {
     tf.tidy(() => {
       for (const [name, shadow] of this.ema!) shadow.assign(tf.add(tf.mul(shadow, d), tf.mul(this.params.get(name)!, 1 - d)));
     });
+  }
+
+  /** Adam's state (step count, first and second moments, in parameter order) for a resumable run. */
+  async optimizerState(): Promise<OptimizerTensor[]> {
+    return this.optimizer.getWeights();
+  }
+
+  /** Restores optimizerState(); the moments are matched to parameters by position. */
+  async loadOptimizerState(state: OptimizerTensor[]): Promise<void> {
+    await this.optimizer.setWeights(state);
   }
 
   dispose(): void {

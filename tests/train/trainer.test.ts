@@ -56,7 +56,7 @@ describe('Trainer', () => {
     const params = oneParam([1]);
     const before = tf.memory().numTensors;
     const ac = new AbortController();
-    const t = new Trainer(params, { iterations: 1000, learningRate: 0.01, reportEvery: 5, signal: ac.signal, onReport: (r) => r.step === 20 && ac.abort() });
+    const t = new Trainer(params, { iterations: 1000, learningRate: 0.01, reportEvery: 5, signal: ac.signal, onReport: (r) => { if (r.step === 20) ac.abort(); } });
     const r = await t.run(() => ({ x: tf.ones([3]) }), (b) => tf.sum(tf.mul(b.x, tf.square(params.get('w')!))) as tf.Scalar);
     t.dispose();
     expect(r.stopped).toBe('cancelled');

@@ -3,15 +3,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { isToyDataset, toyDataset } from '../../data/toy2d';
-import { arrayBatchSource } from '../../data/batchSource';
-import { distillChain } from '../../distill/chain';
+import * as tf from '@tensorflow/tfjs';
+import { chainStages, distillChain } from '../../distill/chain';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
-import { qualityFor, sampleNetwork } from '../evaluation';
-import { nonNegativeInt, positiveInt, positiveNumber, powerOfTwo } from '../options';
+import { qualityFor, trainingData } from '../datasets';
+import { sampleNetwork } from '../evaluation';
+import { nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList } from '../options';
 import { progressBar } from '../progress';
 
 interface DistillOpts {
@@ -25,6 +25,7 @@ interface DistillOpts {
   seed: number;
   n: number;
   evalSeed: number;
+  evalSteps?: number[];
   dtype: 'f32' | 'f16';
   backend: BackendPreference;
   json?: boolean;
@@ -55,6 +56,7 @@ export function register(program: Command): void {
     .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
     .option('--seed <s>', 'seed for data and noise draws', nonNegativeInt, 0)
     .option('--n <count>', 'samples per quality figure', positiveInt, 2000)
+    .option('--eval-steps <list>', 'student step counts to measure (comma-separated; default: every stage)', stepList)
     .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
     .addOption(backendOption())
@@ -66,11 +68,11 @@ export function register(program: Command): void {
         throw new CliError(`${opts.teacher} is a ${teacherCkpt.steps}-step student: distill it with --from ${teacherCkpt.steps}`);
       }
       const { data } = teacherCkpt.config;
-      if (data.kind !== 'toy2d' || !isToyDataset(data.name)) throw new CliError(`distill on '${data.kind === 'image' ? data.name : data.kind}' data needs its data loader (image data: see 'halfstep distill --help')`);
+      const evalSteps = new Set(opts.evalSteps ?? chainStages(opts.from, opts.to));
       await startBackend(opts.backend, opts.json);
+      const quality = await qualityFor(data);
+      const dataSource = trainingData(data, opts.seed + 1);
       const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);
-      const quality = await qualityFor(teacher.config);
-      const dataSource = arrayBatchSource(toyDataset(data.name, 20_000, opts.seed + 1), [2]);
       await mkdir(opts.outDir, { recursive: true });
 
       const rows: StageRow[] = [];
@@ -80,7 +82,7 @@ export function register(program: Command): void {
       const bar = progressBar('distill', rounds * opts.iters);
       const result = await distillChain(teacher, {
         fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,
-        data: dataSource, seed: opts.seed, reportEvery: 50,
+        data: dataSource, seed: opts.seed, reportEvery: 50, clip: data.kind === 'image',
         onReport: (info, r) => bar.update((info.stage - 1) * opts.iters + r.step, { stage: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
           const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
@@ -88,10 +90,20 @@ export function register(program: Command): void {
             role: 'student', steps: round.studentSteps,
             lineage: { teacherHash: parent.hash, teacherSteps: round.teacherSteps, stage: round.stage, iterations: round.result.steps, finalLoss: round.result.finalLoss },
           }, opts.dtype === 'f16' ? 'F16' : 'F32');
+          // Continue from exactly what was written (F16 rounds the weights), so lineage hashes chain up.
+          if (opts.dtype === 'f16') for (const [name, v] of round.student.params) v.assign(tf.tensor(saved.weights.get(name)!.data, v.shape));
           const seconds = (performance.now() - roundStart) / 1000;
-          const studentQ = await quality.evaluate((await sampleNetwork(round.student, round.studentSteps, opts.n, opts.evalSeed)).samples);
-          const teacherQ = await quality.evaluate((await sampleNetwork(teacher, round.studentSteps, opts.n, opts.evalSeed)).samples);
-          rows.push({ stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, student: studentQ, teacherDdim: teacherQ, seconds, file });
+          if (evalSteps.has(round.studentSteps)) {
+            const student = await sampleNetwork(round.student, round.studentSteps, opts.n, opts.evalSeed);
+            const teacherRun = await sampleNetwork(teacher, round.studentSteps, opts.n, opts.evalSeed);
+            rows.push({
+              stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file,
+              student: { ...(await quality.evaluate(student.samples)), msPerImage: student.msPerImage },
+              teacherDdim: { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage },
+            });
+          } else {
+            rows.push({ stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} });
+          }
           parent = saved;
           roundStart = performance.now();
         },
@@ -103,7 +115,8 @@ export function register(program: Command): void {
       const teacherAtFrom = await (async () => {
         const t = networkFromCheckpoint(opts.teacher, teacherCkpt);
         try {
-          return await quality.evaluate((await sampleNetwork(t, opts.from, opts.n, opts.evalSeed)).samples);
+          const run = await sampleNetwork(t, opts.from, opts.n, opts.evalSeed);
+          return { ...(await quality.evaluate(run.samples)), msPerImage: run.msPerImage };
         } finally {
           t.dispose();
         }
@@ -121,7 +134,7 @@ export function formatTable(metric: string, fromSteps: number, teacherAtFrom: Re
     `teacher DDIM at ${fromSteps} steps: ${metric} ${f(teacherAtFrom[metric])}`,
     `| stage | steps | distillation loss | student ${metric} | teacher DDIM ${metric} | seconds |`,
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.stage} | ${r.steps} | ${f(r.loss)} | ${f(r.student[metric])} | ${f(r.teacherDdim[metric])} | ${r.seconds.toFixed(1)} |`),
+    ...rows.map((r) => `| ${r.stage} | ${r.steps} | ${f(r.loss)} | ${r.student[metric] === undefined ? '' : f(r.student[metric])} | ${r.teacherDdim[metric] === undefined ? '' : f(r.teacherDdim[metric])} | ${r.seconds.toFixed(1)} |`),
   ];
   return `${lines.join('\n')}\n`;
 }

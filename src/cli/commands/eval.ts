@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
-import { qualityFor, sampleNetwork } from '../evaluation';
+import { qualityFor } from '../datasets';
+import { sampleNetwork } from '../evaluation';
 import { nonNegativeInt, positiveInt } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
       const info = await startBackend(opts.backend, opts.json);
       const net = networkFromCheckpoint(opts.ckpt, ckpt);
-      const quality = await qualityFor(net.config);
+      const quality = await qualityFor(net.config.data);
       const bar = progressBar('sample', opts.n);
       const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
       bar.stop();

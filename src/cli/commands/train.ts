@@ -1,75 +1,168 @@
-// `halfstep train`: a teacher from scratch, in continuous time (t ~ U[0, 1]).
+// `halfstep train`: a teacher from scratch in continuous time (t ~ U[0, 1]): an MLP on a 2D toy set, or the
+// UNet on MNIST with an EMA of the weights saved as the teacher, resumable, with an optional time budget.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
 import { Option, type Command } from 'commander';
 import { DEFAULT_SCHEDULE, type Parameterization } from '../../core/schedule';
-import { arrayBatchSource } from '../../data/batchSource';
-import { TOY_DATASETS, type ToyDatasetName, toyDataset } from '../../data/toy2d';
+import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
+import { parseSafetensors, serializeSafetensors } from '../../io/safetensors';
 import { buildNetwork } from '../../model/build';
 import type { ModelConfig } from '../../model/config';
+import type { Network } from '../../model/network';
 import { parameterCount } from '../../model/network';
 import { trainTeacher } from '../../train/teacher';
+import type { Trainer } from '../../train/trainer';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
-import { saveCheckpoint } from '../checkpointFile';
+import { loadCheckpoint, networkFromCheckpoint, readBytes, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
+import { trainingData } from '../datasets';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../options';
 import { progressBar } from '../progress';
 
+type DataName = ToyDatasetName | 'mnist';
+
 interface TrainOpts {
-  data: ToyDatasetName;
+  data: DataName;
   iters: number;
   seed: number;
   out: string;
-  batch: number;
-  lr: number;
+  batch?: number;
+  lr?: number;
   hidden: number;
   blocks: number;
+  channels: string;
   param: Parameterization;
   weighting: 'snr_trunc' | 'snr+1';
+  ema?: number;
   dtype: 'f32' | 'f16';
+  resume?: boolean;
+  maxSeconds?: number;
+  saveEvery: number;
   backend: BackendPreference;
   json?: boolean;
 }
 
-/** The toy teacher: a 3-block residual MLP of width 128 learns every 2D set in ~3k CPU steps. */
+/** The toy teacher: a 3-block residual MLP of width 128 learns every 2D set in a few thousand CPU steps. */
 export function toyConfig(name: ToyDatasetName, hidden = 128, blocks = 3, parameterization: Parameterization = 'v'): ModelConfig {
   return { network: { arch: 'mlp', hidden, blocks, embedDim: 32 }, data: { kind: 'toy2d', name }, parameterization, schedule: DEFAULT_SCHEDULE, conditioning: 't' };
 }
 
+/** The MNIST teacher: the 0.5M-parameter UNet of the issue's PyTorch reference (32/64/64, GroupNorm). */
+export function mnistConfig(channels: number[] = [32, 64, 64], parameterization: Parameterization = 'v'): ModelConfig {
+  return {
+    network: { arch: 'unet', channels, resBlocks: 1, attention: false, groups: 8, embedDim: 64, dropout: 0.1 },
+    data: { kind: 'image', height: 28, width: 28, channels: 1, name: 'mnist' },
+    parameterization, schedule: DEFAULT_SCHEDULE, conditioning: 't',
+  };
+}
+
+/** Per-data defaults: [batch, learning rate, EMA decay]. */
+const DEFAULTS: Record<'toy' | 'mnist', [number, number, number | undefined]> = {
+  toy: [256, 2e-3, undefined],
+  mnist: [128, 5e-4, 0.999],
+};
+
+/** The resume file beside a teacher: raw weights, EMA weights, Adam's state and the step reached. */
+const stateFile = (out: string) => out.replace(/(\.safetensors)?$/, '.state.safetensors');
+
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train a teacher on a 2D toy set (continuous time, v-parameterization, truncated-SNR weighting)')
-    .addOption(new Option('--data <name>', 'data set').choices([...TOY_DATASETS]).makeOptionMandatory())
+    .description('train a teacher (continuous time, v-parameterization, truncated-SNR weighting): an MLP on a 2D set or a UNet on MNIST')
+    .addOption(new Option('--data <name>', 'data set').choices([...TOY_DATASETS, 'mnist']).makeOptionMandatory())
     .requiredOption('--out <file>', 'checkpoint to write (.safetensors)')
     .option('--iters <k>', 'training iterations', positiveInt, 3000)
     .option('--seed <s>', 'seed for init, data and noise', nonNegativeInt, 0)
-    .option('--batch <b>', 'batch size', positiveInt, 256)
-    .option('--lr <lr>', 'Adam learning rate (linear warm-up over 100 steps, then constant)', positiveNumber, 2e-3)
-    .option('--hidden <h>', 'MLP width', positiveInt, 128)
-    .option('--blocks <n>', 'residual blocks', positiveInt, 3)
+    .option('--batch <b>', 'batch size (default 256 toy, 128 mnist)', positiveInt)
+    .option('--lr <lr>', 'Adam learning rate, linear warm-up over 100 steps (default 2e-3 toy, 5e-4 mnist)', positiveNumber)
+    .option('--ema <decay>', 'EMA decay of the saved weights (default: none toy, 0.999 mnist)', positiveNumber)
+    .option('--hidden <h>', 'MLP width (toy)', positiveInt, 128)
+    .option('--blocks <n>', 'MLP residual blocks (toy)', positiveInt, 3)
+    .option('--channels <list>', 'UNet channels at 28, 14 and 7 pixels (mnist)', '32,64,64')
     .addOption(new Option('--param <p>', 'what the network predicts').choices(['v', 'x', 'eps']).default('v'))
     .addOption(new Option('--weighting <w>', 'loss weighting').choices(['snr_trunc', 'snr+1']).default('snr_trunc'))
     .addOption(new Option('--dtype <d>', 'checkpoint dtype').choices(['f32', 'f16']).default('f32'))
+    .option('--resume', 'continue from OUT and its .state.safetensors file')
+    .option('--max-seconds <s>', 'stop (and save) after this many seconds of training', positiveNumber)
+    .option('--save-every <k>', 'write the checkpoint and resume state every k iterations', positiveInt, 500)
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainOpts) => {
-      await startBackend(opts.backend, opts.json);
-      const config = toyConfig(opts.data, opts.hidden, opts.blocks, opts.param);
-      const net = buildNetwork(config, opts.seed);
-      const data = arrayBatchSource(toyDataset(opts.data, 20_000, opts.seed), [2]);
+      const kind = opts.data === 'mnist' ? 'mnist' : 'toy';
+      const [batch, lr, ema] = [opts.batch ?? DEFAULTS[kind][0], opts.lr ?? DEFAULTS[kind][1], opts.ema ?? DEFAULTS[kind][2]];
+      if (ema !== undefined && !(ema < 1)) throw new CliError(`--ema must be below 1, got ${ema}`);
+      const channels = opts.channels.split(',').map(Number);
+      const info = await startBackend(opts.backend, opts.json);
+
+      let net: Network;
+      let startStep = 0;
+      let resumeState: Map<string, tf.Tensor> | null = null;
+      if (opts.resume) {
+        if (!existsSync(opts.out) || !existsSync(stateFile(opts.out))) throw new CliError(`--resume needs ${opts.out} and ${stateFile(opts.out)}`, 2);
+        const ckpt = await loadCheckpoint(opts.out);
+        const state = parseSafetensors(await readBytes(stateFile(opts.out)));
+        startStep = Number(state.metadata.step);
+        if (!Number.isInteger(startStep) || startStep < 0) throw new CliError(`${stateFile(opts.out)}: bad step '${state.metadata.step}'`, 2);
+        net = networkFromCheckpoint(opts.out, ckpt);
+        resumeState = new Map([...state.tensors].map(([k, t]) => [k, tf.tensor(t.data, t.shape)]));
+        for (const [name, v] of net.params) {
+          const raw = resumeState.get(`param/${name}`);
+          if (!raw) throw new CliError(`${stateFile(opts.out)}: no tensor 'param/${name}'`, 2);
+          v.assign(raw);
+        }
+      } else {
+        const config = kind === 'mnist' ? mnistConfig(channels, opts.param) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
+        net = buildNetwork(config, opts.seed);
+      }
+      if (startStep >= opts.iters) throw new CliError(`${opts.out} already reached step ${startStep} of --iters ${opts.iters}`);
+
+      const data = trainingData(net.config.data, opts.seed + 7 * startStep);
+      const notes = `halfstep train --data ${opts.data} --iters ${opts.iters} --batch ${batch} --lr ${lr} --seed ${opts.seed} (${info.name}${info.adapter ? ` ${info.adapter.vendor} ${info.adapter.architecture}` : ''})`;
+      const dtype = opts.dtype === 'f16' ? 'F16' : 'F32';
+      const deadline = new AbortController();
+      const timer = opts.maxSeconds ? setTimeout(() => deadline.abort(), opts.maxSeconds * 1000) : undefined;
       const bar = progressBar('train', opts.iters);
       const started = performance.now();
+      let trainerRef: Trainer | null = null;
+      /** The teacher is the EMA when there is one; the state file holds what a resumed run needs. */
+      const save = async (step: number) => {
+        const trainer = trainerRef!;
+        const teacherNet: Network = trainer.ema ? { ...net, params: trainer.ema } : net;
+        await saveCheckpoint(opts.out, teacherNet, { role: 'teacher', steps: null, lineage: null, notes: `${notes}; step ${step}` }, dtype);
+        const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+        for (const [name, v] of net.params) tensors.set(`param/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
+        if (trainer.ema) for (const [name, v] of trainer.ema) tensors.set(`ema/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
+        (await trainer.optimizerState()).forEach((t, i) => tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: t.tensor.dataSync() as Float32Array }));
+        await writeFile(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: 'halfstep-train-state' }));
+      };
       const { trainer, result } = await trainTeacher(net, {
-        iterations: opts.iters, learningRate: opts.lr, warmup: 100, batchSize: opts.batch, data, seed: opts.seed,
-        weighting: opts.weighting, reportEvery: 50,
-        onReport: (r) => bar.update(r.step, { loss: r.loss }),
+        iterations: opts.iters, learningRate: lr, warmup: 100, batchSize: batch, data, seed: opts.seed, startStep,
+        weighting: opts.weighting, reportEvery: 50, emaDecay: ema, signal: deadline.signal,
+        gate: async () => {
+          // Restore optimizer and EMA state once, before the first step of a resumed run.
+          if (resumeState && trainerRef) {
+            const adam = [...resumeState].filter(([k]) => k.startsWith('adam/')).sort(([a], [b]) => a.localeCompare(b)).map(([, t]) => ({ name: '', tensor: t }));
+            if (adam.length) await trainerRef.loadOptimizerState(adam);
+            if (trainerRef.ema) for (const [name, v] of trainerRef.ema) { const e = resumeState.get(`ema/${name}`); if (e) v.assign(e); }
+            resumeState.forEach((t) => t.dispose());
+            resumeState = null;
+          }
+        },
+        onTrainer: (t) => { trainerRef = t; },
+        onReport: async (r) => {
+          bar.update(r.step, { loss: r.loss });
+          if (r.step % opts.saveEvery === 0) await save(r.step);
+        },
       });
+      clearTimeout(timer);
       bar.stop();
+      if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; the checkpoint of the last save was kept`);
+      await save(result.steps);
+      const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, stoppedEarly: result.stopped === 'cancelled' };
       trainer.dispose();
-      if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; nothing was written`);
-      await saveCheckpoint(opts.out, net, { role: 'teacher', steps: null, lineage: null, notes: `halfstep train --data ${opts.data} --iters ${opts.iters} --seed ${opts.seed}` }, opts.dtype === 'f16' ? 'F16' : 'F32');
-      const summary = { out: opts.out, data: opts.data, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000 };
       net.dispose();
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${summary.out}: ${summary.parameters} parameters, ${summary.iterations} iterations, final loss ${summary.finalLoss.toPrecision(4)}, ${summary.seconds.toFixed(1)} s\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${summary.out}: ${summary.parameters} parameters, step ${summary.iterations}, final loss ${summary.finalLoss.toPrecision(4)}, ${summary.seconds.toFixed(1)} s\n`);
     });
 }

@@ -1,0 +1,35 @@
+// Training data and quality evaluators for the data a ModelConfig names: the 2D toy sets and MNIST.
+import { fileURLToPath } from 'node:url';
+import { arrayBatchSource, type BatchSource } from '../data/batchSource';
+import { EpochSampler, gatherImages } from '../data/mnist';
+import { loadMnist } from '../data/mnistNode';
+import { isToyDataset, toyDataset } from '../data/toy2d';
+import type { DataSpec } from '../model/config';
+import { loadClassifier, parseReferenceStats, mnistQuality } from '../metrics/mnistReference';
+import { type QualityEvaluator, toyQuality } from '../metrics/quality';
+import * as tf from '@tensorflow/tfjs';
+import { readBytes } from './checkpointFile';
+import { CliError } from './cliError';
+
+/** The shipped classifier and test-set statistics that define FID for MNIST (see docs/mnist.md). */
+export const MNIST_CLASSIFIER = fileURLToPath(new URL('../../models/mnist/classifier.safetensors', import.meta.url));
+export const MNIST_REFERENCE = fileURLToPath(new URL('../../models/mnist/reference-stats.safetensors', import.meta.url));
+
+export function trainingData(data: DataSpec, seed: number): BatchSource {
+  if (data.kind === 'toy2d') {
+    if (!isToyDataset(data.name)) throw new CliError(`unknown toy data set '${data.name}'`);
+    return arrayBatchSource(toyDataset(data.name, 20_000, seed), [2]);
+  }
+  if (data.name !== 'mnist') throw new CliError(`no loader for image data '${data.name}' (MNIST only)`);
+  const train = loadMnist('train');
+  // Shuffled epochs, seeded: each image once per epoch.
+  const sampler = new EpochSampler(train.count, seed);
+  return (batchSize) => tf.tensor(gatherImages(train, sampler.next(batchSize)), [batchSize, 28, 28, 1]);
+}
+
+export async function qualityFor(data: DataSpec): Promise<QualityEvaluator> {
+  if (data.kind === 'toy2d') return toyQuality(data);
+  const classifier = loadClassifier(await readBytes(MNIST_CLASSIFIER));
+  const reference = parseReferenceStats(await readBytes(MNIST_REFERENCE));
+  return mnistQuality(classifier, reference);
+}
