@@ -128,7 +128,8 @@ export class Trainer {
           const { value, grads } = tf.variableGrads(() => loss(batch, step), vars);
           const gList = vars.map((v) => grads[v.name]);
           // Global norm over all parameters; scale = min(1, clip / ‖g‖).
-          const norm = tf.sqrt(tf.addN(gList.map((g) => tf.sum(tf.square(g)))));
+          // A chain of adds, not addN: webgpu's addN binds every input at once (8 storage buffers at most).
+          const norm = tf.sqrt(gList.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)));
           const scale = tf.minimum(1, tf.div(clipNorm, tf.maximum(norm, 1e-12)));
           this.optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: tf.mul(grads[v.name], scale) })));
           const finite = tf.logicalAnd(tf.isFinite(value), tf.isFinite(norm));

@@ -134,7 +134,9 @@ export function register(program: Command): void {
         const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
         for (const [name, v] of net.params) tensors.set(`param/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
         if (trainer.ema) for (const [name, v] of trainer.ema) tensors.set(`ema/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
-        (await trainer.optimizerState()).forEach((t, i) => tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: t.tensor.dataSync() as Float32Array }));
+        for (const [i, t] of (await trainer.optimizerState()).entries()) {
+          tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array });
+        }
         await writeFile(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: 'halfstep-train-state' }));
       };
       const { trainer, result } = await trainTeacher(net, {
