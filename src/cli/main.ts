@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   bench: () => import('./commands/bench'),
   distill: () => import('./commands/distill'),
   eval: () => import('./commands/eval'),
+  grid: () => import('./commands/grid'),
   inspect: () => import('./commands/inspect'),
   'mnist-ref': () => import('./commands/mnistRef'),
   sample: () => import('./commands/sample'),

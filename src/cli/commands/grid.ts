@@ -1,0 +1,81 @@
+// `halfstep grid`: a PNG of samples from the same noise, one row per sampler and step count
+// (e.g. teacher DDIM at 256 and at 4 steps, the 4-step student, the 1-step student).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import { encode } from 'fast-png';
+import type { BackendPreference } from '../../tensor/backend';
+import { backendOption, startBackend } from '../backendOption';
+import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
+import { CliError } from '../cliError';
+import { sampleNetwork } from '../evaluation';
+import { nonNegativeInt, positiveInt } from '../options';
+import { resolveSteps } from '../steps';
+
+interface GridOpts {
+  row: string[];
+  n: number;
+  seed: number;
+  out: string;
+  scale: number;
+  backend: BackendPreference;
+}
+
+/** `FILE` or `FILE@STEPS`. */
+function parseRow(spec: string): { file: string; steps?: number } {
+  const m = /^(.*?)(?:@(\d+))?$/.exec(spec)!;
+  return { file: m[1], steps: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+const GAP = 2;
+
+export function register(program: Command): void {
+  program
+    .command('grid')
+    .description('write a PNG grid of image samples from the same seeded noise, one row per checkpoint@steps')
+    .requiredOption('--row <ckpt[@steps]>', 'a row: checkpoint and step count (repeat the option for more rows)', (v: string, prev: string[] = []) => [...prev, v])
+    .requiredOption('--out <file>', 'PNG to write')
+    .option('--n <count>', 'samples per row', positiveInt, 10)
+    .option('--seed <s>', 'noise seed (shared by every row)', nonNegativeInt, 0)
+    .option('--scale <k>', 'pixel scale factor', positiveInt, 2)
+    .addOption(backendOption())
+    .action(async (opts: GridOpts) => {
+      await startBackend(opts.backend, true);
+      const rows: Float32Array[] = [];
+      let size: [number, number, number] | null = null;
+      for (const spec of opts.row) {
+        const { file, steps } = parseRow(spec);
+        const ckpt = await loadCheckpoint(file);
+        if (ckpt.config.data.kind !== 'image') throw new CliError(`${file}: grid needs an image model, this one is ${ckpt.config.data.kind}`);
+        const { height, width, channels } = ckpt.config.data;
+        if (size && (size[0] !== height || size[1] !== width || size[2] !== channels)) throw new CliError(`${file}: image size differs from the first row's`);
+        size = [height, width, channels];
+        const net = networkFromCheckpoint(file, ckpt);
+        rows.push((await sampleNetwork(net, resolveSteps(file, ckpt, steps), opts.n, opts.seed)).samples);
+        net.dispose();
+      }
+      const [h, w, c] = size!;
+      const k = opts.scale;
+      const W = opts.n * (w * k + GAP) + GAP;
+      const H = rows.length * (h * k + GAP) + GAP;
+      const px = new Uint8Array(W * H * 3).fill(255);
+      rows.forEach((samples, r) => {
+        for (let i = 0; i < opts.n; i++) {
+          for (let y = 0; y < h * k; y++) {
+            for (let x = 0; x < w * k; x++) {
+              const src = ((i * h + Math.floor(y / k)) * w + Math.floor(x / k)) * c;
+              const dst = ((GAP + r * (h * k + GAP) + y) * W + GAP + i * (w * k + GAP) + x) * 3;
+              for (let ch = 0; ch < 3; ch++) {
+                const v = samples[src + (c === 3 ? ch : 0)];
+                // [-1, 1] → [0, 255], clipped.
+                px[dst + ch] = Math.round(Math.min(255, Math.max(0, (v + 1) * 127.5)));
+              }
+            }
+          }
+        }
+      });
+      await mkdir(dirname(opts.out), { recursive: true });
+      await writeFile(opts.out, encode({ width: W, height: H, data: px, channels: 3 }));
+      process.stdout.write(`wrote ${opts.out}: ${rows.length} rows × ${opts.n} samples\n`);
+    });
+}
