@@ -177,6 +177,9 @@ export function startDistill(teacherId: string): void {
   send({ type: 'distill', jobId, teacherId, fromSteps, toSteps: Math.min(to, fromSteps / 2), iterations: iters, batchSize: dbatch, learningRate: lr, seed });
 }
 
+/** Iterations of a toy teacher: the CLI's `halfstep train` default learns every toy set. */
+export const TOY_TEACHER_ITERATIONS = 3000;
+
 /** Trains a toy teacher on the chosen 2D set: a few thousand MLP steps, seconds on any backend. */
 export function startToyTraining(iterations: number): string {
   const s = useStore.getState();

@@ -3,12 +3,15 @@
 // Each entry says how to parse its text (rejecting anything malformed, which then falls back to the default),
 // how to write it back, and why its default is what it is.
 import { TOY_DATASETS, type ToyDatasetName } from '../data/toy2d';
+import { SHIPPED } from './shipped';
 
 interface Setting<T> {
   default: T;
   /** undefined for text that does not parse: the default is used instead. */
   parse(raw: string): T | undefined;
   format(value: T): string;
+  /** Written to the URL even at its default, because the default itself depends on the build (see `mode`). */
+  alwaysInUrl?: boolean;
 }
 
 /** A comparison column as a link holds it: which model (see `ModelRef`) and how many DDIM steps. */
@@ -78,12 +81,16 @@ const columnsSetting: Setting<ColumnRef[]> = {
   format: (cols) => cols.map((c) => `${c.model}@${c.steps}`).join(','),
 };
 
+const shippedSets = new Set(SHIPPED.map((f) => f.set));
+/** The first toy set with shipped models, so the 2D mode opens on something already trained. */
+const firstShippedToy = TOY_DATASETS.find((n) => shippedSets.has(`toy/${n}`));
+
 export const SETTINGS = {
-  /** MNIST first: the digits are what the paper shows; the toy mode is one click away. */
-  mode: enumSetting(MODES, 'mnist'),
+  /** MNIST when its models are shipped (the digits are what the paper shows), else the 2D toy mode, which can train its own. */
+  mode: { ...enumSetting(MODES, shippedSets.has('mnist') ? 'mnist' : 'toy'), alwaysInUrl: true },
   view: enumSetting(VIEWS, 'compare'),
-  /** The toy set of the 2D mode; moons has the clearest two-cluster structure to watch collapse at 1 step. */
-  toy: enumSetting<ToyDatasetName>(TOY_DATASETS, 'moons'),
+  /** The toy set of the 2D mode: a shipped one, else moons, whose two arcs show clearly what one step blurs. */
+  toy: enumSetting<ToyDatasetName>(TOY_DATASETS, firstShippedToy ?? 'moons'),
   cols: columnsSetting,
   /** Seed of the shared noise z₁: every column starts from the same noise. */
   seed: intSetting(0, 2 ** 31 - 1, 1),
@@ -125,13 +132,13 @@ export function parseSettings(hash: string): Settings {
   return out as Settings;
 }
 
-/** Only values that differ from the defaults are written, so a link stays short. */
+/** Only values that differ from the defaults are written (and `alwaysInUrl` ones), so a link stays short. */
 export function formatSettings(s: Settings): string {
   const parts: string[] = [];
   for (const k of SETTING_KEYS) {
     const setting = SETTINGS[k] as Setting<unknown>;
     const text = setting.format(s[k]);
-    if (text === setting.format(setting.default)) continue;
+    if (!setting.alwaysInUrl && text === setting.format(setting.default)) continue;
     parts.push(`${k}=${encodeURIComponent(text).replace(/%40/g, '@').replace(/%2C/g, ',').replace(/%3A/g, ':')}`);
   }
   return parts.length ? `#${parts.join('&')}` : '';

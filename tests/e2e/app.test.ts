@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
-import { corruptCheckpoint, hashPrefix, tinyToyTeacher } from './fixtures';
+import { corruptCheckpoint, hashPrefix, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
 import { ARTIFACTS, ROOT, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
 
 let served: Served;
@@ -24,18 +24,18 @@ async function shot(name: string): Promise<void> {
   }
 }
 
+beforeAll(async () => {
+  teacherBytes = await tinyToyTeacher();
+  served = await serveApp();
+  page = await served.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  consoleLines = watchConsole(page);
+});
+
+afterAll(async () => {
+  await served?.close();
+});
+
 describe('the app in Chromium (WebGPU on SwiftShader)', () => {
-  beforeAll(async () => {
-    teacherBytes = await tinyToyTeacher();
-    served = await serveApp();
-    page = await served.browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    consoleLines = watchConsole(page);
-  });
-
-  afterAll(async () => {
-    await served?.close();
-  });
-
   it('opens, reports its backend and draws the columns of a dropped model from the link', async () => {
     const h = hashPrefix(teacherBytes);
     // Few steps: every DDIM step is a few hundred ms on SwiftShader.
@@ -88,4 +88,35 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     await shot('distill-toy');
     expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 200_000);
+
+  it('draws MNIST-shaped image grids and the x̂ strip of every step', async () => {
+    const unet = await tinyUnetTeacher();
+    const h = hashPrefix(unet);
+    await page.goto(`${served.url}#mode=mnist&cols=h:${h}@2,h:${h}@1&batch=4`);
+    await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
+    await dropFiles(page, [{ name: 'tiny-unet.safetensors', bytes: unet }]);
+    await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
+    expect(await canvasHasContent(page, '[data-testid=sample-grid]')).toBe(true);
+    const strip = page.locator('[data-testid=trajectory-strip]').first();
+    // Column 1 ran 2 steps: two 28-pixel frames and a 1-pixel gap.
+    expect(await strip.evaluate((c) => (c as HTMLCanvasElement).width)).toBe(57);
+    expect(await waitForText(page.locator('[data-testid=quality]').nth(1), /^\d+\.\d+$/)).toMatch(/^\d/);
+    await shot('compare-mnist-shape');
+  }, 150_000);
 }, 300_000);
+
+describe('without WebGPU', () => {
+  it('says so and why, and samples on wasm', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const h = hashPrefix(teacherBytes);
+    await p.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${h}@2,h:${h}@1`);
+    const banner = await waitForText(p.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
+    expect(banner).toMatch(/Sampling runs on wasm/);
+    expect(await p.locator('[data-testid=backend-badge]').textContent()).toBe('wasm');
+    await dropFiles(p, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
+    await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 60_000 });
+    expect(await canvasHasContent(p, '[data-testid=column] canvas')).toBe(true);
+    await p.screenshot({ path: join(ARTIFACTS, 'no-webgpu.png'), fullPage: true });
+    await p.close();
+  }, 90_000);
+});

@@ -15,16 +15,28 @@ export const TINY_TOY_CONFIG: ModelConfig = {
   conditioning: 't',
 };
 
-export async function tinyToyTeacher(seed = 3): Promise<Uint8Array> {
+/** A UNet of MNIST's shape with a handful of channels: the image path (grids, x̂ strips) at SwiftShader speed. */
+export const TINY_UNET_CONFIG: ModelConfig = {
+  network: { arch: 'unet', channels: [8, 8, 8], resBlocks: 1, attention: false, groups: 4, embedDim: 16, dropout: 0 },
+  data: { kind: 'image', height: 28, width: 28, channels: 1, name: 'mnist' },
+  parameterization: 'v',
+  schedule: DEFAULT_SCHEDULE,
+  conditioning: 't',
+};
+
+async function freshTeacher(config: ModelConfig, seed: number): Promise<Uint8Array> {
   await initBackend('cpu');
-  const net = buildNetwork(TINY_TOY_CONFIG, seed);
+  const net = buildNetwork(config, seed);
   try {
     const weights = await weightsFromNetwork(net);
-    return writeCheckpoint({ config: TINY_TOY_CONFIG, role: 'teacher', steps: null, lineage: null, weights });
+    return writeCheckpoint({ config, role: 'teacher', steps: null, lineage: null, weights });
   } finally {
     net.dispose();
   }
 }
+
+export const tinyToyTeacher = (seed = 3) => freshTeacher(TINY_TOY_CONFIG, seed);
+export const tinyUnetTeacher = (seed = 5) => freshTeacher(TINY_UNET_CONFIG, seed);
 
 /** Bytes that claim a 1 GB safetensors header: the reader must refuse them with a one-line reason. */
 export function corruptCheckpoint(): Uint8Array {

@@ -1,6 +1,6 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
 import { useMemo } from 'react';
-import { currentSet, modelLabel, modelRef, modelsOfMode, resolveColumns, TOY_POINTS, type ResolvedColumn } from '../actions';
+import { currentSet, modelLabel, modelRef, modelsOfMode, resolveColumns, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
@@ -53,7 +53,7 @@ function ColumnCard({ index, col, view, reference, isToy }: { index: number; col
       </dl>
       {samples && !isToy && samples.times.length > 0 && (
         <div className="strip">
-          <div className="hint">x̂ of the first sample at each step (t = {samples.times[0].toFixed(2)} → {samples.times[samples.times.length - 1].toFixed(3)})</div>
+          <div className="hint">What the model predicts for the first image (x̂) at each of its {samples.times.length} step{samples.times.length === 1 ? '' : 's'}, from pure noise at t = 1 onwards</div>
           <div className="strip-scroll">
             <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.times.length} label={`prediction at every step of ${title}`} />
           </div>
@@ -96,12 +96,33 @@ function ColumnEditor({ cols, pool, set }: { cols: ResolvedColumn[]; pool: Model
   );
 }
 
+function EmptyState({ isToy, loading }: { isToy: boolean; loading: boolean }) {
+  const patch = useStore((s) => s.patchSettings);
+  if (loading) return <p className="muted">Loading the shipped models…</p>;
+  return (
+    <div className="empty" data-testid="empty-compare">
+      {isToy ? (
+        <>
+          <p>No 2D model for this toy set yet. Train a teacher in the browser (seconds on a GPU), then distill it.</p>
+          <button className="primary" onClick={() => { patch({ view: 'distill' }); startToyTraining(TOY_TEACHER_ITERATIONS); }}>Train a toy teacher</button>
+        </>
+      ) : (
+        <>
+          <p>No MNIST checkpoints are loaded: drop a teacher and its students anywhere on the page, or try the 2D toy mode.</p>
+          <button onClick={() => patch({ mode: 'toy', cols: [] })}>Open the 2D toy mode</button>
+        </>
+      )}
+    </div>
+  );
+}
+
 export function CompareView() {
   const settings = useStore((s) => s.settings);
   const models = useStore((s) => s.models);
   const views = useStore((s) => s.columnViews);
   const jobId = useStore((s) => s.compareJobId);
   const setSetting = useStore((s) => s.setSetting);
+  const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const isToy = settings.mode === 'toy';
@@ -130,7 +151,7 @@ export function CompareView() {
         <ColumnEditor cols={cols} pool={pool} set={set} />
       </div>
       <JobBar jobId={jobId} />
-      {cols.length === 0 && <p className="muted">No {isToy ? `${settings.toy} toy` : 'MNIST'} models are loaded yet. {isToy ? 'Train one in the Distill tab, or drop' : 'Drop'} a checkpoint.</p>}
+      {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
       <div className="columns" data-testid="columns">
         {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} isToy={isToy} />)}
       </div>

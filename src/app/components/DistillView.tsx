@@ -1,7 +1,7 @@
 // In-browser progressive distillation: pick a teacher, halve its steps round by round, watch the loss and
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useState } from 'react';
-import { downloadModel, modelLabel, modelsOfMode, runTrajectories, startDistill, startToyTraining, TOY_POINTS } from '../actions';
+import { downloadModel, modelLabel, modelsOfMode, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
 import { useStore } from '../store';
 import type { ModelInfo, RoundResult } from '../../worker/protocol';
@@ -30,7 +30,7 @@ function ToyTeacherPanel() {
   const jobId = useStore((s) => s.toyJobId);
   const loss = useStore((s) => s.toyLoss);
   const points = useStore((s) => s.toyTeacherPoints);
-  const [iterations, setIterations] = useState(2000);
+  const [iterations, setIterations] = useState(TOY_TEACHER_ITERATIONS);
   return (
     <section className="panel" aria-labelledby="toy-teacher-title">
       <h2 id="toy-teacher-title">1. A teacher for the 2D set</h2>
