@@ -13,12 +13,18 @@ function polyKernel(a: ArrayLike<number>, i: number, b: ArrayLike<number>, j: nu
   return (dot / d + 1) ** 3;
 }
 
-/** Kernel matrix K[i, j] = k(aᵢ, bⱼ), [rows(a), rows(b)] row-major. */
-function kernelMatrix(a: ArrayLike<number>, b: ArrayLike<number>, d: number): Float64Array {
+/** Kernel matrix K[i, j] = k(aᵢ, bⱼ), [rows(a), rows(b)] row-major; `symmetric` (a = b) computes one triangle. */
+function kernelMatrix(a: ArrayLike<number>, b: ArrayLike<number>, d: number, symmetric = false): Float64Array {
   const m = a.length / d;
   const n = b.length / d;
   const out = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[i * n + j] = polyKernel(a, i, b, j, d);
+  for (let i = 0; i < m; i++) {
+    for (let j = symmetric ? i : 0; j < n; j++) {
+      const v = polyKernel(a, i, b, j, d);
+      out[i * n + j] = v;
+      if (symmetric) out[j * n + i] = v;
+    }
+  }
   return out;
 }
 
@@ -35,6 +41,13 @@ function mmd2FromKernels(kxx: Float64Array, kyy: Float64Array, kxy: Float64Array
   return sxx / (p * (p - 1)) + syy / (q * (q - 1)) - (2 * sxy) / (p * q);
 }
 
+/** Rows `idx` of a [·, d] matrix, contiguous. */
+function gatherRows(a: ArrayLike<number>, idx: ArrayLike<number>, d: number): Float64Array {
+  const out = new Float64Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) for (let k = 0; k < d; k++) out[r * d + k] = a[idx[r] * d + k];
+  return out;
+}
+
 const range = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
 /** MMD²_u between all of x [m, d] and all of y [n, d] (m, n ≥ 2). */
@@ -42,7 +55,7 @@ export function polynomialMmd2(x: ArrayLike<number>, y: ArrayLike<number>, d: nu
   const m = x.length / d;
   const n = y.length / d;
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 2 || n < 2) throw new RangeError(`polynomialMmd2 needs at least 2 rows of ${d} values in each set`);
-  return mmd2FromKernels(kernelMatrix(x, x, d), kernelMatrix(y, y, d), kernelMatrix(x, y, d), m, n, range(m), range(n));
+  return mmd2FromKernels(kernelMatrix(x, x, d, true), kernelMatrix(y, y, d, true), kernelMatrix(x, y, d), m, n, range(m), range(n));
 }
 
 export interface KidOptions {
@@ -60,6 +73,8 @@ export interface KidResult {
   std: number;
   subsets: number;
   subsetSize: number;
+  /** MMD²_u of each subset pair, in draw order. */
+  values: number[];
 }
 
 /** Draws k distinct indices from [0, n) (partial Fisher–Yates). */
@@ -81,14 +96,19 @@ export function kernelInceptionDistance(x: ArrayLike<number>, y: ArrayLike<numbe
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 2 || n < 2) throw new RangeError(`KID needs at least 2 rows of ${d} values in each set`);
   const subsets = opts.subsets ?? 10;
   const size = Math.min(opts.subsetSize ?? 1000, m, n);
-  // Kernel values are computed once for all pairs; subsets only sum them.
-  const kxx = kernelMatrix(x, x, d);
-  const kyy = kernelMatrix(y, y, d);
-  const kxy = kernelMatrix(x, y, d);
   const rng = new Rng(opts.seed ?? 0);
-  const values: number[] = [];
-  for (let s = 0; s < subsets; s++) values.push(mmd2FromKernels(kxx, kyy, kxy, m, n, choose(rng, m, size), choose(rng, n, size)));
+  const draws = Array.from({ length: subsets }, () => ({ ix: choose(rng, m, size), iy: choose(rng, n, size) }));
+  let values: number[];
+  // Kernel values for all pairs once, when that is cheaper than the subsets' own pairs (small sets, many subsets).
+  if ((m * m + n * n) / 2 + m * n <= subsets * 2 * size * size) {
+    const kxx = kernelMatrix(x, x, d, true);
+    const kyy = kernelMatrix(y, y, d, true);
+    const kxy = kernelMatrix(x, y, d);
+    values = draws.map(({ ix, iy }) => mmd2FromKernels(kxx, kyy, kxy, m, n, ix, iy));
+  } else {
+    values = draws.map(({ ix, iy }) => polynomialMmd2(gatherRows(x, ix, d), gatherRows(y, iy, d), d));
+  }
   const mean = values.reduce((a, v) => a + v, 0) / values.length;
   const std = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, std, subsets, subsetSize: size };
+  return { mean, std, subsets, subsetSize: size, values };
 }

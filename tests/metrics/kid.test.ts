@@ -64,4 +64,14 @@ describe('kernelInceptionDistance', () => {
     expect(a.subsetSize).toBe(20);
     expect(kernelInceptionDistance(x, y, 4, { subsets: 3, seed: 7 })).toEqual(a);
   });
+
+  it('gives the same subset values whether it precomputes all kernel values or sums per subset', () => {
+    const rng = new Rng(5);
+    const x = gaussian(rng, 10, 3);
+    const y = gaussian(rng, 10, 3, 0.3);
+    // 10 rows each, subsets of 5: three subsets sum per subset, four precompute (the cheaper way for each).
+    const perSubset = kernelInceptionDistance(x, y, 3, { subsets: 3, subsetSize: 5, seed: 9 });
+    const precomputed = kernelInceptionDistance(x, y, 3, { subsets: 4, subsetSize: 5, seed: 9 });
+    for (let i = 0; i < 3; i++) expect(perSubset.values[i]).toBeCloseTo(precomputed.values[i], 10);
+  });
 });
