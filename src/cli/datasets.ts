@@ -1,4 +1,6 @@
 // Training data and quality evaluators for the data a ModelConfig names: the 2D toy sets and MNIST.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { arrayBatchSource, type BatchSource } from '../data/batchSource';
 import { EpochSampler, gatherImages } from '../data/mnist';
@@ -11,9 +13,15 @@ import * as tf from '@tensorflow/tfjs';
 import { readBytes } from './checkpointFile';
 import { CliError } from './cliError';
 
+/** A shipped model file: beside the sources (npx halfstep), else under the working directory (a bundled CLI). */
+function shipped(path: string): string {
+  const besideSources = fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  return existsSync(besideSources) ? besideSources : resolve(path);
+}
+
 /** The shipped classifier and test-set statistics that define FID for MNIST (see docs/mnist.md). */
-export const MNIST_CLASSIFIER = fileURLToPath(new URL('../../models/mnist/classifier.safetensors', import.meta.url));
-export const MNIST_REFERENCE = fileURLToPath(new URL('../../models/mnist/reference-stats.safetensors', import.meta.url));
+export const MNIST_CLASSIFIER = shipped('models/mnist/classifier.safetensors');
+export const MNIST_REFERENCE = shipped('models/mnist/reference-stats.safetensors');
 
 export function trainingData(data: DataSpec, seed: number): BatchSource {
   if (data.kind === 'toy2d') {
