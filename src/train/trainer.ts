@@ -173,7 +173,12 @@ export class Trainer {
         // Let the event loop run (cancel messages, progress bars) between steps.
         await nextTask();
       }
-      if (stopped === 'cancelled' && sinceReport > 0) keptSteps = step;
+      if (stopped === 'cancelled' && sinceReport > 0) {
+        // The steps since the last report are kept (nothing failed): report them too.
+        const [lv, nv] = await Promise.all([lossSum.data(), normSum.data()]);
+        reports.push({ step, loss: lv[0] / sinceReport, lr: lrSum / sinceReport, gradNorm: nv[0] / sinceReport });
+        keptSteps = step;
+      }
     } finally {
       disposeAll(good);
       disposeAll(goodEma);
