@@ -12,6 +12,7 @@
 // SwiftShader, where workgroup barriers are costly, and not needed for reuse at these tile sizes.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { backendInfo } from '../tensor/backend';
 import { SplitKSumProgram } from './splitKSum_webgpu';
 
 const WORKGROUP = 64;
@@ -64,20 +65,24 @@ export class Conv2dBackpropFilterProgram implements WebGPUProgram {
         let xLo = max(0, (uniforms.pads.y - kw + s - 1) / s);
         let xHi = min(uniforms.outW, (uniforms.inW - 1 + uniforms.pads.y - kw) / s + 1);
         ${lanes.map((_, j) => `var acc${j} = ${acc}(0.0);`).join('\n        ')}
+        // Loop-invariant strides in registers: SwiftShader's JIT does not hoist uniform loads.
+        let xStep = s * uniforms.inC4;
+        let dStep = uniforms.outC4;
+        let inH = uniforms.inH;
         let rowEnd = min((split + 1) * uniforms.rowsPerSplit, uniforms.rows);
         for (var row = split * uniforms.rowsPerSplit; row < rowEnd; row++) {
           let b = row / uniforms.outH;
           let y = row - b * uniforms.outH;
           let iy = y * uniforms.strides.x + kh - uniforms.pads.x;
-          if (iy < 0 || iy >= uniforms.inH) { continue; }
-          var xi = ((b * uniforms.inH + iy) * uniforms.inW + xLo * s + kw - uniforms.pads.y) * uniforms.inC4 + ci4;
-          var di = (row * uniforms.outW + xLo) * uniforms.outC4 + co4;
+          if (iy < 0 || iy >= inH) { continue; }
+          var xi = ((b * inH + iy) * uniforms.inW + xLo * s + kw - uniforms.pads.y) * uniforms.inC4 + ci4;
+          var di = (row * uniforms.outW + xLo) * dStep + co4;
           for (var xo = xLo; xo < xHi; xo++) {
             let xv = x[xi];
             let dv = dy[di];
             ${lanes.map((l, j) => `acc${j} += ${l} * dv;`).join('\n            ')}
-            xi += s * uniforms.inC4;
-            di += uniforms.outC4;
+            xi += xStep;
+            di += dStep;
           }
         }
         // Row m of the filter matrix is (kh, kw, ci): ci = ci4·width + j.
@@ -89,13 +94,18 @@ export class Conv2dBackpropFilterProgram implements WebGPUProgram {
 }
 
 /**
- * How many invocations to aim for: enough to fill a large GPU several times over (an H100 holds ~270k
- * resident threads), so K is cut into that many row slices at most; never less than one row per slice.
+ * How many invocations to aim for. On a GPU: enough to fill a large one several times over (an H100 holds
+ * ~270k resident threads), so K is cut into up to that many row slices. On SwiftShader (a CPU: a few
+ * cores × 4 SIMD lanes) more invocations only add per-invocation setup and partial sums to add up:
+ * measured 3x faster at batch 1 with the small target (docs/performance.md).
  */
-const TARGET_INVOCATIONS = 1 << 17;
+export function invocationTarget(adapterArchitecture: string | undefined): number {
+  return adapterArchitecture === 'swiftshader' ? 1 << 11 : 1 << 17;
+}
 
-export function splitPlan(perSplit: number, rows: number): { splits: number; rowsPerSplit: number } {
-  const wanted = Math.min(rows, Math.max(1, Math.ceil(TARGET_INVOCATIONS / perSplit)));
+/** Row slices of K = (b, y): at most `target / perSplit` of them, at least one row each. */
+export function splitPlan(perSplit: number, rows: number, target = invocationTarget(undefined)): { splits: number; rowsPerSplit: number } {
+  const wanted = Math.min(rows, Math.max(1, Math.ceil(target / perSplit)));
   const rowsPerSplit = Math.ceil(rows / wanted);
   return { splits: Math.ceil(rows / rowsPerSplit), rowsPerSplit };
 }
@@ -119,7 +129,7 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
   const m = kh * kw * ci;
   const perSplit = kh * kw * (ci / ciWidth) * (co / coWidth);
   const rows = info.batchSize * info.outHeight;
-  const { splits, rowsPerSplit } = splitPlan(perSplit, rows);
+  const { splits, rowsPerSplit } = splitPlan(perSplit, rows, invocationTarget(backendInfo()?.adapter?.architecture));
   const uniforms = [
     ...[perSplit * splits, perSplit, rows, rowsPerSplit, m, info.inHeight, info.inWidth, ci / ciWidth, info.outHeight, info.outWidth, co / coWidth, kw].map((v) => ({ type: 'int32', data: [v] })),
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },

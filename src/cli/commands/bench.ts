@@ -1,0 +1,253 @@
+// `halfstep bench`: how fast the UNet trains and samples on this machine's backend, and how our WGSL
+// kernels compare with the stock tfjs-webgpu kernels they replace, timed in the same run.
+// Every figure is a median over repetitions after warm-up; each repetition ends with a readback
+// (`await data()`), so queued GPU work is inside the time. Short operations are repeated inside one
+// repetition until it lasts MIN_REP_MS, so that the ~ms readback does not dominate them.
+import type { Command } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import { ddimStepCoefficients } from '../../core/ddimCoefficients';
+import { Rng } from '../../core/rng';
+import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
+import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBackpropInput, conv2dBackpropInputStock } from '../../kernels/conv2dGradients';
+import { setCustomKernels, useWebGPUKernels } from '../../kernels/customKernels';
+import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
+import { buildNetwork } from '../../model/build';
+import { type ModelConfig, modelConfigSchema } from '../../model/config';
+import { type Network, parameterCount } from '../../model/network';
+import { sampleDdim, seededNoise } from '../../samplers/ddim';
+import { networkDenoiser } from '../../samplers/denoiser';
+import type { BackendPreference } from '../../tensor/backend';
+import { backendOption, startBackend } from '../backendOption';
+
+interface BenchOpts {
+  json?: boolean;
+  quick?: boolean;
+  backend: BackendPreference;
+}
+
+/** What a run measures. `full` is the MNIST teacher at the batch sizes of training and sampling grids. */
+interface Plan {
+  channels: [number, number, number];
+  batches: number[];
+  samplerSteps: number[];
+  samplerBatch: number;
+  kernelBatch: number;
+  reps: number;
+}
+
+const FULL: Plan = { channels: [32, 64, 64], batches: [1, 16, 64], samplerSteps: [1, 4, 64], samplerBatch: 64, kernelBatch: 64, reps: 5 };
+/** About a minute on SwiftShader (2 CPU cores): a narrower UNet of the same shape, small batches. */
+const QUICK: Plan = { channels: [8, 16, 16], batches: [1, 2], samplerSteps: [1, 4], samplerBatch: 1, kernelBatch: 1, reps: 3 };
+
+const WARMUP = 1;
+const MIN_REP_MS = 40;
+const MAX_INNER = 16;
+
+export interface KernelTiming {
+  name: string;
+  ours_ms: number;
+  /** null where the backend has no stock kernel for it (tfjs-wasm has no Conv2DBackpropFilter). */
+  stock_ms: number | null;
+  speedup: number | null;
+  /** The forward convolution of the same shape, for scale. */
+  forward_ms?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('bench')
+    .description('time UNet forward, training step and DDIM sampling, and our WGSL kernels against stock tfjs (one JSON object with --json)')
+    .option('--quick', 'a narrower UNet and small batches: about a minute on SwiftShader')
+    .addOption(backendOption())
+    .option('--json', 'print one JSON object')
+    .action(async (opts: BenchOpts) => {
+      const info = await startBackend(opts.backend, opts.json);
+      const plan = opts.quick ? QUICK : FULL;
+      const config = benchConfig(plan.channels);
+      const kernels = await benchKernels(plan);
+      const unet = await benchUnet(config, plan);
+      const sampler = await benchSampler(config, plan);
+      const result = {
+        backend: info.name,
+        adapter: info.adapter,
+        ...(info.fallbackReason ? { fallbackReason: info.fallbackReason } : {}),
+        quick: !!opts.quick,
+        unetConfig: config.network,
+        image: [28, 28, 1],
+        unet,
+        sampler_batch: plan.samplerBatch,
+        sampler_ms_per_image: sampler,
+        kernel_batch: plan.kernelBatch,
+        kernels,
+        method: `median of ${plan.reps} repetitions after ${WARMUP} warm-up; each repetition ends with a readback`,
+      };
+      process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
+    });
+}
+
+function benchConfig(channels: [number, number, number]): ModelConfig {
+  return modelConfigSchema.parse({
+    network: { arch: 'unet', channels, resBlocks: 1, attention: true, groups: Math.min(8, channels[0]), embedDim: 64, dropout: 0 },
+    data: { kind: 'image', height: 28, width: 28, channels: 1, name: 'mnist' },
+    parameterization: 'v',
+    schedule: DEFAULT_SCHEDULE,
+    conditioning: 't',
+  });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
+const progress = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+/** Waits for everything `out` depends on (the GPU queue is in order), then frees it. */
+async function fence(out: tf.Tensor | tf.Tensor[]): Promise<void> {
+  const list = Array.isArray(out) ? out : [out];
+  await list[list.length - 1].data();
+  tf.dispose(list);
+}
+
+/**
+ * Median ms of one call of `run`, after warm-up (which also compiles every pipeline it needs). The first
+ * timed call sets how many calls one repetition holds; when that is one call, it is the first sample.
+ */
+export async function timeMs(run: () => tf.Tensor | tf.Tensor[], reps: number): Promise<number> {
+  for (let i = 0; i < WARMUP; i++) await fence(run());
+  let t0 = performance.now();
+  await fence(run());
+  const first = performance.now() - t0;
+  const inner = Math.max(1, Math.min(MAX_INNER, Math.ceil(MIN_REP_MS / Math.max(first, 1e-3))));
+  const samples: number[] = inner === 1 ? [first] : [];
+  while (samples.length < reps) {
+    t0 = performance.now();
+    for (let i = 0; i < inner; i++) {
+      const out = run();
+      if (i < inner - 1) tf.dispose(out);
+      else await fence(out);
+    }
+    samples.push((performance.now() - t0) / inner);
+  }
+  return median(samples);
+}
+
+function imageBatch(rng: Rng, batch: number): tf.Tensor4D {
+  return tf.tensor4d(rng.normals(batch * 28 * 28), [batch, 28, 28, 1]);
+}
+
+/** One training step as the trainer takes it: gradients of a regression loss, then an Adam update. */
+function trainStep(net: Network, optimizer: tf.Optimizer, z: tf.Tensor4D, t: tf.Tensor1D, target: tf.Tensor4D): tf.Scalar {
+  const vars = [...net.params.values()];
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.squaredDifference(net.apply(z, t, { training: true, seed: 0 }), target)) as tf.Scalar, vars);
+    optimizer.applyGradients(grads);
+    return value;
+  });
+}
+
+async function benchUnet(config: ModelConfig, plan: Plan) {
+  const net = buildNetwork(config, 0);
+  const forward: Record<string, number> = {};
+  const train: Record<string, number> = {};
+  const trainStock: Record<string, number> = {};
+  // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
+  const compareStock = useWebGPUKernels();
+  const rng = new Rng(1);
+  for (const b of plan.batches) {
+    const z = imageBatch(rng, b);
+    const target = imageBatch(rng, b);
+    const t = tf.tensor1d(Array.from({ length: b }, () => rng.uniform()));
+    progress(`unet forward, batch ${b}`);
+    forward[b] = round((await timeMs(() => tf.tidy(() => net.apply(z, t)), plan.reps)) / b);
+    progress(`unet training step, batch ${b}`);
+    const optimizer = tf.train.adam(1e-4);
+    train[b] = round(await timeMs(() => trainStep(net, optimizer, z, t, target), plan.reps));
+    if (compareStock) {
+      progress(`unet training step on stock kernels, batch ${b}`);
+      setCustomKernels(false);
+      try {
+        trainStock[b] = round(await timeMs(() => trainStep(net, optimizer, z, t, target), plan.reps));
+      } finally {
+        setCustomKernels(true);
+      }
+    }
+    optimizer.dispose();
+    tf.dispose([z, target, t]);
+  }
+  const parameters = parameterCount(net);
+  net.dispose();
+  return {
+    parameters,
+    forward_ms_per_image: forward,
+    train_step_ms: train,
+    ...(compareStock
+      ? { train_step_ms_stock: trainStock, train_step_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(trainStock[b] / train[b])])) }
+      : {}),
+  };
+}
+
+async function benchSampler(config: ModelConfig, plan: Plan): Promise<Record<string, number>> {
+  const net = buildNetwork(config, 0);
+  const denoiser = networkDenoiser(net);
+  const z1 = seededNoise(0, plan.samplerBatch, [28, 28, 1]);
+  const out: Record<string, number> = {};
+  for (const steps of plan.samplerSteps) {
+    progress(`DDIM sampling, ${steps} steps, batch ${plan.samplerBatch}`);
+    out[steps] = round((await timeMs(() => sampleDdim(denoiser, z1, { steps }), steps > 8 ? Math.min(plan.reps, 3) : plan.reps)) / plan.samplerBatch);
+  }
+  z1.dispose();
+  net.dispose();
+  return out;
+}
+
+interface ConvShape { label: string; size: number; ci: number; co: number; stride: number; pad: ConvPad }
+
+/** The UNet's convolutions, by resolution: res blocks, a stride-2 downsample, an up-path conv after concat. */
+const CONV_SHAPES: ConvShape[] = [
+  { label: '3x3 28x28 32->32', size: 28, ci: 32, co: 32, stride: 1, pad: 1 },
+  { label: '3x3 28x28 64->32', size: 28, ci: 64, co: 32, stride: 1, pad: 1 },
+  { label: '3x3 28x28->14x14 32->32 stride 2', size: 28, ci: 32, co: 32, stride: 2, pad: 1 },
+  { label: '3x3 14x14 64->64', size: 14, ci: 64, co: 64, stride: 1, pad: 1 },
+];
+
+async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
+  const webgpu = useWebGPUKernels();
+  const wasm = tf.getBackend() === 'wasm';
+  if (!webgpu && !wasm) return [];
+  const rng = new Rng(2);
+  const b = plan.kernelBatch;
+  const timings: KernelTiming[] = [];
+  for (const s of CONV_SHAPES) {
+    const { ci, co } = s;
+    const xShape: [number, number, number, number] = [b, s.size, s.size, ci];
+    const fShape: [number, number, number, number] = [3, 3, ci, co];
+    const x = tf.tensor4d(rng.normals(b * s.size * s.size * ci), xShape);
+    const f = tf.tensor4d(rng.normals(9 * ci * co), fShape);
+    const yShape = tf.backend_util.computeConv2DInfo(xShape, fShape, s.stride, 1, s.pad).outShape as [number, number, number, number];
+    const dy = tf.tensor4d(rng.normals(yShape.reduce((p, q) => p * q, 1)), yShape);
+    const label = `${s.label}, batch ${b}`;
+    progress(`kernels: ${label}`);
+    const forward = round(await timeMs(() => tf.conv2d(x, f, s.stride, s.pad), plan.reps));
+    const ours = round(await timeMs(() => conv2dBackpropFilter(x, dy, fShape, s.stride, s.pad), plan.reps));
+    const stock = wasm ? null : round(await timeMs(() => conv2dBackpropFilterStock(x, dy, fShape, s.stride, s.pad), plan.reps));
+    timings.push({ name: `conv2dBackpropFilter ${label}`, ours_ms: ours, stock_ms: stock, speedup: stock === null ? null : round(stock / ours), forward_ms: forward });
+    const oursIn = round(await timeMs(() => conv2dBackpropInput(dy, f, xShape, s.stride, s.pad), plan.reps));
+    const stockIn = round(await timeMs(() => conv2dBackpropInputStock(dy, f, xShape, s.stride, s.pad), plan.reps));
+    timings.push({ name: `conv2dBackpropInput ${label}`, ours_ms: oursIn, stock_ms: stockIn, speedup: round(stockIn / oursIn), forward_ms: forward });
+    tf.dispose([x, f, dy]);
+  }
+  if (webgpu) {
+    const shape = [b, 28, 28, 1];
+    const z = tf.tensor(rng.normals(b * 784), shape);
+    const netOut = tf.tensor(rng.normals(b * 784), shape);
+    const c = ddimStepCoefficients('v', timePoint(0.5), timePoint(0.25));
+    const asList = (r: { zS: tf.Tensor; xHat: tf.Tensor }) => [r.xHat, r.zS];
+    progress('kernels: DDIM step');
+    const ours = round(await timeMs(() => asList(ddimStep(z, netOut, c, true)), plan.reps));
+    const plain = round(await timeMs(() => asList(ddimStepPlain(z, netOut, c, true)), plan.reps));
+    timings.push({ name: `ddimStep (clip) [${shape.join(', ')}]`, ours_ms: ours, stock_ms: plain, speedup: round(plain / ours) });
+    tf.dispose([z, netOut]);
+  }
+  return timings;
+}
