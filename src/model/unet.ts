@@ -64,8 +64,50 @@ interface Norm { w: tf.Variable; b: tf.Variable }
 interface ResBlock { co: number; norm1: Norm; conv1: Conv; temb: Conv; norm2: Norm; conv2: Conv; skip?: Conv }
 interface Attention { norm: Norm; qkv: Conv; proj: Conv }
 
-/** Dropout seeds (one per block and step) are drawn from [0, 2³¹). */
+/** A training step without a seed still gets a dropout seed: from [0, 2³¹). */
 const SEED_RANGE = 2 ** 31;
+
+/** The dropout table's own seed: its values are fixed, the per-step offsets carry the randomness. */
+const TABLE_SEED = 0x0d5e;
+
+/**
+ * Dropout masks made on the device. tf.dropout draws its uniforms in JavaScript (~25 ns each; an MNIST
+ * training step at batch 128 needs ~10M, more time than the GPU step itself) and uploads them. Here one table
+ * of seeded uniforms is uploaded once, and a mask over n values is
+ *   u_i = fract(table[o₁ + i] + table[o₂ + i]),  keep where u_i ≥ rate,
+ * with offsets o₁, o₂ drawn per block and step: the sum of two independent uniforms mod 1 is uniform.
+ * Owned by one network, which disposes it.
+ */
+export class DropoutTable {
+  private table: tf.Tensor1D | null = null;
+
+  /** x scaled by 1/(1 - rate) where kept, 0 elsewhere; offsets from `rng`. Call inside tf.tidy. */
+  apply(x: tf.Tensor, rate: number, rng: Rng): tf.Tensor {
+    const n = x.size;
+    const table = this.ensure(n);
+    const span = table.size - n + 1;
+    const u = tf.add(tf.slice(table, rng.int(span), n), tf.slice(table, rng.int(span), n)); // [n] in [0, 2)
+    const keep = tf.cast(tf.greaterEqual(tf.sub(u, tf.floor(u)), rate), 'float32'); // [n]
+    return tf.mul(x, tf.reshape(tf.mul(keep, 1 / (1 - rate)), x.shape));
+  }
+
+  /** At least 2n values (and 2²⁰), so offsets have room; regrown for a bigger batch, with the same prefix. */
+  private ensure(n: number): tf.Tensor1D {
+    if (this.table && this.table.size >= 2 * n) return this.table;
+    this.dispose();
+    const size = Math.max(1 << 20, 2 ** Math.ceil(Math.log2(2 * n)));
+    const rng = new Rng(TABLE_SEED);
+    const values = new Float32Array(size);
+    for (let i = 0; i < size; i++) values[i] = rng.uniform();
+    this.table = tf.keep(tf.tensor1d(values));
+    return this.table;
+  }
+
+  dispose(): void {
+    this.table?.dispose();
+    this.table = null;
+  }
+}
 
 export function createUnet(config: ModelConfig, seed: number, weights?: ReadonlyMap<string, Float32Array>): Network {
   const net = config.network as UnetConfig;
@@ -119,6 +161,7 @@ export function createUnet(config: ModelConfig, seed: number, weights?: Readonly
   const outNorm = norm('out.norm', c0);
   const convOut = { w: p.constant('out.weight', [3, 3, c0, imageChannels], 0), b: p.constant('out.bias', [imageChannels], 0) };
   const params = p.params;
+  const dropoutTable = new DropoutTable();
 
   return {
     config,
@@ -140,7 +183,7 @@ export function createUnet(config: ModelConfig, seed: number, weights?: Readonly
           let u = convApply(normAct(x, r.norm1), r.conv1); // [B, H, W, co]
           u = tf.add(u, tf.reshape(dense(e, r.temb.w, r.temb.b), [-1, 1, 1, r.co])); // per-block time embedding, [B, 1, 1, co]
           let a = normAct(u, r.norm2);
-          if (dropoutRng) a = tf.dropout(a, dropout, undefined, dropoutRng.int(SEED_RANGE)) as tf.Tensor4D;
+          if (dropoutRng) a = dropoutTable.apply(a, dropout, dropoutRng) as tf.Tensor4D;
           u = convApply(a, r.conv2);
           return tf.add(r.skip ? convApply(x, r.skip) : x, u);
         };
@@ -171,6 +214,9 @@ export function createUnet(config: ModelConfig, seed: number, weights?: Readonly
         return convApply(normAct(h, outNorm), convOut); // [B, H, W, C]
       });
     },
-    dispose: () => disposeParams(params),
+    dispose: () => {
+      disposeParams(params);
+      dropoutTable.dispose();
+    },
   };
 }

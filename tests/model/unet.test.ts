@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { parameterCount } from '../../src/model/network';
-import { createUnet, groupNorm, upsampleNearest2x } from '../../src/model/unet';
+import { DropoutTable, createUnet, groupNorm, upsampleNearest2x } from '../../src/model/unet';
 import { mnistUnetConfig, unetConfig } from './unetFixtures';
 
 beforeAll(async () => {
@@ -64,6 +64,32 @@ describe('upsampleNearest2x', () => {
     for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) expect(y[0][i][j]).toEqual((x.arraySync() as number[][][][])[0][i >> 1][j >> 1]);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2x(v as tf.Tensor4D), 1)))(x);
     expect(Array.from(g.dataSync())).toEqual(new Array(8).fill(4));
+  });
+});
+
+describe('DropoutTable', () => {
+  it('keeps a share 1 - rate of the values, scaled by 1/(1 - rate), reproducibly per seed', () => {
+    const table = new DropoutTable();
+    const x = tf.ones([4, 28, 28, 32]);
+    const y = tf.tidy(() => table.apply(x, 0.1, new Rng(1)));
+    const v = y.dataSync();
+    const kept = v.filter((a) => a !== 0);
+    expect(kept.every((a) => Math.abs(a - 1 / 0.9) < 1e-6)).toBe(true);
+    // 100,352 Bernoulli(0.9) draws: the kept share is within 5 standard deviations (~0.0047) of 0.9.
+    expect(Math.abs(kept.length / v.length - 0.9)).toBeLessThan(0.005);
+    expect(tf.tidy(() => table.apply(x, 0.1, new Rng(1))).dataSync()).toEqual(v);
+    const other = tf.tidy(() => table.apply(x, 0.1, new Rng(2))).dataSync();
+    let same = 0;
+    for (let i = 0; i < v.length; i++) if ((v[i] === 0) === (other[i] === 0)) same++;
+    // Independent masks agree on 0.9² + 0.1² = 82% of the positions.
+    expect(same / v.length).toBeGreaterThan(0.81);
+    expect(same / v.length).toBeLessThan(0.83);
+    // Neighbouring values are not correlated: P(both dropped) ≈ 0.01.
+    let both = 0;
+    for (let i = 1; i < v.length; i++) if (v[i] === 0 && v[i - 1] === 0) both++;
+    expect(both / v.length).toBeLessThan(0.013);
+    table.dispose();
+    x.dispose();
   });
 });
 
