@@ -1,7 +1,7 @@
 // The page: header (mode, view, backend, file picker), the no-WebGPU banner, the checkpoint list and the
 // current view. Starting the worker, loading the shipped models and redrawing the comparison happen here.
 import { useEffect, useMemo, useRef } from 'react';
-import { currentSet, loadShippedSet, resolveColumns, runCompare } from './actions';
+import { currentSet, loadImageMetric, loadShippedSet, resolveColumns, runCompare } from './actions';
 import { BackendBanner } from './components/BackendBanner';
 import { CompareView } from './components/CompareView';
 import { DistillView } from './components/DistillView';
@@ -70,6 +70,7 @@ export function App() {
   }, []);
   useEffect(() => {
     void loadShippedSet(currentSet(settings));
+    if (settings.mode === 'mnist') void loadImageMetric();
   }, [settings.mode, settings.toy]);
   useAutoCompare();
 

@@ -2,7 +2,7 @@
 // Each function reads the store, sends one request to the worker and records the job; results come back as events.
 import type { ColumnSpec, JobKind, ModelInfo } from '../worker/protocol';
 import { MAX_COLUMNS, type ColumnRef, type Mode, type Settings } from './settings';
-import { shippedFilesOf, shippedSetFor } from './shipped';
+import { METRIC_FILES, shippedFilesOf, shippedSetFor } from './shipped';
 import { useStore } from './store';
 import type { JobStatus } from './store/jobsSlice';
 import { exportModel, newId, send } from './workerClient';
@@ -43,6 +43,25 @@ export async function loadShippedSet(set: string): Promise<void> {
     await waitFor(() => !(requestId in useStore.getState().pendingLoads));
   });
   await Promise.all(waits);
+}
+
+let metricRequested = false;
+
+/** Sends the shipped MNIST classifier and reference statistics to the worker (once), for the KID figure. */
+export async function loadImageMetric(): Promise<void> {
+  const { classifier, reference } = METRIC_FILES;
+  if (metricRequested || !classifier || !reference) return;
+  metricRequested = true;
+  try {
+    const [c, r] = await Promise.all([classifier, reference].map(async (url) => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return res.arrayBuffer();
+    }));
+    send({ type: 'loadMetric', classifier: c, reference: r }, [c, r]);
+  } catch (e) {
+    useStore.getState().setImageMetric(false, `cannot fetch the MNIST classifier: ${(e as Error).message}`);
+  }
 }
 
 /** The short label of a model: its shipped name or its file name, without extension. */

@@ -48,6 +48,9 @@ function route(e: WorkerEvent): void {
     case 'loaded':
       s.addModel(e.requestId, e.model);
       break;
+    case 'metric':
+      s.setImageMetric(e.ready, e.message);
+      break;
     case 'loadFailed':
       s.failLoad(e.requestId, e.name, e.message);
       break;

@@ -7,6 +7,7 @@ import { contentHash, weightsFromNetwork, type Checkpoint } from '../io/checkpoi
 import type { Network } from '../model/network';
 import type { Job, Post } from './job';
 import { imageDataFor } from './imageData';
+import { hasImageMetric, IMAGE_METRIC, imageQualityOf } from './imageMetric';
 import type { LossPoint, Request } from './protocol';
 import { checkpointOf, modelInfo, networkOf, register } from './registry';
 import { rmsDistance, sampleNetwork, TOY_METRIC, toyQualityOf } from './sampling';
@@ -18,6 +19,8 @@ const TOY_TRAIN_POINTS = 20_000;
 /** Samples per quality figure: 2D points are cheap; images are measured on one small grid. */
 const TOY_QUALITY_POINTS = 1024;
 const IMAGE_QUALITY_IMAGES = 16;
+/** KID is unbiased at any size; 64 images keep its spread below the gap between 8 and 1 steps. */
+const IMAGE_KID_IMAGES = 64;
 /** About this many loss points per round on the chart, whatever the iteration count. */
 const REPORTS_PER_ROUND = 50;
 
@@ -43,8 +46,17 @@ async function yardstick(teacher: Network, fromSteps: number, seed: number, job:
       },
     };
   }
-  // Without a feature network in the browser, images are compared with the teacher's own many-step samples
-  // from the same noise: how far does each cheaper sampler land from where the teacher's ODE goes?
+  if (hasImageMetric(data)) {
+    return {
+      metric: IMAGE_METRIC,
+      measure: async (net, steps) => {
+        const { samples } = await sampleNetwork(net, { seed, count: IMAGE_KID_IMAGES, steps, signal: job.signal });
+        return { quality: (await imageQualityOf(data, samples)) ?? Number.NaN, samples };
+      },
+    };
+  }
+  // Without the classifier, images are compared with the teacher's own many-step samples from the same
+  // noise: how far does each cheaper sampler land from where the teacher's ODE goes?
   const reference = (await sampleNetwork(teacher, { seed, count: IMAGE_QUALITY_IMAGES, steps: fromSteps, signal: job.signal })).samples;
   return {
     metric: `RMS pixel distance to the teacher's ${fromSteps}-step samples (same noise)`,

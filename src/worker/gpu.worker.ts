@@ -4,6 +4,7 @@ import { isToyDataset, toyDataset } from '../data/toy2d';
 import { initBackend, onDeviceLost } from '../tensor/backend';
 import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
+import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, ColumnSpec, Request, WorkerEvent } from './protocol';
 import { checkpointOf, fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
@@ -84,7 +85,8 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     });
     done += steps;
     // Measured before the arrays are transferred to the page.
-    const quality = await toyQualityOf(checkpointOf(modelId).config.data, run.samples);
+    const data = checkpointOf(modelId).config.data;
+    const quality = data.kind === 'toy2d' ? await toyQualityOf(data, run.samples) : await imageQualityOf(data, run.samples);
     post(
       {
         type: 'column',
@@ -102,7 +104,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
       },
       [run.samples.buffer, run.trajectory.buffer],
     );
-    if (quality !== null) post({ type: 'quality', jobId: job.id, index, value: quality, metric: TOY_METRIC });
+    if (quality !== null) post({ type: 'quality', jobId: job.id, index, value: quality, metric: data.kind === 'toy2d' ? TOY_METRIC : IMAGE_METRIC });
   }
 }
 
@@ -143,6 +145,17 @@ function handle(req: Request): void {
     }
     case 'unload':
       unregister(req.modelId);
+      return;
+    case 'loadMetric':
+      void (async () => {
+        await ready;
+        try {
+          setImageMetric(new Uint8Array(req.classifier), new Uint8Array(req.reference));
+          post({ type: 'metric', ready: true, message: IMAGE_METRIC });
+        } catch (e) {
+          post({ type: 'metric', ready: false, message: message(e) });
+        }
+      })();
       return;
     case 'sample':
       void runJob(req.jobId, 'sample', (job) => sampleColumns(req, job));

@@ -65,6 +65,8 @@ export type Request =
   /** `bytes` is transferred. */
   | { type: 'load'; requestId: string; name: string; source: ModelSource; shippedKey?: string; bytes: ArrayBuffer }
   | { type: 'unload'; modelId: string }
+  /** The MNIST classifier and its reference statistics, for the image quality figure. Both transferred. */
+  | { type: 'loadMetric'; classifier: ArrayBuffer; reference: ArrayBuffer }
   | { type: 'sample'; jobId: string; columns: ColumnSpec[]; seed: number; batch: number }
   | { type: 'distill'; jobId: string; teacherId: string; fromSteps: number; toSteps: number; iterations: number; batchSize: number; learningRate: number; seed: number }
   | { type: 'trainToy'; jobId: string; dataset: string; iterations: number; batchSize: number; learningRate: number; seed: number }
@@ -121,10 +123,11 @@ export type WorkerEvent =
   | { type: 'ready'; backend: BackendInfo }
   | { type: 'backendLost'; backend: BackendInfo; message: string }
   | { type: 'loaded'; requestId: string; model: ModelInfo }
+  | { type: 'metric'; ready: boolean; message: string }
   | { type: 'loadFailed'; requestId: string; name: string; message: string }
   | { type: 'progress'; jobId: string; kind: JobKind; done: number; total: number; label: string }
   | { type: 'column'; jobId: string; index: number; result: ColumnSamples }
-  /** A column's quality figure (2D models: sliced Wasserstein distance to the toy set), sent after its samples. */
+  /** A column's quality figure (2D: sliced Wasserstein distance to the toy set; MNIST: KID), sent after its samples. */
   | { type: 'quality'; jobId: string; index: number; value: number; metric: string }
   /** The teacher's DDIM quality at each step count of the chain (the reference curve). */
   /** For 2D teachers, also its samples at the first round's step count, [n, 2]. */

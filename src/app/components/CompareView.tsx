@@ -30,13 +30,11 @@ function explain(model: ModelInfo | undefined, steps: number): string {
 function ColumnCard({ index, col, view, reference, isToy }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; isToy: boolean }) {
   const samples = view?.samples;
   const title = col.model ? `${modelLabel(col.model)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (missing)`;
-  const quality = useMemo(() => {
-    if (view?.quality) return view.quality;
-    if (!isToy && samples && reference && index > 0 && reference.length === samples.samples.length) {
-      return { value: rmsDistance(samples.samples, reference), metric: 'RMS distance to column 1' };
-    }
-    return undefined;
-  }, [view?.quality, isToy, samples, reference, index]);
+  const distance = useMemo(
+    () => (!isToy && samples && reference && index > 0 && reference.length === samples.samples.length ? rmsDistance(samples.samples, reference) : undefined),
+    [isToy, samples, reference, index],
+  );
+  const quality = view?.quality;
   return (
     <article className="column" data-testid="column" data-ready={samples ? 'yes' : 'no'}>
       <h3>{title}</h3>
@@ -49,7 +47,8 @@ function ColumnCard({ index, col, view, reference, isToy }: { index: number; col
       <dl className="stats">
         <dt>network evaluations</dt><dd data-testid="nfe">{samples ? `${samples.nfe} per sample` : '…'}</dd>
         <dt>time</dt><dd data-testid="ms">{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms per ${isToy ? 'point' : 'image'}` : '…'}</dd>
-        <dt title={quality?.metric}>{quality ? quality.metric : 'quality'}</dt><dd data-testid="quality">{quality ? quality.value.toFixed(4) : index === 0 && !isToy ? 'reference' : '…'}</dd>
+        <dt title={quality?.metric}>quality ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : samples && !isToy ? '—' : '…'}</dd>
+        {!isToy && <><dt title="root-mean-square pixel difference from column 1, image by image (same noise)">distance to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : '…'}</dd></>}
       </dl>
       {samples && !isToy && samples.times.length > 0 && (
         <div className="strip">
@@ -96,6 +95,8 @@ function ColumnEditor({ cols, pool, set }: { cols: ResolvedColumn[]; pool: Model
   );
 }
 
+const isToyMode = (mode: string) => mode === 'toy';
+
 function EmptyState({ isToy, loading }: { isToy: boolean; loading: boolean }) {
   const patch = useStore((s) => s.patchSettings);
   if (loading) return <p className="muted">Loading the shipped models…</p>;
@@ -123,6 +124,10 @@ export function CompareView() {
   const jobId = useStore((s) => s.compareJobId);
   const setSetting = useStore((s) => s.setSetting);
   const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
+  const imageMetric = useStore((s) => s.imageMetric);
+  const qualityMetric = isToyMode(settings.mode)
+    ? 'sliced Wasserstein distance to the toy set (1,024 points)'
+    : imageMetric?.ready ? `${imageMetric.message}, from this column's ${settings.batch} images (few images: a noisy figure)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const isToy = settings.mode === 'toy';
@@ -152,6 +157,7 @@ export function CompareView() {
       </div>
       <JobBar jobId={jobId} />
       {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
+      {cols.length > 0 && <p className="hint">Quality, lower is better: {qualityMetric}.{!isToy && ' Distance to column 1: RMS pixel difference from the first column\'s images, made from the same noise.'}</p>}
       <div className="columns" data-testid="columns">
         {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} isToy={isToy} />)}
       </div>

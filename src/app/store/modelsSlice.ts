@@ -18,6 +18,9 @@ export interface ModelsSlice {
   addModel(requestId: string, model: ModelInfo): void;
   failLoad(requestId: string, name: string, message: string): void;
   dismissLoadError(id: string): void;
+  /** The MNIST quality figure's classifier: null until the worker answers. */
+  imageMetric: { ready: boolean; message: string } | null;
+  setImageMetric(ready: boolean, message: string): void;
 }
 
 function withoutKey(record: Record<string, string>, key: string): Record<string, string> {
@@ -41,5 +44,7 @@ export const createModelsSlice: StateCreator<Store, [], [], ModelsSlice> = (set)
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
     return { pendingLoads, loadErrors: [...s.loadErrors, { id: requestId, name, message }] };
   }),
+  imageMetric: null,
+  setImageMetric: (ready, message) => set({ imageMetric: { ready, message } }),
   dismissLoadError: (id) => set((s) => ({ loadErrors: s.loadErrors.filter((e) => e.id !== id) })),
 });
