@@ -15,6 +15,7 @@
 #   EVAL_SECONDS=60       teacher FID at FROM steps and the sample grid
 #   FROM=128 TO=1         the chain: 128 → 64 → … → 1 steps (7 rounds)
 #   EVAL_N=1000           samples per FID figure (FID is biased upward at small n: compare at equal n only)
+#   DISTILL_LR=1e-4       Adam lr of each round (decayed linearly to 0 within the round)
 #   BATCH=128 SEED=0 BACKEND=webgpu
 set -euo pipefail
 mode=${1:?usage: train_mnist.sh pack|run}
@@ -38,6 +39,7 @@ FROM=${FROM:-128}
 TO=${TO:-1}
 EVAL_N=${EVAL_N:-1000}
 BATCH=${BATCH:-128}
+DISTILL_LR=${DISTILL_LR:-1e-4}
 SEED=${SEED:-0}
 BACKEND=${BACKEND:-webgpu}
 mkdir -p "$OUT/mnist" "$OUT/logs"
@@ -76,7 +78,7 @@ per_round=$("$NODE" -e '
   console.log(Math.max(20, Math.min(4000, Math.floor((0.7 * budget) / rounds / perStep))));' "$DISTILL_SECONDS" "$rounds" "$iters" "$secs")
 log "distill: $FROM → $TO steps, $rounds rounds of $per_round iterations, FID on $EVAL_N samples per stage"
 timeout --signal=INT --kill-after=20 "$DISTILL_SECONDS" "${H[@]}" distill --teacher "$teacher" --from "$FROM" --to "$TO" --out-dir "$OUT/mnist" \
-  --iters "$per_round" --batch "$BATCH" --seed "$SEED" --n "$EVAL_N" --backend "$BACKEND" --json \
+  --iters "$per_round" --batch "$BATCH" --lr "$DISTILL_LR" --seed "$SEED" --n "$EVAL_N" --backend "$BACKEND" --json \
   > "$OUT/logs/distill.json" 2> >(tee -a "$OUT/logs/run.log" >&2) || log "distill stopped (status $?); the finished students are in $OUT/mnist"
 
 log "eval + grid"
