@@ -26,7 +26,9 @@ describe('halfstep CLI on two moons', () => {
     expect(Number.isFinite(train.finalLoss)).toBe(true);
 
     const out = join(dir, 'students');
-    const report = JSON.parse((await cli('distill', '--teacher', teacher, '--from', '4', '--to', '1', '--iters', '40', '--n', '200', '--out-dir', out, '--backend', 'wasm', '--json')).stdout);
+    const lines = (await cli('distill', '--teacher', teacher, '--from', '4', '--to', '1', '--iters', '40', '--n', '200', '--out-dir', out, '--backend', 'wasm', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l: { type: string }) => l.type)).toEqual(['teacher', 'stage', 'stage', 'summary']);
+    const report = lines.at(-1);
     expect(report.stages.map((s: { steps: number }) => s.steps)).toEqual([2, 1]);
     for (const s of report.stages) {
       expect(Number.isFinite(s.loss)).toBe(true);

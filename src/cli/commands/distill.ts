@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
     .addOption(backendOption())
-    .option('--json', 'print the per-stage table as JSON')
+    .option('--json', 'print JSON Lines: the teacher\'s figure, one line per stage as it finishes, then a summary')
     .action(async (opts: DistillOpts) => {
       if (opts.to >= opts.from) throw new CliError(`--to (${opts.to}) must be below --from (${opts.from})`);
       const teacherCkpt = await loadCheckpoint(opts.teacher);
@@ -74,6 +74,11 @@ export function register(program: Command): void {
       const dataSource = trainingData(data, opts.seed + 1);
       const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);
       await mkdir(opts.outDir, { recursive: true });
+      // The teacher's own figure at its full step count first, so a run cut short still has the reference.
+      const teacherRun = await sampleNetwork(teacher, opts.from, opts.n, opts.evalSeed);
+      const teacherAtFrom = { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage };
+      // --json prints JSON Lines as results arrive (a run cut short keeps what it finished), then a summary.
+      if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'teacher', steps: opts.from, ...teacherAtFrom })}\n`);
 
       const rows: StageRow[] = [];
       let parent = teacherCkpt;
@@ -104,6 +109,7 @@ export function register(program: Command): void {
           } else {
             rows.push({ stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} });
           }
+          if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n`);
           parent = saved;
           roundStart = performance.now();
         },
@@ -112,16 +118,7 @@ export function register(program: Command): void {
       for (const r of result.rounds) r.student.dispose();
       teacher.dispose();
 
-      const teacherAtFrom = await (async () => {
-        const t = networkFromCheckpoint(opts.teacher, teacherCkpt);
-        try {
-          const run = await sampleNetwork(t, opts.from, opts.n, opts.evalSeed);
-          return { ...(await quality.evaluate(run.samples)), msPerImage: run.msPerImage };
-        } finally {
-          t.dispose();
-        }
-      })();
-      const report = { teacher: opts.teacher, fromSteps: opts.from, metric: quality.primary, teacherAtFrom, stages: rows, stopped: result.stopped };
+      const report = { type: 'summary', teacher: opts.teacher, fromSteps: opts.from, metric: quality.primary, teacherAtFrom, stages: rows, stopped: result.stopped };
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else process.stdout.write(formatTable(report.metric, opts.from, teacherAtFrom, rows));
       if (result.stopped === 'nonfinite') throw new CliError(`stage ${result.failure?.stage} stopped at step ${result.failure?.step}: non-finite loss; the students before it were kept`);
