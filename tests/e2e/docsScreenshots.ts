@@ -1,0 +1,56 @@
+// README screenshots of the main views (docs/screenshots/*.png), on WebGPU (SwiftShader when no GPU).
+// Needs trained toy checkpoints, made with the CLI:
+//   node bin/halfstep.mjs train --data moons --iters 3000 --out DIR/teacher.safetensors
+//   node bin/halfstep.mjs distill --teacher DIR/teacher.safetensors --from 64 --to 1 --out-dir DIR
+// then: npx tsx tests/e2e/docsScreenshots.ts DIR
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { hashPrefix } from './fixtures';
+import { ROOT, dropFiles, serveApp, waitForText } from './harness';
+
+const dir = process.argv[2];
+if (!dir) throw new Error('usage: tsx tests/e2e/docsScreenshots.ts DIR-with-teacher-and-students');
+const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(dir, name))) }));
+const teacher = files.find((f) => f.name === 'teacher.safetensors');
+const student = (n: number) => files.find((f) => f.name === `student-${n}.safetensors`);
+if (!teacher || !student(4) || !student(1)) throw new Error(`${dir} needs teacher.safetensors, student-4.safetensors and student-1.safetensors`);
+const out = join(ROOT, 'docs', 'screenshots');
+
+async function shot(page: Page, name: string): Promise<void> {
+  const path = join(out, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`${path}: ${(statSync(path).size / 1024).toFixed(0)} kB`);
+}
+
+const served = await serveApp();
+try {
+  const page = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const [t, s4, s1] = [teacher, student(4)!, student(1)!].map((f) => hashPrefix(f.bytes));
+  await page.goto(`${served.url}#mode=toy&cols=h:${t}@64,h:${t}@4,h:${s4}@4,h:${s1}@1`);
+  await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu|wasm|cpu/, 60_000);
+  await dropFiles(page, files);
+  await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 600_000 });
+  await page.locator('[data-testid=quality]').nth(3).filter({ hasText: /\d/ }).waitFor({ timeout: 60_000 });
+  await shot(page, 'compare-toy');
+
+  await page.getByRole('tab', { name: 'Distill' }).click();
+  await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'teacher' });
+  await page.locator('[data-testid=distill-from]').selectOption('8');
+  await page.locator('[data-testid=distill-to]').selectOption('1');
+  await page.locator('[data-testid=distill-iters]').fill('150');
+  await page.locator('[data-testid=start-distill]').click();
+  await page.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 900_000 });
+  await page.locator('[data-testid=run-trajectories]').click();
+  await page.locator('[data-testid=job-trajectories][data-status=done]').waitFor({ timeout: 300_000 });
+  await shot(page, 'distill-toy');
+
+  const fallback = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await fallback.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${t}@64,h:${s1}@1`);
+  await waitForText(fallback.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
+  await dropFiles(fallback, [teacher, student(1)!]);
+  await fallback.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 300_000 });
+  await shot(fallback, 'no-webgpu');
+} finally {
+  await served.close();
+}
