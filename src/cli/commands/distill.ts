@@ -4,21 +4,21 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { chainStages, distillChain } from '../../distill/chain';
+import { chainStages, distillChain, roundIterations } from '../../distill/chain';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { qualityFor, trainingData } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList } from '../options';
+import { intList, nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList } from '../options';
 import { progressBar } from '../progress';
 
 interface DistillOpts {
   teacher: string;
   from: number;
   to: number;
-  iters: number;
+  iters: number[];
   outDir: string;
   batch: number;
   lr: number;
@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .requiredOption('--from <n>', 'the teacher\'s step count (a power of two)', powerOfTwo)
     .requiredOption('--to <m>', 'the last student\'s step count (a power of two)', powerOfTwo)
     .requiredOption('--out-dir <dir>', 'where to write the students')
-    .option('--iters <k>', 'training iterations per halving', positiveInt, 400)
+    .option('--iters <k[,k…]>', 'training iterations per halving, or a comma list by round (the last repeats): early rounds at large N converge almost at once', intList, [400])
     .option('--batch <b>', 'batch size', positiveInt, 256)
     .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
     .option('--seed <s>', 'seed for data and noise draws', nonNegativeInt, 0)
@@ -83,12 +83,12 @@ export function register(program: Command): void {
       const rows: StageRow[] = [];
       let parent = teacherCkpt;
       let roundStart = performance.now();
-      const rounds = Math.log2(opts.from / opts.to);
-      const bar = progressBar('distill', rounds * opts.iters);
+            const bar = progressBar('distill', chainStages(opts.from, opts.to).reduce((n, _s, k) => n + roundIterations(opts.iters, k), 0));
+      let done = 0;
       const result = await distillChain(teacher, {
         fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,
         data: dataSource, seed: opts.seed, reportEvery: 50, clip: data.kind === 'image',
-        onReport: (info, r) => bar.update((info.stage - 1) * opts.iters + r.step, { stage: info.studentSteps, loss: r.loss }),
+        onReport: (info, r) => bar.update(done + r.step, { stage: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
           const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
           const saved = await saveCheckpoint(file, round.student, {
@@ -111,6 +111,7 @@ export function register(program: Command): void {
           }
           if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n`);
           parent = saved;
+          done += round.result.steps;
           roundStart = performance.now();
         },
       });
