@@ -1,7 +1,8 @@
 // The two gradients of an NHWC conv2d, each in three formulations, and the choice between them per backend:
 //   webgpu: our tiled WGSL programs (conv2dBackprop*_webgpu.ts);
 //   wasm:   forward convolutions over transposed / dilated tensors (tfjs-wasm has no Conv2DBackpropFilter
-//           kernel, and its Conv2DBackpropInput runs ~10x slower than its forward conv);
+//           kernel, and at stride 1 its Conv2DBackpropInput runs 3-8x slower than the forward-conv form;
+//           at stride 2 the dilated form multiplies 3/4 zeros and ties with it, so there tfjs's kernel runs);
 //   cpu, or webgpu with our kernels switched off: tfjs's own kernels.
 // Notation: x [B, H, W, ci], filter W [kh, kw, ci, co], dy [B, H', W', co], stride s, padding (p_top, p_left)
 // as tfjs computes it for 'same' / 'valid' / a number.
@@ -29,7 +30,7 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
 /** dX: [B, H, W, ci] = Σ_{kh,kw,co} dY[b, (iy + p_top - kh)/s, (ix + p_left - kw)/s, co] · W[kh, kw, ci, co]. */
 export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: Shape4, stride: number, pad: ConvPad): tf.Tensor4D {
   if (OURS_FOR_INPUT_GRADIENT && useWebGPUKernels()) return conv2dBackpropInputWebGPU(dy, filter, inputShape, stride, pad);
-  if (tf.getBackend() === 'wasm') return conv2dBackpropInputAsConv(dy, filter, inputShape, stride, pad);
+  if (tf.getBackend() === 'wasm' && stride === 1) return conv2dBackpropInputAsConv(dy, filter, inputShape, stride, pad);
   return conv2dBackpropInputStock(dy, filter, inputShape, stride, pad);
 }
 

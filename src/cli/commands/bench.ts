@@ -151,6 +151,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   const forward: Record<string, number> = {};
   const train: Record<string, number> = {};
   const trainStock: Record<string, number> = {};
+  let profile: KernelProfile | undefined;
   // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
   const compareStock = useWebGPUKernels();
   const rng = new Rng(1);
@@ -172,6 +173,10 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
         setCustomKernels(true);
       }
     }
+    if (compareStock && b === plan.batches[plan.batches.length - 1]) {
+      progress(`unet training step, per-kernel GPU times, batch ${b}`);
+      profile = await kernelProfile(() => trainStep(net, optimizer, z, t, target));
+    }
     optimizer.dispose();
     tf.dispose([z, target, t]);
   }
@@ -184,6 +189,38 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     ...(compareStock
       ? { train_step_ms_stock: trainStock, train_step_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(trainStock[b] / train[b])])) }
       : {}),
+    ...(profile ? { train_step_kernel_profile: profile } : {}),
+  };
+}
+
+interface KernelProfile {
+  batch_note: string;
+  total_kernel_ms: number;
+  top: { kernel: string; calls: number; ms: number }[];
+}
+
+/**
+ * GPU time per tfjs kernel of one call (timestamp queries, one kernel at a time, so the total exceeds the
+ * pipelined wall time): which kernels a training step spends its time in, e.g. whether GroupNorm's
+ * reductions are worth fusing. Null where the device has no timestamp queries.
+ */
+async function kernelProfile(run: () => tf.Tensor): Promise<KernelProfile | undefined> {
+  let out: tf.Tensor | undefined;
+  const info = await tf.profile(() => (out = run()));
+  if (out) await fence(out);
+  const byName = new Map<string, { calls: number; ms: number }>();
+  for (const k of info.kernels) {
+    if (typeof k.kernelTimeMs !== 'number') return undefined;
+    const e = byName.get(k.name) ?? { calls: 0, ms: 0 };
+    e.calls++;
+    e.ms += k.kernelTimeMs;
+    byName.set(k.name, e);
+  }
+  const all = [...byName].map(([kernel, e]) => ({ kernel, calls: e.calls, ms: round(e.ms) })).sort((a, b) => b.ms - a.ms);
+  return {
+    batch_note: 'the largest batch of train_step_ms, our kernels on',
+    total_kernel_ms: round(all.reduce((a, e) => a + e.ms, 0)),
+    top: all.slice(0, 15),
   };
 }
 
