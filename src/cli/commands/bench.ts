@@ -36,7 +36,7 @@ interface Plan {
 }
 
 const FULL: Plan = { channels: [32, 64, 64], batches: [1, 16, 64], samplerSteps: [1, 4, 64], samplerBatch: 64, kernelBatch: 64, reps: 5 };
-/** About a minute on SwiftShader (2 CPU cores): a narrower UNet of the same shape, small batches. */
+/** About two minutes on SwiftShader (2 shared CPU cores): a narrower UNet of the same shape, small batches. */
 const QUICK: Plan = { channels: [8, 16, 16], batches: [1, 2], samplerSteps: [1, 4], samplerBatch: 1, kernelBatch: 1, reps: 3 };
 
 const WARMUP = 1;
@@ -57,7 +57,7 @@ export function register(program: Command): void {
   program
     .command('bench')
     .description('time UNet forward, training step and DDIM sampling, and our WGSL kernels against stock tfjs (one JSON object with --json)')
-    .option('--quick', 'a narrower UNet and small batches: about a minute on SwiftShader')
+    .option('--quick', 'a narrower UNet and small batches: about two minutes on SwiftShader (2 CPU cores)')
     .addOption(backendOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: BenchOpts) => {
