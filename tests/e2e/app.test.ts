@@ -1,14 +1,14 @@
 // The app in a real browser: headless Chromium with WebGPU on SwiftShader, the production build served by
 // `vite preview`. One page walks through the main flows so shaders compile once (SwiftShader compiles slowly):
 // open and draw, drop a checkpoint, drop a corrupt one, distill a tiny toy teacher and download the student.
-// Screenshots land in test-results/e2e/ (and in docs/screenshots/ with HALFSTEP_SCREENSHOTS=docs).
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+// Screenshots land in test-results/e2e/ (the README's come from trained models: see docsScreenshots.ts).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
 import { corruptCheckpoint, hashPrefix, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
-import { ARTIFACTS, ROOT, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
+import { ARTIFACTS, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
 
 let served: Served;
 let page: Page;
@@ -16,12 +16,7 @@ let consoleLines: string[];
 let teacherBytes: Uint8Array;
 
 async function shot(name: string): Promise<void> {
-  const path = join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  if (process.env.HALFSTEP_SCREENSHOTS === 'docs') {
-    mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
-    copyFileSync(path, join(ROOT, 'docs', 'screenshots', `${name}.png`));
-  }
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
 beforeAll(async () => {

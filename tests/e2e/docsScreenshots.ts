@@ -3,6 +3,8 @@
 //   node bin/halfstep.mjs train --data moons --iters 3000 --out DIR/teacher.safetensors
 //   node bin/halfstep.mjs distill --teacher DIR/teacher.safetensors --from 64 --to 1 --out-dir DIR
 // then: npx tsx tests/e2e/docsScreenshots.ts DIR
+// On a machine without a GPU, HALFSTEP_BACKEND=wasm takes minutes where SwiftShader's WebGPU takes most of an hour
+// (the screenshots show the panels only, not the backend badge or banner).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -17,9 +19,10 @@ const student = (n: number) => files.find((f) => f.name === `student-${n}.safete
 if (!teacher || !student(4) || !student(1)) throw new Error(`${dir} needs teacher.safetensors, student-4.safetensors and student-1.safetensors`);
 const out = join(ROOT, 'docs', 'screenshots');
 
-async function shot(page: Page, name: string): Promise<void> {
+/** The views without the checkpoint list, so each PNG stays under 300 kB. */
+async function shot(page: Page, name: string, selector: string): Promise<void> {
   const path = join(out, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.locator(selector).screenshot({ path });
   console.log(`${path}: ${(statSync(path).size / 1024).toFixed(0)} kB`);
 }
 
@@ -27,12 +30,13 @@ const served = await serveApp();
 try {
   const page = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const [t, s4, s1] = [teacher, student(4)!, student(1)!].map((f) => hashPrefix(f.bytes));
-  await page.goto(`${served.url}#mode=toy&cols=h:${t}@64,h:${t}@4,h:${s4}@4,h:${s1}@1`);
+  const backend = process.env.HALFSTEP_BACKEND ?? 'auto';
+  await page.goto(`${served.url}?backend=${backend}#mode=toy&cols=h:${t}@64,h:${t}@4,h:${s4}@4,h:${s1}@1`);
   await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu|wasm|cpu/, 60_000);
   await dropFiles(page, files);
   await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 600_000 });
   await page.locator('[data-testid=quality]').nth(3).filter({ hasText: /\d/ }).waitFor({ timeout: 60_000 });
-  await shot(page, 'compare-toy');
+  await shot(page, 'compare-toy', 'section[aria-labelledby=compare-title]');
 
   await page.getByRole('tab', { name: 'Distill' }).click();
   await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'teacher' });
@@ -43,14 +47,15 @@ try {
   await page.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 900_000 });
   await page.locator('[data-testid=run-trajectories]').click();
   await page.locator('[data-testid=job-trajectories][data-status=done]').waitFor({ timeout: 300_000 });
-  await shot(page, 'distill-toy');
+  await shot(page, 'distill-toy', 'section[aria-labelledby=distill-title]');
+  await shot(page, 'trajectories-toy', 'section[aria-labelledby=traj-title]');
 
   const fallback = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
   await fallback.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${t}@64,h:${s1}@1`);
   await waitForText(fallback.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
   await dropFiles(fallback, [teacher, student(1)!]);
   await fallback.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 300_000 });
-  await shot(fallback, 'no-webgpu');
+  await shot(fallback, 'no-webgpu', '.app');
 } finally {
   await served.close();
 }

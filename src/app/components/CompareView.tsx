@@ -1,6 +1,7 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
 import { useMemo } from 'react';
 import { currentSet, modelLabel, modelRef, modelsOfMode, resolveColumns, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
+import { toyDataset } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
@@ -27,7 +28,7 @@ function explain(model: ModelInfo | undefined, steps: number): string {
   return own === steps ? `A student: ${what}.` : `A student (${what}), here run with ${steps} steps instead of its own ${own}.`;
 }
 
-function ColumnCard({ index, col, view, reference, isToy }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; isToy: boolean }) {
+function ColumnCard({ index, col, view, reference, toyReference, isToy }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; toyReference?: Float32Array; isToy: boolean }) {
   const samples = view?.samples;
   const title = col.model ? `${modelLabel(col.model)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (missing)`;
   const distance = useMemo(
@@ -41,7 +42,7 @@ function ColumnCard({ index, col, view, reference, isToy }: { index: number; col
       <p className="hint">{explain(col.model, col.ref.steps)}</p>
       <div className="column-body">
         {samples && !isToy && <ImageGrid samples={samples.samples} shape={samples.sampleShape} count={samples.batch} label={`samples of ${title}`} />}
-        {samples && isToy && <PointCloud points={samples.samples} label={`samples of ${title}`} />}
+        {samples && isToy && <PointCloud points={samples.samples} reference={toyReference} label={`samples of ${title}`} />}
         {!samples && <div className="placeholder">{col.model ? 'sampling…' : '—'}</div>}
       </div>
       <dl className="stats">
@@ -132,6 +133,8 @@ export function CompareView() {
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const isToy = settings.mode === 'toy';
   const set = currentSet(settings);
+  // The grey backdrop of the 2D plots: the toy set itself.
+  const toyReference = useMemo(() => (isToy ? toyDataset(settings.toy, 1000, 1) : undefined), [isToy, settings.toy]);
   // Views are indexed like the job's columns; only show a view for the column it was drawn for.
   const viewFor = (i: number, c: ResolvedColumn) => {
     const v = views[i];
@@ -159,7 +162,7 @@ export function CompareView() {
       {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
       {cols.length > 0 && <p className="hint">Quality, lower is better: {qualityMetric}.{!isToy && ' Distance to column 1: RMS pixel difference from the first column\'s images, made from the same noise.'}</p>}
       <div className="columns" data-testid="columns">
-        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} isToy={isToy} />)}
+        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} />)}
       </div>
     </section>
   );
