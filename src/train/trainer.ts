@@ -150,7 +150,7 @@ export class Trainer {
           if (bv[0] < iterations || !Number.isFinite(lv[0]) || !Number.isFinite(nv[0])) {
             // Restore the weights of the last good report: the steps since then are lost, nothing else.
             vars.forEach((v, i) => v.assign(good[i]));
-            this.ema && goodEma && [...this.ema.values()].forEach((v, i) => v.assign(goodEma![i]));
+            if (this.ema && goodEma) [...this.ema.values()].forEach((v, i) => v.assign(goodEma![i]));
             stopped = 'nonfinite';
             nonFiniteStep = bv[0] < iterations ? bv[0] : step;
             break;
