@@ -104,8 +104,8 @@ timeout --kill-after=10 60 "${H[@]}" grid "${rows[@]}" --n 12 --seed 0 --out "$O
 
 if [ "$BENCH" = 1 ]; then
   log "bench"
-  timeout --kill-after=10 120 "${H[@]}" bench --json > "$OUT/bench.json" 2>> "$OUT/run.log" || log "bench failed (status $?)"
+  timeout --kill-after=10 90 "${H[@]}" bench --json > "$OUT/bench.json" 2>> "$OUT/run.log" || log "bench failed (status $?)"
   log "torch"
-  timeout --kill-after=10 60 python3 gpu/torch_unet.py > "$OUT/torch.json" 2>> "$OUT/run.log" || log "torch failed (status $?)"
+  timeout --kill-after=10 45 python3 gpu/torch_unet.py > "$OUT/torch.json" 2>> "$OUT/run.log" || log "torch failed (status $?)"
 fi
 log "done: $(ls "$WORK" | tr '\n' ' ')"
