@@ -46,8 +46,8 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy }: { inde
         {!samples && <div className="placeholder">{col.model ? 'sampling…' : '—'}</div>}
       </div>
       <dl className="stats">
-        <dt>network evaluations</dt><dd data-testid="nfe">{samples ? `${samples.nfe} per sample` : '…'}</dd>
-        <dt>time</dt><dd data-testid="ms">{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms per ${isToy ? 'point' : 'image'}` : '…'}</dd>
+        <dt>network evaluations per sample</dt><dd data-testid="nfe">{samples ? samples.nfe : '…'}</dd>
+        <dt>time per {isToy ? 'point' : 'image'}</dt><dd data-testid="ms">{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : '…'}</dd>
         <dt title={quality?.metric}>quality ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : samples && !isToy ? '—' : '…'}</dd>
         {!isToy && <><dt title="root-mean-square pixel difference from column 1, image by image (same noise)">distance to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : '…'}</dd></>}
       </dl>
