@@ -2,7 +2,13 @@
 // Adam, a learning rate that decays linearly to 0 (Salimans & Ho, Algorithm 2 setup) or stays constant,
 // global-norm gradient clipping, an optional EMA of the weights, periodic loss reports that are the
 // only GPU readbacks, a non-finite guard that restores the last good weights, pause and cancel.
+// On webgpu the optimizer side (clipping, Adam, EMA) runs as our fused WGSL programs, ~1 dispatch per
+// parameter tensor instead of ~17 tfjs ops: the step is bound by per-dispatch CPU cost, not by FLOPs.
 import * as tf from '@tensorflow/tfjs';
+import { adamUpdateWebGPU } from '../kernels/adamUpdate_webgpu';
+import { useWebGPUKernels } from '../kernels/customKernels';
+import { globalNormWebGPU } from '../kernels/gradNorm_webgpu';
+import { getWebGPUBackend } from '../tensor/backend';
 
 export interface TrainerOptions {
   iterations: number;
@@ -61,6 +67,11 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+// β₂ = 0.99 as in the paper's released code.
+const BETA1 = 0.9;
+const BETA2 = 0.99;
+const EPSILON = 1e-8;
+
 /** Adam whose learning rate the loop sets per step (tfjs reads `learningRate` at every update). */
 class ScheduledAdam extends tf.AdamOptimizer {
   setLearningRate(lr: number): void {
@@ -68,18 +79,127 @@ class ScheduledAdam extends tf.AdamOptimizer {
   }
 }
 
+/** The optimizer side of one step: global-norm clipping, Adam, and the EMA when there is one. */
+interface ParameterUpdate {
+  /** Runs under the caller's tidy; returns the global gradient norm before clipping. */
+  step(grads: tf.Tensor[], lr: number, emaDecay: number): tf.Scalar;
+  /** tfjs Adam's layout: the step count ('iter'), then the first moments, then the second, in parameter order. */
+  getWeights(): Promise<OptimizerTensor[]>;
+  setWeights(state: OptimizerTensor[]): Promise<void>;
+  dispose(): void;
+}
+
+/** Plain tfjs ops, for every backend: ~17 ops per parameter tensor. */
+class PlainUpdate implements ParameterUpdate {
+  private readonly optimizer = new ScheduledAdam(0, BETA1, BETA2, EPSILON);
+
+  constructor(private readonly vars: tf.Variable[], private readonly ema: tf.Variable[] | null, private readonly clipNorm: number) {}
+
+  step(grads: tf.Tensor[], lr: number, emaDecay: number): tf.Scalar {
+    // Global norm over all parameters; scale = min(1, clip / ‖g‖).
+    // A chain of adds, not addN: webgpu's addN binds every input at once (8 storage buffers at most).
+    const norm = tf.sqrt(grads.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b))) as tf.Scalar;
+    const scale = tf.minimum(1, tf.div(this.clipNorm, tf.maximum(norm, 1e-12)));
+    this.optimizer.setLearningRate(lr);
+    this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: tf.mul(grads[i], scale) })));
+    // ema ← d·ema + (1 - d)·θ, after the update.
+    this.ema?.forEach((shadow, i) => shadow.assign(tf.add(tf.mul(shadow, emaDecay), tf.mul(this.vars[i], 1 - emaDecay))));
+    return norm;
+  }
+
+  getWeights(): Promise<OptimizerTensor[]> {
+    return this.optimizer.getWeights();
+  }
+
+  setWeights(state: OptimizerTensor[]): Promise<void> {
+    return this.optimizer.setWeights(state);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * The same arithmetic as PlainUpdate on webgpu in ⌈n/7⌉ + 2 dispatches for the norm and one per parameter
+ * tensor for clip·Adam·EMA (kernels/gradNorm_webgpu.ts, kernels/adamUpdate_webgpu.ts), updating θ, the
+ * moments and the EMA in place. It keeps tfjs Adam's state as tfjs does: 1 - β₁ᵗ from a float32 running
+ * product, the moments created at the first step, the same getWeights/setWeights layout.
+ */
+class FusedUpdate implements ParameterUpdate {
+  private m: tf.Variable[] = [];
+  private v: tf.Variable[] = [];
+  private iterations = 0;
+  // β₁ᵗ and β₂ᵗ for the coming step, as tfjs's float32 accBeta variables hold them.
+  private accBeta1 = Math.fround(BETA1);
+  private accBeta2 = Math.fround(BETA2);
+
+  constructor(private readonly vars: tf.Variable[], private readonly ema: tf.Variable[] | null, private readonly clipNorm: number) {}
+
+  step(grads: tf.Tensor[], lr: number, emaDecay: number): tf.Scalar {
+    const gpu = getWebGPUBackend();
+    if (!gpu) throw new Error('the fused optimizer runs on the webgpu backend only');
+    const norm = globalNormWebGPU(gpu, grads);
+    if (this.m.length === 0) {
+      // Nested tidy: the zeros die here, so each moment owns its buffer before the first in-place write.
+      this.m = this.vars.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v = this.vars.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    }
+    adamUpdateWebGPU(gpu, { params: this.vars, grads, m: this.m, v: this.v, ema: this.ema, norm }, {
+      negLr: -lr, beta1: BETA1, beta2: BETA2, epsilon: EPSILON, clipNorm: this.clipNorm, emaDecay,
+      oneMinusAccBeta1: Math.fround(1 - this.accBeta1), oneMinusAccBeta2: Math.fround(1 - this.accBeta2),
+    });
+    this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(BETA1));
+    this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(BETA2));
+    this.iterations++;
+    return norm;
+  }
+
+  async getWeights(): Promise<OptimizerTensor[]> {
+    return [
+      { name: 'iter', tensor: tf.scalar(this.iterations, 'int32') },
+      ...this.m.map((t, i) => ({ name: `${this.vars[i].name}/m`, tensor: t as tf.Tensor })),
+      ...this.v.map((t, i) => ({ name: `${this.vars[i].name}/v`, tensor: t as tf.Tensor })),
+    ];
+  }
+
+  async setWeights(state: OptimizerTensor[]): Promise<void> {
+    this.iterations = (await state[0].tensor.data())[0];
+    this.accBeta1 = Math.fround(BETA1 ** (this.iterations + 1));
+    this.accBeta2 = Math.fround(BETA2 ** (this.iterations + 1));
+    const moments = state.slice(1);
+    const n = moments.length / 2;
+    this.disposeMoments();
+    this.m = moments.slice(0, n).map((w) => tf.variable(w.tensor, false));
+    this.v = moments.slice(n).map((w) => tf.variable(w.tensor, false));
+  }
+
+  private disposeMoments(): void {
+    tf.dispose([...this.m, ...this.v]);
+    this.m = [];
+    this.v = [];
+  }
+
+  dispose(): void {
+    this.disposeMoments();
+  }
+}
+
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class Trainer {
   readonly ema: Map<string, tf.Variable> | null;
-  private readonly optimizer: ScheduledAdam;
+  private readonly update: ParameterUpdate;
   private readonly opts: Required<Omit<TrainerOptions, 'emaDecay' | 'signal' | 'gate' | 'onReport'>> & TrainerOptions;
 
   constructor(private readonly params: ReadonlyMap<string, tf.Variable>, opts: TrainerOptions) {
     this.opts = { schedule: 'linear-decay', warmup: 0, clipNorm: 1, reportEvery: 10, startStep: 0, ...opts };
-    // β₂ = 0.99 as in the paper's released code; a fresh optimizer per Trainer, so each round resets it.
-    this.optimizer = new ScheduledAdam(opts.learningRate, 0.9, 0.99, 1e-8);
-    this.ema = opts.emaDecay === undefined ? null : new Map([...params].map(([n, v]) => [n, tf.variable(v.clone() as tf.Tensor, false)]));
+    // tidy frees the clones; each shadow keeps its data.
+    this.ema = opts.emaDecay === undefined ? null : new Map([...params].map(([n, v]) => [n, tf.tidy(() => tf.variable(v.clone() as tf.Tensor, false))]));
+    // A fresh optimizer per Trainer, so each distillation round resets it.
+    const vars = [...params.values()];
+    const ema = this.ema ? [...this.ema.values()] : null;
+    this.update = useWebGPUKernels() ? new FusedUpdate(vars, ema, this.opts.clipNorm) : new PlainUpdate(vars, ema, this.opts.clipNorm);
   }
 
   learningRateAt(step: number): number {
@@ -94,9 +214,8 @@ export class Trainer {
    * (e.g. a frozen teacher's targets); `loss` maps them to a scalar inside it. Both run under tidy.
    */
   async run<B extends tf.TensorContainer>(makeBatch: (step: number) => B, loss: (batch: B, step: number) => tf.Scalar): Promise<TrainResult> {
-    const { iterations, clipNorm, reportEvery, startStep, signal, gate, onReport } = this.opts;
-    const names = [...this.params.keys()];
-    const vars = names.map((n) => this.params.get(n)!);
+    const { iterations, reportEvery, startStep, signal, gate, onReport } = this.opts;
+    const vars = [...this.params.values()];
     const reports: TrainReport[] = [];
     // Running sums on the device: read back once per report.
     let lossSum = tf.scalar(0);
@@ -121,17 +240,11 @@ export class Trainer {
           break;
         }
         const lr = this.learningRateAt(step);
-        this.optimizer.setLearningRate(lr);
         lrSum += lr;
         const [l, n, bad] = tf.tidy(() => {
           const batch = makeBatch(step);
           const { value, grads } = tf.variableGrads(() => loss(batch, step), vars);
-          const gList = vars.map((v) => grads[v.name]);
-          // Global norm over all parameters; scale = min(1, clip / ‖g‖).
-          // A chain of adds, not addN: webgpu's addN binds every input at once (8 storage buffers at most).
-          const norm = tf.sqrt(gList.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)));
-          const scale = tf.minimum(1, tf.div(clipNorm, tf.maximum(norm, 1e-12)));
-          this.optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: tf.mul(grads[v.name], scale) })));
+          const norm = this.update.step(vars.map((v) => grads[v.name]), lr, this.emaDecayAt(step));
           const finite = tf.logicalAnd(tf.isFinite(value), tf.isFinite(norm));
           const badNow = tf.where(finite, firstBad, tf.minimum(firstBad, step));
           return [tf.add(lossSum, value), tf.add(normSum, norm), badNow] as tf.Scalar[];
@@ -142,7 +255,6 @@ export class Trainer {
         lossSum = l;
         normSum = n;
         firstBad = bad;
-        if (this.ema) this.updateEma(step);
         sinceReport++;
         const atEnd = step + 1 === iterations;
         if (sinceReport === reportEvery || atEnd) {
@@ -190,26 +302,23 @@ export class Trainer {
     return { steps: keptSteps, finalLoss: last?.loss ?? Number.NaN, reports, stopped, nonFiniteStep };
   }
 
-  /** ema ← d·ema + (1 - d)·θ, with the usual warm-up d = min(decay, (1 + k)/(10 + k)). */
-  private updateEma(k: number): void {
-    const d = Math.min(this.opts.emaDecay!, (1 + k) / (10 + k));
-    tf.tidy(() => {
-      for (const [name, shadow] of this.ema!) shadow.assign(tf.add(tf.mul(shadow, d), tf.mul(this.params.get(name)!, 1 - d)));
-    });
+  /** The EMA decay of step k, with the usual warm-up: d = min(decay, (1 + k)/(10 + k)). */
+  private emaDecayAt(k: number): number {
+    return this.opts.emaDecay === undefined ? 0 : Math.min(this.opts.emaDecay, (1 + k) / (10 + k));
   }
 
   /** Adam's state (step count, first and second moments, in parameter order) for a resumable run. */
   async optimizerState(): Promise<OptimizerTensor[]> {
-    return this.optimizer.getWeights();
+    return this.update.getWeights();
   }
 
   /** Restores optimizerState(); the moments are matched to parameters by position. */
   async loadOptimizerState(state: OptimizerTensor[]): Promise<void> {
-    await this.optimizer.setWeights(state);
+    await this.update.setWeights(state);
   }
 
   dispose(): void {
-    this.optimizer.dispose();
+    this.update.dispose();
     if (this.ema) for (const v of this.ema.values()) v.dispose();
   }
 }
