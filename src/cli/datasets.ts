@@ -19,7 +19,7 @@ function shipped(path: string): string {
   return existsSync(besideSources) ? besideSources : resolve(path);
 }
 
-/** The shipped classifier and test-set statistics that define FID for MNIST (see docs/mnist.md). */
+/** The shipped classifier and test-set statistics that define FID for MNIST (see README, MNIST). */
 export const MNIST_CLASSIFIER = shipped('models/mnist/classifier.safetensors');
 export const MNIST_REFERENCE = shipped('models/mnist/reference-stats.safetensors');
 

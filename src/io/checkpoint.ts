@@ -3,7 +3,7 @@
 //   format="halfstep", format_version="1", config=<ModelConfig JSON>, role="teacher"|"student",
 //   steps=<sampling steps a student was distilled for> (students only),
 //   lineage=<JSON {teacherHash, teacherSteps, stage, iterations, finalLoss}> (students only), notes=<free text>.
-// docs/checkpoint-format.md is the spec for people writing these files from PyTorch.
+// The README section "Checkpoint format" is the spec for people writing these files from PyTorch.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';

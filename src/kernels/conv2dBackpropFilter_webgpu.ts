@@ -8,7 +8,7 @@
 // and one of dY per 16 multiply-adds) and one slice of K: split-K over rows (b, y) of dY, so that even a
 // 3×3×32×32 filter keeps a large GPU busy. Neighbouring invocations share X and dY rows through the cache.
 // The parts are summed by a second program (splitKSum_webgpu.ts), because WGSL has no float atomics.
-// Staging tiles in workgroup memory was measured too (docs/performance.md): several times slower on
+// Staging tiles in workgroup memory was measured too (README, Performance): several times slower on
 // SwiftShader, where workgroup barriers are costly, and not needed for reuse at these tile sizes.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
@@ -97,7 +97,7 @@ export class Conv2dBackpropFilterProgram implements WebGPUProgram {
  * How many invocations to aim for. On a GPU: enough to fill a large one several times over (an H100 holds
  * ~270k resident threads), so K is cut into up to that many row slices. On SwiftShader (a CPU: a few
  * cores × 4 SIMD lanes) more invocations only add per-invocation setup and partial sums to add up:
- * measured 3x faster at batch 1 with the small target (docs/performance.md).
+ * measured 3x faster at batch 1 with the small target (README, Performance).
  */
 export function invocationTarget(adapterArchitecture: string | undefined): number {
   return adapterArchitecture === 'swiftshader' ? 1 << 11 : 1 << 17;

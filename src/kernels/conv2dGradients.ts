@@ -16,7 +16,7 @@ type Shape4 = [number, number, number, number];
 
 /**
  * Whether our WGSL input-gradient program replaces tfjs-webgpu's. Measured with `npm run bench`
- * (kernels: conv2dBackpropInput), see docs/performance.md.
+ * (kernels: conv2dBackpropInput), see README, Performance.
  */
 const OURS_FOR_INPUT_GRADIENT = true;
 

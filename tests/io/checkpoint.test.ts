@@ -33,7 +33,7 @@ const lineage: Lineage = { teacherHash: 'ab'.repeat(32), teacherSteps: 16, stage
 const teacher = (): Omit<Checkpoint, 'hash'> => ({ config, role: 'teacher', steps: null, lineage: null, weights: weightsFor(config) });
 const student = (): Omit<Checkpoint, 'hash'> => ({ config, role: 'student', steps: 8, lineage, weights: weightsFor(config, 2), notes: 'stage 2 of moons' });
 
-/** The hash as docs/checkpoint-format.md defines it, written again with node:crypto and Buffer. */
+/** The hash as the README (Checkpoint format) defines it, written again with node:crypto and Buffer. */
 function referenceHash(weights: ReadonlyMap<string, NamedTensor>): string {
   const h = createHash('sha256');
   const u64 = (n: number) => {

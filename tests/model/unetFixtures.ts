@@ -21,7 +21,7 @@ export function unetConfig(opts: { channels?: [number, number, number]; resBlock
   });
 }
 
-/** The MNIST teacher of docs/mnist.md: channels 32/64/64, one res block per level, attention at 7×7. */
+/** The MNIST teacher of the README (MNIST): channels 32/64/64, one res block per level, attention at 7×7. */
 export function mnistUnetConfig(): ModelConfig {
   return modelConfigSchema.parse({
     network: { arch: 'unet', channels: [32, 64, 64], resBlocks: 1, attention: true, groups: 8, embedDim: 64, dropout: 0 },
