@@ -19,7 +19,9 @@ export class ParamBuilder {
     if (this.preset && !given) throw new Error(`checkpoint has no tensor '${name}'`);
     if (given && given.length !== size) throw new Error(`tensor '${name}' has ${given.length} values, the network needs ${size} (shape [${shape.join(', ')}])`);
     // tfjs variable names are global: two networks (teacher and student) share our names, so let tfjs name them.
-    const v = tf.variable(tf.tensor(given ?? init(), shape, 'float32'), true);
+    const initial = tf.tensor(given ?? init(), shape, 'float32');
+    const v = tf.variable(initial, true); // tf.variable copies: the initial tensor is ours to free
+    initial.dispose();
     this.params.set(name, v);
     return v;
   }

@@ -22,8 +22,12 @@ export async function generateSamples(denoiser: Denoiser, opts: GenerateOptions)
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const z1 = tf.tensor(z1All.subarray(start * dim, (start + n) * dim), [n, ...shape]);
-    const x = sampleDdim(denoiser, z1, { ...opts, noiseSeed: (opts.noiseSeed ?? seed) + start });
-    z1.dispose();
+    let x: tf.Tensor;
+    try {
+      x = sampleDdim(denoiser, z1, { ...opts, noiseSeed: (opts.noiseSeed ?? seed) + start });
+    } finally {
+      z1.dispose();
+    }
     try {
       out.set(await x.data(), start * dim);
     } finally {

@@ -187,12 +187,9 @@ describe('memory stays flat', () => {
     }
   }, 30_000);
 
-  // Known leak (src/model/layers.ts, not owned by these tests): passes while it is there. When this fails,
-  // the leak is fixed: make this a plain `it` and drop buildLeak from the accounting above.
-  // Known leak (src/samplers/generate.ts, not owned here): when sampleDdim throws (cancelled), the batch's z₁
-  // is never disposed (`z1.dispose()` runs only after a successful sampleDdim). The worker samples through
-  // src/worker/sampling.ts, which disposes z₁ in a finally, so the app's cancel does not hit this.
-  it.fails('when generateSamples is cancelled', async () => {
+  // Both once leaked: generateSamples kept a cancelled batch's z₁, and ParamBuilder kept each variable's
+  // initial tensor (tf.variable copies its argument).
+  it('when generateSamples is cancelled', async () => {
     const before = memory();
     const controller = new AbortController();
     controller.abort();
@@ -200,7 +197,7 @@ describe('memory stays flat', () => {
     expect(memory()).toEqual(before);
   });
 
-  it.fails('after building and disposing a network', () => {
+  it('after building and disposing a network', () => {
     expect(buildLeak).toEqual({ numTensors: 0, numBytes: 0 });
   });
 });
