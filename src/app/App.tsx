@@ -10,7 +10,7 @@ import { ModelList } from './components/ModelList';
 import type { Mode, View } from './settings';
 import { useStore } from './store';
 import { syncSettingsWithUrl } from './urlSync';
-import { send, startWorker } from './workerClient';
+import { installTestHooks, send, startWorker, testHooksEnabled } from './workerClient';
 import type { BackendPreference } from '../worker/protocol';
 
 const BACKENDS: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
@@ -65,7 +65,9 @@ export function App() {
 
   useEffect(() => {
     startWorker();
-    send({ type: 'init', backend: backendFromQuery() });
+    const testHooks = testHooksEnabled();
+    if (testHooks) installTestHooks();
+    send({ type: 'init', backend: backendFromQuery(), testHooks });
     return syncSettingsWithUrl();
   }, []);
   useEffect(() => {

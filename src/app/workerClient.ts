@@ -4,6 +4,7 @@ import type { Request, WorkerEvent } from '../worker/protocol';
 import { useStore } from './store';
 
 let worker: Worker | null = null;
+const memoryWaiters = new Map<string, (m: { numTensors: number; numBytes: number }) => void>();
 const exportWaiters = new Map<string, { resolve(v: { fileName: string; bytes: ArrayBuffer }): void; reject(e: Error): void }>();
 
 let counter = 0;
@@ -36,6 +37,32 @@ export function exportModel(modelId: string): Promise<{ fileName: string; bytes:
   });
 }
 
+/** `?test-hooks=1`: the worker serves the debug requests, and the page exposes them to browser tests. */
+export function testHooksEnabled(): boolean {
+  return new URLSearchParams(location.search).get('test-hooks') === '1';
+}
+
+export interface TestHooks {
+  /** Destroys the worker's WebGPU device (a simulated device loss). */
+  destroyDevice(): void;
+  /** tf.memory() in the worker, once it is ready. */
+  memory(): Promise<{ numTensors: number; numBytes: number }>;
+}
+
+export function installTestHooks(): void {
+  const hooks: TestHooks = {
+    destroyDevice: () => send({ type: 'debugDestroyDevice' }),
+    memory: () => {
+      const requestId = newId('memory');
+      return new Promise((resolve) => {
+        memoryWaiters.set(requestId, resolve);
+        send({ type: 'debugMemory', requestId });
+      });
+    },
+  };
+  (globalThis as { halfstepTestHooks?: TestHooks }).halfstepTestHooks = hooks;
+}
+
 function route(e: WorkerEvent): void {
   const s = useStore.getState();
   switch (e.type) {
@@ -43,7 +70,12 @@ function route(e: WorkerEvent): void {
       s.setBackend(e.backend);
       break;
     case 'backendLost':
+    case 'backendRecovered':
       s.setBackend(e.backend, e.message);
+      break;
+    case 'memory':
+      memoryWaiters.get(e.requestId)?.({ numTensors: e.numTensors, numBytes: e.numBytes });
+      memoryWaiters.delete(e.requestId);
       break;
     case 'loaded':
       s.addModel(e.requestId, e.model);

@@ -1,12 +1,13 @@
 // The GPU worker: all tensor work of the page runs here (a module worker; WebGPU works in workers), so the
 // page stays responsive. Requests and events are the typed messages of ./protocol.ts.
+import * as tf from '@tensorflow/tfjs';
 import { isToyDataset, toyDataset } from '../data/toy2d';
-import { initBackend, onDeviceLost } from '../tensor/backend';
+import { getWebGPUBackend, initBackend, onDeviceLost } from '../tensor/backend';
 import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
-import type { BackendInfo, ColumnSpec, Request, WorkerEvent } from './protocol';
+import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
 import { checkpointOf, fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
@@ -21,19 +22,57 @@ function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
-async function init(pref: Extract<Request, { type: 'init' }>['backend']): Promise<BackendInfo> {
+/** Set by the page's `?test-hooks=1`: only then are the debug requests served. */
+let testHooks = false;
+/** True while the test hook's own device.destroy() is on its way: its loss, reason 'destroyed', is not ours. */
+let simulatedLoss = false;
+/** The MNIST classifier's files, kept to rebuild it after a lost device. */
+let metricFiles: { classifier: Uint8Array; reference: Uint8Array } | null = null;
+
+async function init(pref: BackendPreference): Promise<BackendInfo> {
   const info: BackendInfo = await initBackend(pref);
   onDeviceLost((lost) => {
-    if (lost.reason === 'destroyed') return;
-    // The variables died with the device: rebuild networks from their checkpoints on the fallback backend.
-    forgetNetworks();
-    ready = initBackend('wasm').then((fallback) => {
-      const next = { ...fallback, fallbackReason: `the WebGPU device was lost (${lost.message || lost.reason})` };
-      post({ type: 'backendLost', backend: next, message: `The WebGPU device was lost (${lost.message || lost.reason}).` });
-      return next;
-    });
+    // 'destroyed' is our own disposal (a failed start), unless the test hook simulated a loss.
+    if (lost.reason === 'destroyed' && !simulatedLoss) return;
+    simulatedLoss = false;
+    const reason = lost.message || lost.reason;
+    const previous = ready;
+    post({ type: 'backendLost', backend: info, message: `The WebGPU device was lost (${reason}). Restarting WebGPU and reloading the models from their checkpoints…` });
+    ready = (previous ?? Promise.resolve(info)).catch(() => info).then(() => recover(pref, reason));
   });
   return info;
+}
+
+/**
+ * Re-creates the backend after a lost device: WebGPU again when the adapter gives a new device (a driver
+ * reset usually allows it), else wasm. The networks are rebuilt from their checkpoints on next use; jobs
+ * that were running fail (their tensors died with the device) and new ones wait for this.
+ */
+async function recover(pref: BackendPreference, reason: string): Promise<BackendInfo> {
+  const models = forgetNetworks();
+  warmed.clear();
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
+  let info: BackendInfo;
+  try {
+    info = await initBackend(pref === 'webgpu' ? 'webgpu' : 'auto');
+  } catch (e) {
+    info = { name: 'none', adapter: null, fallbackReason: message(e) };
+  }
+  if (metricFiles) {
+    try {
+      setImageMetric(metricFiles.classifier, metricFiles.reference);
+    } catch (e) {
+      post({ type: 'metric', ready: false, message: message(e) });
+    }
+  }
+  const reloaded = `${models} model${models === 1 ? '' : 's'} reloaded from ${models === 1 ? 'its checkpoint' : 'their checkpoints'}`;
+  if (info.name === 'webgpu') {
+    post({ type: 'backendRecovered', backend: info, message: `The WebGPU device was lost (${reason}); WebGPU was restarted and ${reloaded}. Jobs that were running stopped: start them again.` });
+    return info;
+  }
+  const fallback = { ...info, fallbackReason: `the WebGPU device was lost (${reason}) and could not be re-created` };
+  post({ type: 'backendRecovered', backend: fallback, message: `The WebGPU device was lost (${reason}) and could not be re-created; ${reloaded} on ${info.name}.` });
+  return fallback;
 }
 
 /** Runs a job with its own cancel signal and pause gate; reports done, cancelled or failed exactly once. */
@@ -123,6 +162,7 @@ async function trajectoryColumns(req: Extract<Request, { type: 'trajectories' }>
 function handle(req: Request): void {
   switch (req.type) {
     case 'init':
+      testHooks = req.testHooks === true;
       ready = init(req.backend);
       ready.then(
         (backend) => post({ type: 'ready', backend }),
@@ -150,7 +190,9 @@ function handle(req: Request): void {
       void (async () => {
         await ready;
         try {
-          setImageMetric(new Uint8Array(req.classifier), new Uint8Array(req.reference));
+          const files = { classifier: new Uint8Array(req.classifier), reference: new Uint8Array(req.reference) };
+          setImageMetric(files.classifier, files.reference);
+          metricFiles = files;
           post({ type: 'metric', ready: true, message: IMAGE_METRIC });
         } catch (e) {
           post({ type: 'metric', ready: false, message: message(e) });
@@ -186,6 +228,21 @@ function handle(req: Request): void {
       }
       return;
     }
+    case 'debugDestroyDevice': {
+      const gpu = testHooks ? getWebGPUBackend() : null;
+      if (!gpu) return;
+      simulatedLoss = true;
+      gpu.device.destroy();
+      return;
+    }
+    case 'debugMemory':
+      if (!testHooks) return;
+      void (async () => {
+        await ready;
+        const { numTensors, numBytes } = tf.memory();
+        post({ type: 'memory', requestId: req.requestId, numTensors, numBytes });
+      })();
+      return;
   }
 }
 

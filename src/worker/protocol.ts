@@ -61,7 +61,8 @@ export type JobKind = 'sample' | 'distill' | 'trainToy' | 'trajectories' | 'load
 // ---------------------------------------------------------------- page → worker
 
 export type Request =
-  | { type: 'init'; backend: BackendPreference }
+  /** `testHooks` (the page's `?test-hooks=1`) enables the debug requests below; without it they are ignored. */
+  | { type: 'init'; backend: BackendPreference; testHooks?: boolean }
   /** `bytes` is transferred. */
   | { type: 'load'; requestId: string; name: string; source: ModelSource; shippedKey?: string; bytes: ArrayBuffer }
   | { type: 'unload'; modelId: string }
@@ -75,7 +76,11 @@ export type Request =
   | { type: 'pause'; jobId: string }
   | { type: 'resume'; jobId: string }
   | { type: 'cancel'; jobId: string }
-  | { type: 'export'; requestId: string; modelId: string };
+  | { type: 'export'; requestId: string; modelId: string }
+  /** Test hook: destroys tfjs's WebGPU device, as a driver reset would take it away. */
+  | { type: 'debugDestroyDevice' }
+  /** Test hook: answers with tf.memory(), to check that jobs leave no tensors behind. */
+  | { type: 'debugMemory'; requestId: string };
 
 // ---------------------------------------------------------------- worker → page
 
@@ -121,7 +126,11 @@ export interface RoundResult {
 
 export type WorkerEvent =
   | { type: 'ready'; backend: BackendInfo }
+  /** The device was lost; the worker is re-creating the backend (jobs wait for it). */
   | { type: 'backendLost'; backend: BackendInfo; message: string }
+  /** After a loss: the backend now in use (WebGPU again, or the fallback) and what happened, for the banner. */
+  | { type: 'backendRecovered'; backend: BackendInfo; message: string }
+  | { type: 'memory'; requestId: string; numTensors: number; numBytes: number }
   | { type: 'loaded'; requestId: string; model: ModelInfo }
   | { type: 'metric'; ready: boolean; message: string }
   | { type: 'loadFailed'; requestId: string; name: string; message: string }

@@ -88,7 +88,18 @@ export function unregister(id: string): void {
   entries.delete(id);
 }
 
-/** After a lost device the variables are gone: forget the networks, rebuild them from the checkpoints on next use. */
-export function forgetNetworks(): void {
-  for (const e of entries.values()) e.net = null;
+/**
+ * After a lost device the variables' buffers are gone: release the networks (their tfjs bookkeeping) and
+ * rebuild them from the checkpoints on next use. Returns how many models are loaded.
+ */
+export function forgetNetworks(): number {
+  for (const e of entries.values()) {
+    try {
+      e.net?.dispose();
+    } catch {
+      // A dead backend may refuse to release its buffers; they died with the device anyway.
+    }
+    e.net = null;
+  }
+  return entries.size;
 }

@@ -6,6 +6,14 @@ export function BackendBanner() {
   const lost = useStore((s) => s.backendLostMessage);
   if (!backend) return <div className="banner info" data-testid="backend-banner">Starting the GPU worker…</div>;
   if (backend.name === 'webgpu' && !lost) return null;
+  if (backend.name === 'webgpu' && lost) {
+    // Lost, then restarting or restarted on WebGPU: say what happened; nothing runs slower.
+    return (
+      <div className="banner warn" role="alert" data-testid="backend-banner">
+        <strong>The GPU was lost.</strong> {lost}
+      </div>
+    );
+  }
   return (
     <div className="banner warn" role="alert" data-testid="backend-banner">
       <strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong>{' '}

@@ -1,0 +1,60 @@
+// A lost GPU device in the browser: after the app has drawn samples, the worker's WebGPU device is destroyed
+// (test hook, `?test-hooks=1`). The page must say so, the worker must re-create WebGPU and rebuild the loaded
+// model from its checkpoint, and a new comparison must draw again.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHooks } from '../../src/app/workerClient';
+import { hashPrefix, tinyToyTeacher } from './fixtures';
+import { ARTIFACTS, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
+
+let served: Served;
+let page: Page;
+let consoleLines: string[];
+let teacherBytes: Uint8Array;
+
+declare global {
+  var halfstepTestHooks: TestHooks;
+}
+
+beforeAll(async () => {
+  teacherBytes = await tinyToyTeacher();
+  served = await serveApp();
+  page = await served.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  consoleLines = watchConsole(page);
+}, 120_000);
+
+afterAll(async () => {
+  await served?.close();
+});
+
+const firstCanvas = () => page.$eval('[data-testid=column] canvas', (c) => (c as HTMLCanvasElement).toDataURL());
+
+describe('a lost WebGPU device', () => {
+  it('is reported on the page, WebGPU is restarted, the model reloaded, and sampling works again', async () => {
+    const h = hashPrefix(teacherBytes);
+    await page.goto(`${served.url}?test-hooks=1#mode=toy&cols=h:${h}@2,h:${h}@1`);
+    await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
+    await dropFiles(page, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
+    await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 60_000 });
+    const before = await firstCanvas();
+
+    await page.evaluate(() => globalThis.halfstepTestHooks.destroyDevice());
+    const banner = await waitForText(page.locator('[data-testid=backend-banner]'), /WebGPU was restarted/, 30_000);
+    expect(banner).toMatch(/^The GPU was lost\. The WebGPU device was lost \(.*\); WebGPU was restarted and \d+ models? reloaded from (its|their) checkpoints?\./);
+    expect(await page.locator('[data-testid=backend-badge]').textContent()).toMatch(/^webgpu/);
+    await page.screenshot({ path: `${ARTIFACTS}/device-lost.png`, fullPage: true });
+
+    // A new seed starts a new comparison on the new device, with the network rebuilt from its checkpoint.
+    await page.locator('[data-testid=seed]').fill('7');
+    await page.waitForFunction((prev) => {
+      const cols = [...document.querySelectorAll('[data-testid=column]')];
+      const canvas = document.querySelector('[data-testid=column] canvas') as HTMLCanvasElement | null;
+      return cols.length === 2 && cols.every((c) => c.getAttribute('data-ready') === 'yes') && !!canvas && canvas.toDataURL() !== prev;
+    }, before, { timeout: 60_000 });
+    await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 10_000 });
+    expect(await canvasHasContent(page, '[data-testid=column] canvas')).toBe(true);
+    const memory = await page.evaluate(() => globalThis.halfstepTestHooks.memory());
+    expect(memory.numTensors).toBeGreaterThan(0);
+    expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  }, 120_000);
+});
