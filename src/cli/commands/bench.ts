@@ -17,6 +17,7 @@ import { type Network, parameterCount } from '../../model/network';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
 import type { BackendPreference } from '../../tensor/backend';
+import { Trainer, type TrainerOptions } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
 
 interface BenchOpts {
@@ -152,6 +153,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   const train: Record<string, number> = {};
   const trainStock: Record<string, number> = {};
   let profile: KernelProfile | undefined;
+  let trainer: TrainerBench | undefined;
   // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
   const compareStock = useWebGPUKernels();
   const rng = new Rng(1);
@@ -176,6 +178,8 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     if (compareStock && b === plan.batches[plan.batches.length - 1]) {
       progress(`unet training step, per-kernel GPU times, batch ${b}`);
       profile = await kernelProfile(() => trainStep(net, optimizer, z, t, target));
+      progress(`Trainer step, fused and plain optimizer, batch ${b}`);
+      trainer = await benchTrainer(net, z, t, target, plan.reps);
     }
     optimizer.dispose();
     tf.dispose([z, target, t]);
@@ -190,7 +194,68 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
       ? { train_step_ms_stock: trainStock, train_step_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(trainStock[b] / train[b])])) }
       : {}),
     ...(profile ? { train_step_kernel_profile: profile } : {}),
+    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms } : {}),
   };
+}
+
+interface TrainerBench {
+  batch_note: string;
+  dispatches: { ours: number; plain_optimizer: number };
+  ms: { ours: number; plain_optimizer: number };
+}
+
+/**
+ * A step as `halfstep train` takes it (Trainer: global-norm clipping, Adam, EMA), with our fused optimizer
+ * programs and with the plain tfjs optimizer: GPU dispatches (counted at the WebGPU API) and ms per step
+ * over a run of `steps` steps that reads back once. On a GPU this step is bound by per-dispatch CPU cost.
+ */
+async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target: tf.Tensor4D, steps: number): Promise<TrainerBench> {
+  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder!.prototype;
+  const dispatch = proto.dispatchWorkgroups;
+  let count = 0;
+  proto.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...xyz: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) {
+    count++;
+    dispatch.apply(this, xyz);
+  };
+  const loss = () => tf.mean(tf.squaredDifference(net.apply(z, t, { training: true, seed: 0 }), target)) as tf.Scalar;
+  // The Trainer picks its optimizer path when built; the conv kernels stay ours in both runs.
+  const trainerWith = (fused: boolean, opts: TrainerOptions): Trainer => {
+    setCustomKernels(fused);
+    try {
+      return new Trainer(net.params, opts);
+    } finally {
+      setCustomKernels(true);
+    }
+  };
+  /** Dispatches of the second step (the first creates the moments), and ms per step of a further run. */
+  const run = async (fused: boolean): Promise<[number, number]> => {
+    const warm = trainerWith(fused, { iterations: 2, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 2 });
+    let before = 0;
+    await warm.run((step) => {
+      if (step === 1) before = count;
+      return {};
+    }, loss);
+    // The report after the last step reads back without dispatching.
+    const dispatches = count - before;
+    warm.dispose();
+    const timed = trainerWith(fused, { iterations: steps + 1, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps });
+    const t0 = performance.now();
+    await timed.run(() => ({}), loss);
+    const ms = (performance.now() - t0) / steps;
+    timed.dispose();
+    return [dispatches, ms];
+  };
+  try {
+    const [ours, oursMs] = await run(true);
+    const [plain, plainMs] = await run(false);
+    return {
+      batch_note: 'the largest batch of train_step_ms; the Trainer step counts the loss dispatches too',
+      dispatches: { ours, plain_optimizer: plain },
+      ms: { ours: round(oursMs), plain_optimizer: round(plainMs) },
+    };
+  } finally {
+    proto.dispatchWorkgroups = dispatch;
+  }
 }
 
 interface KernelProfile {
