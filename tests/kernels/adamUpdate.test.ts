@@ -1,7 +1,8 @@
 // The fused optimizer step (kernels/gradNorm_webgpu.ts + kernels/adamUpdate_webgpu.ts, as the Trainer runs
 // them on webgpu) against the Trainer's plain-tfjs path on the same backend: same weights, Adam moments,
 // EMA and reported gradient norms after a few steps on small random tensors, clipped and unclipped;
-// resuming from optimizerState(); and in-place updates that never write through a shared buffer.
+// resuming from optimizerState(); the non-finite guard; and in-place updates that never write through a
+// shared buffer.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
@@ -132,6 +133,31 @@ describe.skipIf(!gpu)('fused optimizer step on webgpu', () => {
       resumed.state.slice(1).forEach((s, i) => expectClose(s, straight.state[i + 1], 1e-5, 1e-9));
       expect(resumed.state[0][0]).toBe(5);
     }
+  });
+
+  it('non-finite guard: stops, names the step and restores the last good weights and EMA', async () => {
+    setCustomKernels(true);
+    const params = makeParams();
+    const vars = [...params.values()];
+    let atStep2: Float32Array[] = [];
+    let emaAtStep2: Float32Array[] = [];
+    const trainer = new Trainer(params, {
+      iterations: 10, learningRate: 0.05, reportEvery: 2, emaDecay: 0.9,
+      onReport: async (r) => {
+        if (r.step === 2) [atStep2, emaAtStep2] = [await read(vars), await read([...trainer.ema!.values()])];
+      },
+    });
+    const r = await trainer.run(batchMaker(1), (batch, step) => {
+      const l = total(batch.map(({ a, b }, i) => tf.sum(tf.add(tf.mul(a, vars[i]), tf.mul(b, tf.square(vars[i]))))));
+      return step === 3 ? (tf.mul(l, Number.NaN) as tf.Scalar) : l;
+    });
+    expect(r.stopped).toBe('nonfinite');
+    expect(r.nonFiniteStep).toBe(3);
+    expect(r.steps).toBe(2);
+    (await read(vars)).forEach((p, i) => expect(Array.from(p)).toEqual(Array.from(atStep2[i])));
+    (await read([...trainer.ema!.values()])).forEach((e, i) => expect(Array.from(e)).toEqual(Array.from(emaAtStep2[i])));
+    trainer.dispose();
+    for (const v of params.values()) v.dispose();
   });
 
   it('never writes through a buffer another tensor shares, and leaves no stale CPU copy', async () => {
