@@ -14,6 +14,8 @@ let served: Served;
 let page: Page;
 let consoleLines: string[];
 let teacherBytes: Uint8Array;
+/** Rows in the checkpoint list once the dropped teacher is in (the shipped models are listed too). */
+let rowsWithTeacher: number;
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -37,8 +39,10 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     await page.goto(`${served.url}#mode=toy&cols=h:${h}@4,h:${h}@1`);
     await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
     await dropFiles(page, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
-    await page.locator('[data-testid=model-row]').first().waitFor({ timeout: 30_000 });
-    expect(await page.locator('[data-testid=model-row]').count()).toBe(1);
+    const dropped = page.locator('[data-testid=model-row][data-model-name^="tiny-teacher"]');
+    await dropped.first().waitFor({ timeout: 30_000 });
+    expect(await dropped.count()).toBe(1);
+    rowsWithTeacher = await page.locator('[data-testid=model-row]').count();
     await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
     expect(await canvasHasContent(page, '[data-testid=column] canvas')).toBe(true);
     expect(await page.locator('[data-testid=nfe]').nth(1).textContent()).toBe('1');
@@ -50,7 +54,7 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     await dropFiles(page, [{ name: 'corrupt.safetensors', bytes: corruptCheckpoint() }]);
     const error = await waitForText(page.locator('[data-testid=load-error]'), /corrupt\.safetensors was not loaded: \S/);
     expect(error).not.toContain('\n');
-    expect(await page.locator('[data-testid=model-row]').count()).toBe(1);
+    expect(await page.locator('[data-testid=model-row]').count()).toBe(rowsWithTeacher);
     expect(await page.locator('[data-testid=column][data-ready=yes]').count()).toBe(2);
     // Still working: a new seed redraws both columns.
     await page.locator('[data-testid=seed]').fill('7');
@@ -62,6 +66,8 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
 
   it('distills the toy teacher one round in the browser and offers the student as a .safetensors download', async () => {
     await page.getByRole('tab', { name: 'Distill' }).click();
+    // The dropped tiny teacher, not the shipped one (a much larger MLP for SwiftShader).
+    await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'tiny-teacher' });
     await page.locator('[data-testid=distill-from]').selectOption('2');
     await page.locator('[data-testid=distill-to]').selectOption('1');
     await page.locator('[data-testid=distill-iters]').fill('6');
@@ -116,4 +122,19 @@ describe('without WebGPU', () => {
     await p.screenshot({ path: join(ARTIFACTS, 'no-webgpu.png'), fullPage: true });
     await p.close();
   }, 90_000);
+});
+
+describe('the shipped models', () => {
+  it('opens on the shipped two-moons teacher and students and draws them with no file dropped', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // The default view samples the teacher at 256 steps; a link with fewer keeps SwiftShader quick.
+    await p.goto(`${served.url}#mode=toy&toy=moons&cols=teacher@2,student-1@1`);
+    await waitForText(p.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
+    await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
+    expect(await canvasHasContent(p, '[data-testid=column] canvas')).toBe(true);
+    expect(await p.locator('[data-testid=model-row][data-model-name="toy/moons/student-1.safetensors"]').count()).toBe(1);
+    await waitForText(p.locator('[data-testid=quality]').nth(1), /^\d+\.\d+$/, 30_000);
+    await p.screenshot({ path: join(ARTIFACTS, 'shipped-moons.png'), fullPage: true });
+    await p.close();
+  }, 180_000);
 });
