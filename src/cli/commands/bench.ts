@@ -3,6 +3,8 @@
 // Every figure is a median over repetitions after warm-up; each repetition ends with a readback
 // (`await data()`), so queued GPU work is inside the time. Short operations are repeated inside one
 // repetition until it lasts MIN_REP_MS, so that the ~ms readback does not dominate them.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
@@ -19,6 +21,9 @@ import { networkDenoiser } from '../../samplers/denoiser';
 import type { BackendPreference } from '../../tensor/backend';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
+
+/** Debian's Chromium package ships SwiftShader's Vulkan driver here (see README, Performance). */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
 interface BenchOpts {
   json?: boolean;
@@ -63,6 +68,14 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (opts: BenchOpts) => {
       const info = await startBackend(opts.backend, opts.json);
+      // The bench is about WebGPU: on a machine without a GPU adapter, measure on SwiftShader (Chromium's
+      // software Vulkan) with the quick plan, in a child process since Dawn reads its driver list at start.
+      if (info.name !== 'webgpu' && opts.backend === 'auto' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+        process.stderr.write(`bench: no GPU adapter (${info.fallbackReason ?? info.name}); measuring WebGPU on SwiftShader with --quick\n`);
+        const args = [...process.execArgv, ...process.argv.slice(1), ...(opts.quick ? [] : ['--quick'])];
+        const child = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD } });
+        process.exit(child.status ?? 1);
+      }
       const plan = opts.quick ? QUICK : FULL;
       const config = benchConfig(plan.channels);
       const kernels = await benchKernels(plan);
