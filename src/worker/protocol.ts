@@ -1,6 +1,7 @@
 // The typed messages between the page (src/app) and the GPU worker (src/worker/gpu.worker.ts).
 // Everything here is plain data: numbers, strings, Float32Arrays (transferred, never copied) and arrays of them.
 // The page never sees a tensor; the worker never sees React.
+import type { Lineage } from '../io/checkpoint';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
@@ -15,15 +16,8 @@ export interface BackendInfo {
 
 export type ModelSource = 'shipped' | 'dropped' | 'trained';
 
-export interface Lineage {
-  /** Content hash of the teacher this student was distilled from. */
-  teacherHash: string;
-  teacherSteps: number;
-  /** 1 for the first halving, 2 for the second, ... */
-  stage: number;
-  iterations: number;
-  finalLoss: number;
-}
+/** A student's lineage, as its checkpoint metadata holds it. */
+export type { Lineage };
 
 /** A loaded checkpoint as the page sees it: its description, never its weights. */
 export interface ModelInfo {
