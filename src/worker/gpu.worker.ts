@@ -8,7 +8,7 @@ import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
-import { checkpointOf, fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
+import { checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
 
@@ -175,6 +175,7 @@ function handle(req: Request): void {
         await ready;
         try {
           const checkpoint = readCheckpoint(bytes);
+          checkAgainstLoadedTeacher(checkpoint);
           const { info } = register(checkpoint, { name: req.name, source: req.source, shippedKey: req.shippedKey, bytes });
           post({ type: 'loaded', requestId: req.requestId, model: info });
         } catch (e) {

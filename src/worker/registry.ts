@@ -4,6 +4,7 @@ import { sampleShape } from '../model/config';
 import { buildNetwork } from '../model/build';
 import { parameterCount, type Network } from '../model/network';
 import { writeCheckpoint, type Checkpoint } from '../io/checkpoint';
+import { checkStudentOfTeacher } from '../io/compat';
 import type { ModelInfo, ModelSource } from './protocol';
 
 interface Entry {
@@ -48,6 +49,16 @@ export function register(checkpoint: Checkpoint, opts: { name: string; source: M
   };
   entries.set(id, { info, checkpoint, bytes, net: opts.net ?? null });
   return { info, checkpoint };
+}
+
+/**
+ * Before a student is listed: if the teacher its lineage names is loaded, the two must agree (stage, step
+ * counts, the same network and diffusion process). Throws CompatibilityError with every reason, on one line.
+ */
+export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
+  const hash = checkpoint.lineage?.teacherHash;
+  const teacher = hash ? [...entries.values()].find((e) => e.checkpoint.hash === hash) : undefined;
+  if (teacher) checkStudentOfTeacher(checkpoint, teacher.checkpoint);
 }
 
 function entry(id: string): Entry {

@@ -45,6 +45,12 @@ describe('halfstep CLI on two moons', () => {
     expect(s2).toMatchObject({ role: 'student', steps: 2, lineage: { teacherHash: t.hash, teacherSteps: 4, stage: 1, iterations: 40 } });
     expect(s1).toMatchObject({ role: 'student', steps: 1, lineage: { teacherHash: s2.hash, teacherSteps: 2, stage: 2 } });
     expect(s1.parameters).toBe(t.parameters);
+    // A student checked against its own teacher passes; against the teacher two stages up, status 2 with the reasons.
+    expect(JSON.parse((await cli('inspect', join(out, 'student-1.safetensors'), '--teacher', join(out, 'student-2.safetensors'), '--json')).stdout).studentOf).toContain('student-2');
+    const wrong = await cli('inspect', join(out, 'student-1.safetensors'), '--teacher', teacher).catch((err) => err);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toMatch(/is not a student of .*teacher\.safetensors: student was distilled from weights .*; .*stage 2, a student of this teacher is stage 1/);
 
     // .npy: parse the header by hand (magic, version 1.0, header length, dict) and the float32 payload.
     const npy = join(dir, 's.npy');

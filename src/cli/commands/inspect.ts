@@ -1,9 +1,10 @@
 // `halfstep inspect FILE [--json]`: what a checkpoint holds, without building the network or touching a GPU.
 // An unreadable file is exit status 2 with one `error:` line (main.ts prints CliError), never a stack trace.
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { checkpointFromSafetensors, CheckpointLoadError, type Checkpoint } from '../../io/checkpoint';
 import { parseSafetensors, type SafetensorsFile } from '../../io/safetensors';
+import { CompatibilityError, checkStudentOfTeacher } from '../../io/compat';
+import { loadCheckpoint, readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 
 export function register(program: Command): void {
@@ -12,7 +13,8 @@ export function register(program: Command): void {
     .description('show a checkpoint: role, steps, lineage, architecture, parameter count, size, dtype and tensors')
     .argument('<file>', 'a .safetensors checkpoint')
     .option('--json', 'print one JSON object instead of text')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('--teacher <file>', 'also check that FILE is a student of this teacher (lineage, stage, steps, config): status 2 with the reasons if not')
+    .action(async (file: string, opts: { json?: boolean; teacher?: string }) => {
       const bytes = await readBytes(file);
       let parsed: SafetensorsFile;
       let checkpoint: Checkpoint;
@@ -23,24 +25,17 @@ export function register(program: Command): void {
         if (e instanceof CheckpointLoadError) throw new CliError(`${file}: ${e.message}`, 2);
         throw e;
       }
-      const report = summarize(file, bytes.length, parsed, checkpoint);
+      if (opts.teacher) {
+        try {
+          checkStudentOfTeacher(checkpoint, await loadCheckpoint(opts.teacher));
+        } catch (e) {
+          if (e instanceof CompatibilityError) throw new CliError(`${file} is not a student of ${opts.teacher}: ${e.message}`, 2);
+          throw e;
+        }
+      }
+      const report = { ...summarize(file, bytes.length, parsed, checkpoint), ...(opts.teacher ? { studentOf: opts.teacher } : {}) };
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatText(report));
     });
-}
-
-async function readBytes(file: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why: Record<string, string> = {
-      ENOENT: 'no such file',
-      EISDIR: 'is a directory, not a checkpoint file',
-      EACCES: 'permission denied',
-      ERR_FS_FILE_TOO_LARGE: 'file is too large to read (over 2 GB)',
-    };
-    throw new CliError(`${file}: ${(code && why[code]) ?? `cannot read (${code ?? String(e)})`}`, 2);
-  }
 }
 
 interface Report {

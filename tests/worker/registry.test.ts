@@ -1,0 +1,43 @@
+// The worker's registry refuses a student whose lineage names a loaded teacher it does not fit, before any
+// network is built (issue 5: compatibility checks before GPU work).
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
+import { type Checkpoint, contentHash } from '../../src/io/checkpoint';
+import { CompatibilityError } from '../../src/io/compat';
+import type { ModelConfig } from '../../src/model/config';
+import { checkAgainstLoadedTeacher, register, unregister } from '../../src/worker/registry';
+
+const config: ModelConfig = { network: { arch: 'mlp', hidden: 4, blocks: 1, embedDim: 4 }, data: { kind: 'toy2d', name: 'moons' }, parameterization: 'v', schedule: DEFAULT_SCHEDULE, conditioning: 't' };
+
+/** A checkpoint with the given config and constant weights of the shapes an MLP of that config has. */
+function checkpoint(role: 'teacher' | 'student', value: number, extra: Partial<Checkpoint> = {}): Checkpoint {
+  const h = 4;
+  const shapes: [string, number[]][] = [['in.weight', [2, h]], ['in.bias', [h]], ['temb.0.weight', [4, h]], ['temb.0.bias', [h]], ['temb.1.weight', [h, h]], ['temb.1.bias', [h]],
+    ['blocks.0.fc1.weight', [h, h]], ['blocks.0.fc1.bias', [h]], ['blocks.0.temb.weight', [h, h]], ['blocks.0.temb.bias', [h]], ['blocks.0.fc2.weight', [h, h]], ['blocks.0.fc2.bias', [h]], ['out.weight', [h, 2]], ['out.bias', [2]]];
+  const weights = new Map(shapes.map(([n, s]) => [n, { shape: s, data: new Float32Array(s.reduce((a, b) => a * b, 1)).fill(value) }]));
+  return { config, role, steps: null, lineage: null, weights, hash: contentHash(weights), ...extra };
+}
+
+describe('worker registry', () => {
+  const teacher = checkpoint('teacher', 0.5);
+  const { info } = register(teacher, { name: 'teacher.safetensors', source: 'dropped' });
+
+  it('accepts a student that fits its loaded teacher', () => {
+    const student = checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 1, iterations: 10, finalLoss: 0.1 } });
+    expect(() => checkAgainstLoadedTeacher(student)).not.toThrow();
+  });
+
+  it('refuses one whose lineage says another stage, or another diffusion process, with the reasons', () => {
+    const wrongStage = checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 2, iterations: 10, finalLoss: 0.1 } });
+    expect(() => checkAgainstLoadedTeacher(wrongStage)).toThrow(CompatibilityError);
+    expect(() => checkAgainstLoadedTeacher(wrongStage)).toThrow(/stage 2, a student of this teacher is stage 1/);
+    const otherParam = { ...checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 1, iterations: 10, finalLoss: 0.1 } }), config: { ...config, parameterization: 'eps' as const } };
+    expect(() => checkAgainstLoadedTeacher(otherParam)).toThrow(/parameterization differs: student 'eps', teacher 'v'/);
+  });
+
+  it('has nothing to check when the named teacher is not loaded', () => {
+    unregister(info.id);
+    const orphan = checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 2, iterations: 10, finalLoss: 0.1 } });
+    expect(() => checkAgainstLoadedTeacher(orphan)).not.toThrow();
+  });
+});
