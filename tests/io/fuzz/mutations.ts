@@ -34,7 +34,8 @@ export const baseFileArb: fc.Arbitrary<BaseFile> = fc
     let offset = 0;
     for (const t of tensors) {
       const bytes = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
-      header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+      // defineProperty: fast-check generates names like '__proto__', which plain assignment would not make a key.
+      Object.defineProperty(header, t.name, { value: { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] }, enumerable: true, writable: true, configurable: true });
       offset += bytes;
     }
     const buffer = new Uint8Array(offset);
