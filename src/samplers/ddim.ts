@@ -32,10 +32,10 @@ export interface SampleOptions {
 }
 
 /**
- * Runs the sampler from z₁ and returns x̂ at t = 0 (a new tensor the caller owns); z₁ is not disposed.
- * The last step returns x̂ itself rather than α₀·x̂ + σ₀·ε̂.
+ * The sampler as a generator that pauses after every step, so that the same loop can run straight through
+ * (sampleDdim) or give the event loop a turn between steps (sampleDdimAsync). Returns x̂ at t = 0.
  */
-export function sampleDdim(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): tf.Tensor {
+function* ddimLoop(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): Generator<void, tf.Tensor, void> {
   const { steps, eta = 0, clip = false } = opts;
   const times = ddimTimes(steps);
   const noiseRng = eta > 0 ? new Rng(opts.noiseSeed ?? 0x5eed) : null;
@@ -57,12 +57,50 @@ export function sampleDdim(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOption
       // The last step returns x̂ itself.
       z = last ? xHat : zS;
       (last ? zS : xHat).dispose();
+      if (!last) yield;
     }
   } catch (e) {
     z.dispose();
     throw e;
   }
   return z;
+}
+
+/**
+ * Runs the sampler from z₁ and returns x̂ at t = 0 (a new tensor the caller owns); z₁ is not disposed.
+ * The last step returns x̂ itself rather than α₀·x̂ + σ₀·ε̂.
+ */
+export function sampleDdim(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): tf.Tensor {
+  const loop = ddimLoop(denoiser, z1, opts);
+  let r = loop.next();
+  while (!r.done) r = loop.next();
+  return r.value;
+}
+
+/** A turn of the event loop without timer clamping (nested setTimeout waits ≥ 4 ms in browsers). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * sampleDdim that lets the event loop run between steps: a worker hears its cancel message mid-column, and
+ * a progress bar can redraw. Still no readback inside the loop.
+ */
+export async function sampleDdimAsync(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): Promise<tf.Tensor> {
+  const loop = ddimLoop(denoiser, z1, opts);
+  let r = loop.next();
+  while (!r.done) {
+    await yieldToEventLoop();
+    r = loop.next();
+  }
+  return r.value;
 }
 
 /** z₁ for `count` samples of the given shape from a seed: same seed, same z₁, whatever model or step count. */

@@ -2,7 +2,7 @@
 // seed and k (seededNoise draws sequentially), so any batch size gives the same samples.
 import * as tf from '@tensorflow/tfjs';
 import { initialNoise } from '../core/rng';
-import { type SampleOptions, sampleDdim } from './ddim';
+import { type SampleOptions, sampleDdimAsync } from './ddim';
 import type { Denoiser } from './denoiser';
 
 export interface GenerateOptions extends Omit<SampleOptions, 'onStep'> {
@@ -24,7 +24,7 @@ export async function generateSamples(denoiser: Denoiser, opts: GenerateOptions)
     const z1 = tf.tensor(z1All.subarray(start * dim, (start + n) * dim), [n, ...shape]);
     let x: tf.Tensor;
     try {
-      x = sampleDdim(denoiser, z1, { ...opts, noiseSeed: (opts.noiseSeed ?? seed) + start });
+      x = await sampleDdimAsync(denoiser, z1, { ...opts, noiseSeed: (opts.noiseSeed ?? seed) + start });
     } finally {
       z1.dispose();
     }

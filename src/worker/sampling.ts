@@ -6,7 +6,7 @@ import { isToyDataset } from '../data/toy2d';
 import { toyQuality } from '../metrics/quality';
 import { sampleShape, type DataSpec } from '../model/config';
 import type { Network } from '../model/network';
-import { sampleDdim, seededNoise } from '../samplers/ddim';
+import { sampleDdimAsync, seededNoise } from '../samplers/ddim';
 import { networkDenoiser } from '../samplers/denoiser';
 
 export interface SampleRun {
@@ -38,7 +38,7 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
   const start = performance.now();
   let x: tf.Tensor | null = null;
   try {
-    x = sampleDdim(networkDenoiser(net), z1, {
+    x = await sampleDdimAsync(networkDenoiser(net), z1, {
       steps: args.steps,
       clip: net.config.data.kind === 'image',
       signal: args.signal,
@@ -74,7 +74,7 @@ export async function trajectories2d(net: Network, seed: number, count: number, 
   const times: number[] = [];
   let x: tf.Tensor | null = null;
   try {
-    x = sampleDdim(networkDenoiser(net), z1, { steps, signal, onStep: (e) => { xHats.push(tf.clone(e.xHat)); times.push(e.t, e.s); } });
+    x = await sampleDdimAsync(networkDenoiser(net), z1, { steps, signal, onStep: (e) => { xHats.push(tf.clone(e.xHat)); times.push(e.t, e.s); } });
     const z = (await z1.data()) as Float32Array;
     const predicted = await Promise.all(xHats.map((t) => t.data() as Promise<Float32Array>));
     const stride = (steps + 1) * 2;

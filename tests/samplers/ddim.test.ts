@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCHEDULE, timePoint } from '../../src/core/schedule';
 import type { Denoiser } from '../../src/samplers/denoiser';
-import { sampleDdim, seededNoise } from '../../src/samplers/ddim';
+import { sampleDdim, sampleDdimAsync, seededNoise } from '../../src/samplers/ddim';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -106,5 +106,26 @@ describe('DDIM sampler', () => {
     expect(() => sampleDdim(gaussianDenoiser, z1, { steps: 10, signal: ac.signal, onStep: (e) => e.step === 3 && ac.abort() })).toThrow();
     sampleDdim(gaussianDenoiser, z1, { steps: 10 }).dispose();
     expect(tf.memory().numTensors).toBe(before + 0);
+  });
+});
+
+describe('sampleDdimAsync', () => {
+  it('gives exactly what sampleDdim gives', async () => {
+    const z1 = seededNoise(11, 5, [2]);
+    const a = await sampleDdim(gaussianDenoiser, z1, { steps: 7 }).data();
+    const b = await (await sampleDdimAsync(gaussianDenoiser, z1, { steps: 7 })).data();
+    expect(Array.from(b)).toEqual(Array.from(a));
+  });
+
+  it('lets a timer cancel it between steps (the event loop runs), leaking nothing', async () => {
+    const z1 = seededNoise(12, 3, [2]);
+    const before = tf.memory().numTensors;
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 0);
+    let seen = 0;
+    await expect(sampleDdimAsync(gaussianDenoiser, z1, { steps: 1000, signal: ac.signal, onStep: () => seen++ })).rejects.toThrow(/abort/i);
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(1000);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
