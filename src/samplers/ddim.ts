@@ -3,6 +3,7 @@
 // callback; nothing inside the loop reads the GPU back.
 import * as tf from '@tensorflow/tfjs';
 import { ddimStepCoefficients } from '../core/ddimCoefficients';
+import { yieldToEventLoop } from '../core/eventLoop';
 import { Rng, initialNoise } from '../core/rng';
 import { ddimTimes, timePoint } from '../core/schedule';
 import { ddimStep } from '../kernels/ddimStep';
@@ -75,18 +76,6 @@ export function sampleDdim(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOption
   let r = loop.next();
   while (!r.done) r = loop.next();
   return r.value;
-}
-
-/** A turn of the event loop without timer clamping (nested setTimeout waits ≥ 4 ms in browsers). */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
 }
 
 /**

@@ -5,6 +5,7 @@
 // On webgpu the optimizer side (clipping, Adam, EMA) runs as our fused WGSL programs, ~1 dispatch per
 // parameter tensor instead of ~17 tfjs ops: the step is bound by per-dispatch CPU cost, not by FLOPs.
 import * as tf from '@tensorflow/tfjs';
+import { yieldToEventLoop } from '../core/eventLoop';
 import { adamUpdateWebGPU } from '../kernels/adamUpdate_webgpu';
 import { useWebGPUKernels } from '../kernels/customKernels';
 import { globalNormWebGPU } from '../kernels/gradNorm_webgpu';
@@ -185,7 +186,6 @@ class FusedUpdate implements ParameterUpdate {
   }
 }
 
-const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class Trainer {
   readonly ema: Map<string, tf.Variable> | null;
@@ -283,7 +283,7 @@ export class Trainer {
           lrSum = 0;
         }
         // Let the event loop run (cancel messages, progress bars) between steps.
-        await nextTask();
+        await yieldToEventLoop();
       }
       if (stopped === 'cancelled' && sinceReport > 0) {
         // The steps since the last report are kept (nothing failed): report them too.
