@@ -1,10 +1,9 @@
 // Trains a 2D toy teacher in the browser: a small MLP on one toy set, seconds on any backend.
-import { DEFAULT_SCHEDULE } from '../core/schedule';
 import { arrayBatchSource } from '../data/batchSource';
 import { isToyDataset, toyDataset } from '../data/toy2d';
 import { contentHash, weightsFromNetwork } from '../io/checkpoint';
 import { buildNetwork } from '../model/build';
-import type { ModelConfig } from '../model/config';
+import { toyConfig } from '../model/presets';
 import { trainTeacher } from '../train/teacher';
 import type { Job, Post } from './job';
 import type { LossPoint, Request } from './protocol';
@@ -13,24 +12,13 @@ import { sampleNetwork } from './sampling';
 
 type TrainToyRequest = Extract<Request, { type: 'trainToy' }>;
 
-/** The toy teacher: 128 wide and 3 blocks learn every toy set in ~2,000 steps; v-prediction as in the paper. */
-export function toyTeacherConfig(name: string): ModelConfig {
-  return {
-    network: { arch: 'mlp', hidden: 128, blocks: 3, embedDim: 32 },
-    data: { kind: 'toy2d', name },
-    parameterization: 'v',
-    schedule: DEFAULT_SCHEDULE,
-    conditioning: 't',
-  };
-}
-
 /** Steps of the teacher's own DDIM for the preview scatter: far more than enough for a 2D ODE. */
 const PREVIEW_STEPS = 256;
 const PREVIEW_POINTS = 1024;
 
 export async function runToyTeacher(req: TrainToyRequest, job: Job, post: Post): Promise<void> {
   if (!isToyDataset(req.dataset)) throw new Error(`unknown toy data set '${req.dataset}'`);
-  const config = toyTeacherConfig(req.dataset);
+  const config = toyConfig(req.dataset);
   const net = buildNetwork(config, req.seed);
   let owned = true;
   try {

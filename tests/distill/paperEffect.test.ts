@@ -12,7 +12,7 @@ import { networkDenoiser } from '../../src/samplers/denoiser';
 import { generateSamples } from '../../src/samplers/generate';
 import { initBackend } from '../../src/tensor/backend';
 import { trainTeacher } from '../../src/train/teacher';
-import { toyConfig } from '../../src/cli/commands/train';
+import { toyConfig } from '../../src/model/presets';
 import type { Network } from '../../src/model/network';
 
 const N = 600;

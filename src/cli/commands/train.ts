@@ -4,11 +4,11 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { Option, type Command } from 'commander';
-import { DEFAULT_SCHEDULE, type Parameterization } from '../../core/schedule';
+import type { Parameterization } from '../../core/schedule';
 import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
 import { parseSafetensors, serializeSafetensors } from '../../io/safetensors';
 import { buildNetwork } from '../../model/build';
-import type { ModelConfig } from '../../model/config';
+import { mnistConfig, toyConfig } from '../../model/presets';
 import type { Network } from '../../model/network';
 import { parameterCount } from '../../model/network';
 import { trainTeacher } from '../../train/teacher';
@@ -42,20 +42,6 @@ interface TrainOpts {
   saveEvery: number;
   backend: BackendPreference;
   json?: boolean;
-}
-
-/** The toy teacher: a 3-block residual MLP of width 128 learns every 2D set in a few thousand CPU steps. */
-export function toyConfig(name: ToyDatasetName, hidden = 128, blocks = 3, parameterization: Parameterization = 'v'): ModelConfig {
-  return { network: { arch: 'mlp', hidden, blocks, embedDim: 32 }, data: { kind: 'toy2d', name }, parameterization, schedule: DEFAULT_SCHEDULE, conditioning: 't' };
-}
-
-/** The MNIST teacher: the 0.5M-parameter UNet of the PyTorch reference (32/64/64, GroupNorm). */
-export function mnistConfig(channels: number[] = [32, 64, 64], parameterization: Parameterization = 'v'): ModelConfig {
-  return {
-    network: { arch: 'unet', channels, resBlocks: 1, attention: false, groups: 8, embedDim: 64, dropout: 0.1 },
-    data: { kind: 'image', height: 28, width: 28, channels: 1, name: 'mnist' },
-    parameterization, schedule: DEFAULT_SCHEDULE, conditioning: 't',
-  };
 }
 
 /** Per-data defaults: [batch, learning rate, EMA decay]. */
