@@ -19,6 +19,13 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** A rate in [0, 1). */
+export function probability(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('must be a number in [0, 1)');
+  return n;
+}
+
 export function powerOfTwo(value: string): number {
   const n = positiveInt(value);
   if ((n & (n - 1)) !== 0) throw new InvalidArgumentError('must be a power of two (1, 2, 4, …)');

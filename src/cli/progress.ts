@@ -6,15 +6,33 @@ export interface Progress {
   stop(): void;
 }
 
+/** Without a terminal (a log file, CI), a plain line at most every `LOG_EVERY_MS`, and the last one on stop. */
+const LOG_EVERY_MS = 30_000;
+
+const describe = (payload?: Record<string, string | number>) =>
+  payload ? Object.entries(payload).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' ') : '';
+
 export function progressBar(label: string, total: number): Progress {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  if (!process.stderr.isTTY) {
+    const started = performance.now();
+    let last = started;
+    let line = '';
+    const write = () => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    return {
+      update: (value, payload) => {
+        line = `${label} ${value}/${total} ${describe(payload)}`;
+        if (performance.now() - last >= LOG_EVERY_MS) { last = performance.now(); write(); }
+      },
+      stop: () => { if (line) write(); },
+    };
+  }
   const bar = new cliProgress.SingleBar(
     { format: `${label} [{bar}] {value}/{total} {info}`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { info: '' });
   return {
-    update: (value, payload) => bar.update(value, payload ? { info: Object.entries(payload).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' ') } : undefined),
+    update: (value, payload) => bar.update(value, payload ? { info: describe(payload) } : undefined),
     stop: () => bar.stop(),
   };
 }

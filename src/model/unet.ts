@@ -39,21 +39,46 @@ const GN_EPS = 1e-5;
  * H·W·(C/G) values, then scaled and shifted per channel. x: [B, H, W, C], weight and bias: [C].
  * H and W are merged into one axis so that every tensor stays rank 4 (the widest rank every backend's
  * transpose and reduce kernels take); the statistics are the same as over [H, W, C/G] of [B, H, W, G, C/G].
+ *
+ * The gradient is the closed form rather than autodiff through tf.moments: with x̂ = (x - μ)·r, r = (σ² + ε)^-½
+ * and g = dy·γ, per group  dx = r·(g - mean(g) - x̂·mean(g·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
+ * Four full-size ops instead of autodiff's dozen broadcasts: 1.6x faster forward+backward on wasm at
+ * [32, 28, 28, 16] (runs/ microbenchmark, README MNIST), and fewer dispatches on webgpu.
  */
 export function groupNorm(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [b, h, w, c] = x.shape;
-    if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
-    const grouped = tf.reshape(x, [b, h * w, groups, c / groups]); // [B, H·W, G, C/G]
-    const { mean, variance } = tf.moments(grouped, [1, 3], true); // [B, 1, G, 1] each
-    const normed = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, GN_EPS))); // [B, H·W, G, C/G]
-    return tf.add(tf.mul(tf.reshape(normed, [b, h, w, c]), weight), bias) as tf.Tensor4D; // [B, H, W, C]
-  });
+  const [b, h, w, c] = x.shape;
+  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
+  const grouped = [b, h * w, groups, c / groups]; // [B, H·W, G, C/G]
+  const op = tf.customGrad(((xIn: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
+    const { mean, variance } = tf.moments(tf.reshape(xIn, grouped), [1, 3], true); // [B, 1, G, 1] each
+    const r = tf.rsqrt(tf.add(variance, GN_EPS));
+    const xhat = tf.reshape(tf.mul(tf.sub(tf.reshape(xIn, grouped), mean), r), [b, h, w, c]); // [B, H, W, C]
+    save([xhat, r, gamma]);
+    return {
+      value: tf.add(tf.mul(xhat, gamma), beta),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, g] = saved;
+        const gy = tf.reshape(tf.mul(dy, g), grouped);
+        const xg = tf.reshape(xh, grouped);
+        const m1 = tf.mean(gy, [1, 3], true);
+        const m2 = tf.mean(tf.mul(gy, xg), [1, 3], true);
+        const dx = tf.reshape(tf.mul(tf.sub(tf.sub(gy, m1), tf.mul(xg, m2)), rs), [b, h, w, c]);
+        return [dx, tf.sum(tf.mul(dy, xh), [0, 1, 2]), tf.sum(dy, [0, 1, 2])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(x, weight, bias) as tf.Tensor4D;
 }
 
-/** Nearest-neighbour ×2 upsampling as two rank-4 broadcasts (their gradient is a plain sum). [B, H, W, C] → [B, 2H, 2W, C]. */
+/**
+ * Nearest-neighbour ×2 upsampling, [B, H, W, C] → [B, 2H, 2W, C]: out[y, x] = in[⌊y/2⌋, ⌊x/2⌋]. On webgpu and cpu
+ * as two rank-4 broadcasts (their gradient is a plain sum); on wasm, whose Tile kernel walks every output index
+ * (~40 ms at batch 32 of 28×28×32, a tenth of an MNIST training step), as tfjs's ResizeNearestNeighbor, which
+ * with half-pixel centres off reads in[⌊y·H/2H⌋] = in[⌊y/2⌋], the same values.
+ */
 export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
+  if (tf.getBackend() === 'wasm') return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
   const cols = tf.broadcastTo(tf.reshape(x, [b * h, w, 1, c]), [b * h, w, 2, c]); // [B·H, W, 2, C]
   const rows = tf.broadcastTo(tf.reshape(cols, [b * h, 1, 2 * w, c]), [b * h, 2, 2 * w, c]); // [B·H, 2, 2W, C]
   return tf.reshape(rows, [b, 2 * h, 2 * w, c]); // [B, 2H, 2W, C]

@@ -37,6 +37,12 @@ describe('halfstep CLI on two moons', () => {
     }
     expect(existsSync(join(out, 'student-2.safetensors')) && existsSync(join(out, 'student-1.safetensors'))).toBe(true);
 
+    // --no-teacher-eval leaves out the teacher's figure at --from (the costly one) and nothing else.
+    const again = (await cli('distill', '--teacher', join(out, 'student-2.safetensors'), '--from', '2', '--to', '1', '--iters', '5', '--n', '50', '--no-teacher-eval', '--out-dir', join(dir, 'again'), '--backend', 'wasm', '--json')).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(again.map((l: { type: string }) => l.type)).toEqual(['stage', 'summary']);
+    expect(again.at(-1).teacherAtFrom).toBeNull();
+    expect(again[0].student.swd).toBeGreaterThan(0);
+
     // Lineage: student-2 names the teacher's hash, student-1 names student-2's.
     const inspect = async (f: string) => JSON.parse((await cli('inspect', f, '--json')).stdout);
     const [t, s2, s1] = [await inspect(teacher), await inspect(join(out, 'student-2.safetensors')), await inspect(join(out, 'student-1.safetensors'))];

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { parameterCount } from '../../src/model/network';
 import { DropoutTable, createUnet, groupNorm, upsampleNearest2x } from '../../src/model/unet';
+import { initBackend } from '../../src/tensor/backend';
 import { mnistUnetConfig, unetConfig } from './unetFixtures';
 
 beforeAll(async () => {
@@ -52,6 +53,29 @@ describe('groupNorm', () => {
     tf.dispose([x, scale, offset]);
   });
 
+  it('has the gradients of autodiff through the plain formula (a second formulation), for x, weight and bias', () => {
+    const [b, h, w, c, g] = [2, 3, 5, 8, 4];
+    const x = randomTensor([b, h, w, c], 2, 3);
+    const weight = randomTensor([c], 3) as tf.Tensor1D;
+    const bias = randomTensor([c], 4) as tf.Tensor1D;
+    const up = randomTensor([b, h, w, c], 5); // upstream gradient
+    const plain = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => {
+      const grouped = tf.reshape(xi, [b, h, w, g, c / g]);
+      const mean = tf.mean(grouped, [1, 2, 4], true);
+      const variance = tf.mean(tf.square(tf.sub(grouped, mean)), [1, 2, 4], true);
+      return tf.add(tf.mul(tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))), [b, h, w, c]), wi), bi);
+    };
+    const loss = (f: (a: tf.Tensor, c2: tf.Tensor, d: tf.Tensor) => tf.Tensor) => tf.grads((a: tf.Tensor, c2: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(f(a, c2, d), up)));
+    const ours = loss((a, c2, d) => groupNorm(a as tf.Tensor4D, g, c2 as tf.Tensor1D, d as tf.Tensor1D))([x, weight, bias]);
+    const want = loss(plain)([x, weight, bias]);
+    for (let k = 0; k < 3; k++) {
+      const [o, e] = [ours[k].dataSync(), want[k].dataSync()];
+      expect(o.length).toBe(e.length);
+      for (let i = 0; i < o.length; i++) expect(o[i]).toBeCloseTo(e[i], 4);
+    }
+    tf.dispose([x, weight, bias, up, ...ours, ...want]);
+  });
+
   it('rejects a channel count that does not split into the groups', () => {
     expect(() => groupNorm(tf.zeros([1, 2, 2, 6]) as tf.Tensor4D, 4, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D)).toThrow(/groups/);
   });
@@ -64,6 +88,30 @@ describe('upsampleNearest2x', () => {
     for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) expect(y[0][i][j]).toEqual((x.arraySync() as number[][][][])[0][i >> 1][j >> 1]);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2x(v as tf.Tensor4D), 1)))(x);
     expect(Array.from(g.dataSync())).toEqual(new Array(8).fill(4));
+  });
+
+  it('on wasm (tfjs ResizeNearestNeighbor) gives the same values and gradients, by index, at an odd size', async () => {
+    const previous = tf.getBackend();
+    expect((await initBackend('wasm')).name).toBe('wasm');
+    try {
+      const [b, h, w, c] = [2, 7, 7, 3];
+      const rng = new Rng(11);
+      const xv = Float32Array.from({ length: b * h * w * c }, () => rng.normal());
+      const up = Float32Array.from({ length: b * 4 * h * w * c }, () => rng.normal()); // upstream gradient
+      const x = tf.tensor4d(xv, [b, h, w, c]);
+      const y = upsampleNearest2x(x).dataSync();
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2x(v as tf.Tensor4D), tf.tensor4d(up, [b, 2 * h, 2 * w, c]))))(x).dataSync();
+      const expectedG = new Float32Array(xv.length);
+      for (let n = 0; n < b; n++) for (let i = 0; i < 2 * h; i++) for (let j = 0; j < 2 * w; j++) for (let k = 0; k < c; k++) {
+        const src = ((n * h + (i >> 1)) * w + (j >> 1)) * c + k;
+        const dst = ((n * 2 * h + i) * 2 * w + j) * c + k;
+        expect(y[dst]).toBe(xv[src]);
+        expectedG[src] += up[dst];
+      }
+      for (let i = 0; i < xv.length; i++) expect(g[i]).toBeCloseTo(expectedG[i], 5);
+    } finally {
+      await tf.setBackend(previous);
+    }
   });
 });
 

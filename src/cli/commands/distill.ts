@@ -27,6 +27,7 @@ interface DistillOpts {
   evalSeed: number;
   evalSteps?: number[];
   dtype: 'f32' | 'f16';
+  teacherEval: boolean;
   backend: BackendPreference;
   json?: boolean;
 }
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--eval-steps <list>', 'student step counts to measure (comma-separated; default: every stage)', stepList)
     .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
+    .option('--no-teacher-eval', 'skip the teacher\'s figure at --from steps (the costliest one: run `halfstep eval` for it beside the chain)')
     .addOption(backendOption())
     .option('--json', 'print JSON Lines: the teacher\'s figure, one line per stage as it finishes, then a summary')
     .action(async (opts: DistillOpts) => {
@@ -75,10 +77,13 @@ export function register(program: Command): void {
       const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);
       await mkdir(opts.outDir, { recursive: true });
       // The teacher's own figure at its full step count first, so a run cut short still has the reference.
-      const teacherRun = await sampleNetwork(teacher, opts.from, opts.n, opts.evalSeed);
-      const teacherAtFrom = { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage };
-      // --json prints JSON Lines as results arrive (a run cut short keeps what it finished), then a summary.
-      if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'teacher', steps: opts.from, ...teacherAtFrom })}\n`);
+      let teacherAtFrom: Record<string, number> | null = null;
+      if (opts.teacherEval) {
+        const teacherRun = await sampleNetwork(teacher, opts.from, opts.n, opts.evalSeed);
+        teacherAtFrom = { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage };
+        // --json prints JSON Lines as results arrive (a run cut short keeps what it finished), then a summary.
+        if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'teacher', steps: opts.from, ...teacherAtFrom })}\n`);
+      }
 
       const rows: StageRow[] = [];
       let parent = teacherCkpt;
@@ -126,10 +131,10 @@ export function register(program: Command): void {
     });
 }
 
-export function formatTable(metric: string, fromSteps: number, teacherAtFrom: Record<string, number>, rows: StageRow[]): string {
+export function formatTable(metric: string, fromSteps: number, teacherAtFrom: Record<string, number> | null, rows: StageRow[]): string {
   const f = (x: number) => x.toPrecision(3);
   const lines = [
-    `teacher DDIM at ${fromSteps} steps: ${metric} ${f(teacherAtFrom[metric])}`,
+    teacherAtFrom ? `teacher DDIM at ${fromSteps} steps: ${metric} ${f(teacherAtFrom[metric])}` : `teacher DDIM at ${fromSteps} steps: not measured (--no-teacher-eval)`,
     `| stage | steps | distillation loss | student ${metric} | teacher DDIM ${metric} | seconds |`,
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.stage} | ${r.steps} | ${f(r.loss)} | ${r.student[metric] === undefined ? '' : f(r.student[metric])} | ${r.teacherDdim[metric] === undefined ? '' : f(r.teacherDdim[metric])} | ${r.seconds.toFixed(1)} |`),

@@ -18,7 +18,7 @@ import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, readBytes, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
-import { nonNegativeInt, positiveInt, positiveNumber } from '../options';
+import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options';
 import { progressBar } from '../progress';
 
 type DataName = ToyDatasetName | 'mnist';
@@ -33,6 +33,7 @@ interface TrainOpts {
   hidden: number;
   blocks: number;
   channels: string;
+  dropout: number;
   param: Parameterization;
   weighting: 'snr_trunc' | 'snr+1';
   ema?: number;
@@ -67,6 +68,7 @@ export function register(program: Command): void {
     .option('--hidden <h>', 'MLP width (toy)', positiveInt, 128)
     .option('--blocks <n>', 'MLP residual blocks (toy)', positiveInt, 3)
     .option('--channels <list>', 'UNet channels at 28, 14 and 7 pixels (mnist)', '32,64,64')
+    .option('--dropout <p>', 'dropout rate in the UNet\'s residual blocks (mnist)', probability, 0.1)
     .addOption(new Option('--param <p>', 'what the network predicts').choices(['v', 'x', 'eps']).default('v'))
     .addOption(new Option('--weighting <w>', 'loss weighting').choices(['snr_trunc', 'snr+1']).default('snr_trunc'))
     .addOption(new Option('--dtype <d>', 'checkpoint dtype').choices(['f32', 'f16']).default('f32'))
@@ -99,7 +101,7 @@ export function register(program: Command): void {
           v.assign(raw);
         }
       } else {
-        const config = kind === 'mnist' ? mnistConfig(channels, opts.param) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
+        const config = kind === 'mnist' ? mnistConfig(channels, opts.param, opts.dropout) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
         net = buildNetwork(config, opts.seed);
       }
       if (startStep >= opts.iters) throw new CliError(`${opts.out} already reached step ${startStep} of --iters ${opts.iters}`);
