@@ -17,6 +17,7 @@ const lines = <T>(f: string): T[] =>
 const train = lines<TrainLine>('train.jsonl');
 const evals = lines<EvalLine>('eval.jsonl');
 const stages = lines<StageLine>('distill.jsonl').filter((l) => l.type === 'stage');
+const real = lines<Figures & { n: number }>('real.json')[0];
 
 const rows: { sampler: string; steps: number; f: Figures }[] = [];
 for (const e of evals) rows.push({ sampler: 'teacher, DDIM', steps: e.steps, f: e });
@@ -29,6 +30,7 @@ const fmt = (r: { sampler: string; steps: number; f: Figures }) =>
 const out = [
   '| sampler | steps | FID | KID | p ≥ 0.9 | class entropy (max 2.30) | images/s |',
   '| --- | --- | --- | --- | --- | --- | --- |',
+  ...(real ? [`| MNIST training images | | ${real.fid.toFixed(1)} | ${real.kid.toFixed(2)} | ${(100 * real.confident).toFixed(0)}% | ${real.classEntropy.toFixed(2)} | |`] : []),
   ...rows.map(fmt),
   ...students.map(fmt),
 ];

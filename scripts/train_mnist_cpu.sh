@@ -4,7 +4,7 @@
 #
 #   bash scripts/train_mnist_cpu.sh teacher   # train the UNet teacher for TEACHER_SECONDS (resumes if $RUN has one)
 #   bash scripts/train_mnist_cpu.sh chain     # distil FROM → 1 steps (students + their FID beside the teacher's DDIM)
-#   bash scripts/train_mnist_cpu.sh evals     # the teacher's DDIM at FROM, 64 and 16 steps (run beside `chain`)
+#   bash scripts/train_mnist_cpu.sh evals     # real images, the teacher's DDIM at FROM, 64 and 16 steps (beside `chain`)
 #   bash scripts/train_mnist_cpu.sh grid      # docs/mnist-grid.png: one row per sampler and step count, same noise
 #   bash scripts/train_mnist_cpu.sh ship      # copy teacher and students into models/mnist/
 #   bash scripts/train_mnist_cpu.sh table     # the README table (markdown) from the JSON
@@ -44,6 +44,8 @@ phase_chain() {
 }
 
 phase_evals() {
+  log "eval: $N MNIST training images (the figures' floor at this N)"
+  "${H[@]}" eval --real --n "$N" --backend wasm --json > "$RUN/real.json" 2>> "$RUN/eval.log"
   for s in "$FROM" 64 16; do
     log "eval: teacher DDIM at $s steps, $N samples"
     "${H[@]}" eval --ckpt "$teacher" --steps "$s" --n "$N" --backend wasm --json >> "$RUN/eval.jsonl" 2>> "$RUN/eval.log"

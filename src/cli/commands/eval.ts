@@ -8,9 +8,14 @@ import { sampleNetwork } from '../evaluation';
 import { nonNegativeInt, positiveInt } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
+import { Rng } from '../../core/rng';
+import { MNIST_SIZE, gatherImages } from '../../data/mnist';
+import { loadMnist } from '../../data/mnistNode';
+import { CliError } from '../cliError';
 
 interface EvalOpts {
-  ckpt: string;
+  ckpt?: string;
+  real?: boolean;
   steps?: number;
   n: number;
   seed: number;
@@ -22,13 +27,16 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('sample a checkpoint and measure quality (2D: sliced Wasserstein distance to the data; MNIST: FID, KID, classifier confidence)')
-    .requiredOption('--ckpt <file>', 'teacher or student checkpoint')
+    .option('--ckpt <file>', 'teacher or student checkpoint')
+    .option('--real', 'measure N seeded MNIST training images instead (the figures\' floor at this N: FID is biased upward at small N)')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
     .option('--n <count>', 'number of samples', positiveInt, 2000)
     .option('--seed <s>', 'noise seed', nonNegativeInt, 1)
     .addOption(backendOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: EvalOpts) => {
+      if (opts.real) return evalReal(opts);
+      if (!opts.ckpt) throw new CliError('say which checkpoint with --ckpt FILE (or --real for MNIST training images)');
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
       const info = await startBackend(opts.backend, opts.json);
@@ -43,4 +51,23 @@ export function register(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else process.stdout.write(`${Object.entries(report).map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`).join('\n')}\n`);
     });
+}
+
+/** The metric on real data: N training images drawn without replacement with the seed, against the test set's statistics. */
+async function evalReal(opts: EvalOpts): Promise<void> {
+  if (opts.ckpt || opts.steps) throw new CliError('--real measures training images: leave out --ckpt and --steps');
+  const info = await startBackend(opts.backend, opts.json);
+  const quality = await qualityFor({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' });
+  const split = loadMnist('train');
+  if (opts.n > split.count) throw new CliError(`--n ${opts.n}: MNIST has ${split.count} training images`);
+  // The first N of a seeded Fisher-Yates shuffle.
+  const rng = new Rng(opts.seed);
+  const order = Array.from({ length: split.count }, (_, i) => i);
+  for (let i = 0; i < opts.n; i++) {
+    const j = i + rng.int(split.count - i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const figures = await quality.evaluate(gatherImages(split, order.slice(0, opts.n)));
+  const report = { real: 'mnist-train', n: opts.n, seed: opts.seed, backend: info.name, ...figures };
+  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`).join('\n')}\n`);
 }
