@@ -17,13 +17,17 @@ export function progressBar(label: string, total: number): Progress {
     const started = performance.now();
     let last = started;
     let line = '';
-    const write = () => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    let written = '';
+    const write = () => {
+      written = line;
+      process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    };
     return {
       update: (value, payload) => {
         line = `${label} ${value}/${total} ${describe(payload)}`;
         if (performance.now() - last >= LOG_EVERY_MS) { last = performance.now(); write(); }
       },
-      stop: () => { if (line) write(); },
+      stop: () => { if (line && line !== written) write(); },
     };
   }
   const bar = new cliProgress.SingleBar(

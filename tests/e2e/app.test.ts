@@ -137,4 +137,20 @@ describe('the shipped models', () => {
     await p.screenshot({ path: join(ARTIFACTS, 'shipped-moons.png'), fullPage: true });
     await p.close();
   }, 180_000);
+
+  it('opens on the shipped MNIST teacher and students by default, and draws digits from them', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // No mode in the link: the app opens on MNIST because models/mnist/ ships a teacher and students. The
+    // default columns (the teacher at 256 steps, ...) take minutes on SwiftShader, so this link names 2 and 1 steps.
+    await p.goto(`${served.url}#cols=teacher@2,student-1@1&batch=4`);
+    await waitForText(p.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
+    expect(p.url()).toContain('mode=mnist');
+    for (const n of [8, 4, 2, 1]) expect(await p.locator(`[data-testid=model-row][data-model-name="mnist/student-${n}.safetensors"]`).count()).toBe(1);
+    expect(await p.locator('[data-testid=model-row][data-model-name="mnist/teacher.safetensors"]').count()).toBe(1);
+    await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
+    expect(await canvasHasContent(p, '[data-testid=sample-grid]')).toBe(true);
+    await waitForText(p.locator('[data-testid=quality]').nth(1), /^-?\d+\.\d+$/, 60_000);
+    await p.screenshot({ path: join(ARTIFACTS, 'shipped-mnist.png'), fullPage: true });
+    await p.close();
+  }, 180_000);
 });

@@ -11,8 +11,25 @@ import type { Page } from 'playwright-core';
 import { hashPrefix } from './fixtures';
 import { ROOT, dropFiles, serveApp, waitForText } from './harness';
 
+// The MNIST view is the app as it opens, on the shipped models: npx tsx tests/e2e/docsScreenshots.ts mnist
 const dir = process.argv[2];
-if (!dir) throw new Error('usage: tsx tests/e2e/docsScreenshots.ts DIR-with-teacher-and-students');
+if (!dir) throw new Error('usage: tsx tests/e2e/docsScreenshots.ts mnist | DIR-with-teacher-and-students');
+if (dir === 'mnist') {
+  const served = await serveApp();
+  try {
+    const page = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${served.url}?backend=${process.env.HALFSTEP_BACKEND ?? 'auto'}`);
+    await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu|wasm|cpu/, 60_000);
+    await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 900_000 });
+    await page.locator('[data-testid=quality]').nth(3).filter({ hasText: /\d/ }).waitFor({ timeout: 120_000 });
+    const path = join(ROOT, 'docs', 'screenshots', 'compare-mnist.png');
+    await page.locator('section[aria-labelledby=compare-title]').screenshot({ path });
+    console.log(`${path}: ${(statSync(path).size / 1024).toFixed(0)} kB`);
+  } finally {
+    await served.close();
+  }
+  process.exit(0);
+}
 const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors')).map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(dir, name))) }));
 const teacher = files.find((f) => f.name === 'teacher.safetensors');
 const student = (n: number) => files.find((f) => f.name === `student-${n}.safetensors`);
