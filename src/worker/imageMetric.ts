@@ -5,7 +5,8 @@ import { kernelInceptionDistance } from '../metrics/kid';
 import { classifierOutputs, loadClassifier, mnistQuality, parseReferenceStats, type LoadedClassifier, type ReferenceStats } from '../metrics/mnistReference';
 import type { DataSpec } from '../model/config';
 
-export const IMAGE_METRIC = 'KID ×10³ against the MNIST test set (classifier features)';
+/** In the units `halfstep eval` prints (and the README's MNIST table): real digits score ~0, noise ~65. */
+export const IMAGE_METRIC = 'KID against the MNIST test set (classifier features; real digits ≈ 0)';
 
 let loaded: { classifier: LoadedClassifier; reference: ReferenceStats } | null = null;
 
@@ -27,10 +28,10 @@ export function hasImageMetric(data: DataSpec): boolean {
   return loaded !== null && data.kind === 'image' && data.name === 'mnist';
 }
 
-/** KID ×10³ of images [n, 28, 28, 1] in [-1, 1]; null when no classifier is loaded or the data is not MNIST. */
+/** KID of images [n, 28, 28, 1] in [-1, 1]; null when no classifier is loaded or the data is not MNIST. */
 export async function imageQualityOf(data: DataSpec, images: Float32Array): Promise<number | null> {
   if (!loaded || !hasImageMetric(data) || images.length < 2 * 784) return null;
   const { features } = await classifierOutputs(loaded.classifier.classifier, images);
   const dim = loaded.reference.stats.dim;
-  return 1000 * kernelInceptionDistance(features, loaded.reference.features, dim, { seed: 0 }).mean;
+  return kernelInceptionDistance(features, loaded.reference.features, dim, { seed: 0 }).mean;
 }
