@@ -122,6 +122,24 @@ describe('without WebGPU', () => {
     await p.screenshot({ path: join(ARTIFACTS, 'no-webgpu.png'), fullPage: true });
     await p.close();
   }, 90_000);
+
+  it('distills a UNet on wasm (the forward-convolution gradients), saying it runs on the CPU', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const unet = await tinyUnetTeacher();
+    await p.goto(`${served.url}?backend=wasm#mode=mnist&view=distill`);
+    await waitForText(p.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
+    await dropFiles(p, [{ name: 'tiny-unet.safetensors', bytes: unet }]);
+    await p.locator('[data-testid=distill-teacher]').selectOption({ label: 'tiny-unet' });
+    await p.locator('[data-testid=distill-from]').selectOption('2');
+    await p.locator('[data-testid=distill-to]').selectOption('1');
+    await p.locator('[data-testid=distill-iters]').fill('4');
+    await p.locator('[data-testid=distill-batch]').fill('4');
+    await waitForText(p.locator('section[aria-labelledby=distill-title]'), /distills on wasm/);
+    await p.locator('[data-testid=start-distill]').click();
+    await p.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 120_000 });
+    expect(await p.locator('[data-testid=round-row]').count()).toBe(1);
+    await p.close();
+  }, 180_000);
 });
 
 describe('the shipped models', () => {
@@ -145,9 +163,9 @@ describe('the shipped models', () => {
     await p.goto(`${served.url}#cols=teacher@2,student-1@1&batch=4`);
     await waitForText(p.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
     expect(p.url()).toContain('mode=mnist');
+    await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
     for (const n of [8, 4, 2, 1]) expect(await p.locator(`[data-testid=model-row][data-model-name="mnist/student-${n}.safetensors"]`).count()).toBe(1);
     expect(await p.locator('[data-testid=model-row][data-model-name="mnist/teacher.safetensors"]').count()).toBe(1);
-    await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
     expect(await canvasHasContent(p, '[data-testid=sample-grid]')).toBe(true);
     await waitForText(p.locator('[data-testid=quality]').nth(1), /^-?\d+\.\d+$/, 60_000);
     await p.screenshot({ path: join(ARTIFACTS, 'shipped-mnist.png'), fullPage: true });

@@ -18,9 +18,9 @@ export function BackendBanner() {
     <div className="banner warn" role="alert" data-testid="backend-banner">
       <strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong>{' '}
       {lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.'}{' '}
-      Sampling runs on <b>{backend.name}</b> instead, more slowly. Distilling the MNIST UNet needs WebGPU (its convolution
-      gradients have no kernel on wasm and take minutes per step on the plain-JavaScript backend); the 2D toy models
-      train and distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs <code>--enable-unsafe-webgpu</code>.
+      Sampling runs on <b>{backend.name}</b> instead, more slowly. Distilling the MNIST UNet works on wasm too, on one CPU
+      core (about a second per iteration), not on the plain-JavaScript cpu backend; the 2D toy models train and
+      distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs <code>--enable-unsafe-webgpu</code>.
     </div>
   );
 }

@@ -113,7 +113,10 @@ export function DistillView() {
   const [pick, setPick] = useState<string | null>(null);
   const teacher = pool.find((m) => m.id === pick) ?? defaultTeacher;
   useEffect(() => setPick(null), [settings.mode, settings.toy]);
-  const needsWebgpu = teacher?.arch === 'unet' && backend !== null && backend.name !== 'webgpu';
+  // The UNet trains on webgpu and on wasm (our forward-convolution gradients: ~0.5 s per step of the shipped
+  // 16/32/32 teacher at batch 32); tfjs's plain-JavaScript cpu backend takes minutes per step.
+  const needsWebgpu = teacher?.arch === 'unet' && backend !== null && backend.name === 'cpu';
+  const slowUnet = teacher?.arch === 'unet' && backend?.name === 'wasm';
   const running = job?.status === 'running' || job?.status === 'paused';
   const fromSteps = teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
   const roundCount = Math.max(0, Math.round(Math.log2(fromSteps / Math.min(settings.to, fromSteps / 2))));
@@ -143,7 +146,8 @@ export function DistillView() {
           <NumberField label="learning rate" value={settings.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} step={1e-4} testId="distill-lr" />
           <button className="primary" disabled={!teacher || needsWebgpu || running} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
         </div>
-        {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
+        {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
+        {slowUnet && <p className="banner">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
         <JobBar jobId={jobId} pausable />
         <div className="charts">
