@@ -38,6 +38,18 @@ export class Rng {
     return Math.floor(this.uniform() * n);
   }
 
+  /** k distinct indices from [0, n), in draw order: the first k of a partial Fisher–Yates shuffle. */
+  choose(n: number, k: number): Uint32Array {
+    const pool = Uint32Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < k; i++) {
+      const j = i + this.int(n - i);
+      const t = pool[i];
+      pool[i] = pool[j];
+      pool[j] = t;
+    }
+    return pool.slice(0, k);
+  }
+
   normals(count: number): Float32Array {
     const out = new Float32Array(count);
     for (let i = 0; i < count; i++) out[i] = this.normal();

@@ -158,21 +158,28 @@ export class AdamUpdateProgram {
   }
 }
 
-const WORKGROUP_SIZE = 64;
-const pipelines = new WeakMap<GPUDevice, Map<boolean, GPUComputePipeline>>();
-
-function pipelineFor(device: GPUDevice, withEma: boolean): GPUComputePipeline {
-  let cache = pipelines.get(device);
-  if (!cache) pipelines.set(device, (cache = new Map()));
-  let p = cache.get(withEma);
-  if (!p) {
-    const program = new AdamUpdateProgram(withEma);
-    const module = device.createShaderModule({ code: program.shaderCode(), label: program.label });
-    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: { workgroupSize: WORKGROUP_SIZE } }, label: program.label });
-    cache.set(withEma, p);
-  }
-  return p;
+/**
+ * Compiled pipelines of one program family, one per device and variant key, built on first use. Our
+ * programs that record their own dispatches (not tfjs kernels, so outside tfjs's pipeline cache) use it.
+ */
+export function pipelineCache<K>(workgroupSize: number, program: (key: K) => { label: string; shaderCode(): string }): (device: GPUDevice, key: K) => GPUComputePipeline {
+  const pipelines = new WeakMap<GPUDevice, Map<K, GPUComputePipeline>>();
+  return (device, key) => {
+    let cache = pipelines.get(device);
+    if (!cache) pipelines.set(device, (cache = new Map()));
+    let p = cache.get(key);
+    if (!p) {
+      const prog = program(key);
+      const module = device.createShaderModule({ code: prog.shaderCode(), label: prog.label });
+      p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: { workgroupSize } }, label: prog.label });
+      cache.set(key, p);
+    }
+    return p;
+  };
 }
+
+const WORKGROUP_SIZE = 64;
+const pipelineFor = pipelineCache(WORKGROUP_SIZE, (withEma: boolean) => new AdamUpdateProgram(withEma));
 
 export interface AdamUpdateTensors {
   params: tf.Variable[];

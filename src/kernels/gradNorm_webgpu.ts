@@ -7,7 +7,7 @@
 // minStorageBufferOffsetAlignment (256 bytes on most devices).
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { recordDispatch, submitIfDue, tensorBuffer } from './adamUpdate_webgpu';
+import { pipelineCache, recordDispatch, submitIfDue, tensorBuffer } from './adamUpdate_webgpu';
 
 /** Gradient tensors per dispatch: 7 read + 1 written storage buffers. */
 export const GRAD_NORM_GROUP = 7;
@@ -52,20 +52,7 @@ export class GradNormPartialProgram {
 }
 
 const WORKGROUP_SIZE = 256;
-const pipelines = new WeakMap<GPUDevice, Map<number, GPUComputePipeline>>();
-
-function pipelineFor(device: GPUDevice, inputs: number): GPUComputePipeline {
-  let cache = pipelines.get(device);
-  if (!cache) pipelines.set(device, (cache = new Map()));
-  let p = cache.get(inputs);
-  if (!p) {
-    const program = new GradNormPartialProgram(inputs);
-    const module = device.createShaderModule({ code: program.shaderCode(), label: program.label });
-    p = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: { workgroupSize: WORKGROUP_SIZE } }, label: program.label });
-    cache.set(inputs, p);
-  }
-  return p;
-}
+const pipelineFor = pipelineCache(WORKGROUP_SIZE, (inputs: number) => new GradNormPartialProgram(inputs));
 
 /** ‖g‖ over all of `grads` (float32, any shapes), as a scalar tensor on the webgpu backend. */
 export function globalNormWebGPU(gpu: WebGPUBackend, grads: tf.Tensor[]): tf.Scalar {

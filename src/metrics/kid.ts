@@ -77,18 +77,6 @@ export interface KidResult {
   values: number[];
 }
 
-/** Draws k distinct indices from [0, n) (partial Fisher–Yates). */
-function choose(rng: Rng, n: number, k: number): Uint32Array {
-  const pool = range(n);
-  for (let i = 0; i < k; i++) {
-    const j = i + rng.int(n - i);
-    const t = pool[i];
-    pool[i] = pool[j];
-    pool[j] = t;
-  }
-  return pool.slice(0, k);
-}
-
 /** KID between feature sets x [m, d] and y [n, d]: subsets drawn without replacement, seeded. */
 export function kernelInceptionDistance(x: ArrayLike<number>, y: ArrayLike<number>, d: number, opts: KidOptions = {}): KidResult {
   const m = x.length / d;
@@ -97,7 +85,7 @@ export function kernelInceptionDistance(x: ArrayLike<number>, y: ArrayLike<numbe
   const subsets = opts.subsets ?? 10;
   const size = Math.min(opts.subsetSize ?? 1000, m, n);
   const rng = new Rng(opts.seed ?? 0);
-  const draws = Array.from({ length: subsets }, () => ({ ix: choose(rng, m, size), iy: choose(rng, n, size) }));
+  const draws = Array.from({ length: subsets }, () => ({ ix: rng.choose(m, size), iy: rng.choose(n, size) }));
   let values: number[];
   // Kernel values for all pairs once, when that is cheaper than the subsets' own pairs (small sets, many subsets).
   if ((m * m + n * n) / 2 + m * n <= subsets * 2 * size * size) {

@@ -1,13 +1,6 @@
 // `halfstep eval` on MNIST: the metric's floor on real images, and the shipped models' figures.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-// Without the SwiftShader ICD that the WebGPU tests name for their own process: `auto` then finds no adapter and
-// runs wasm, as on any machine without a GPU.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VK_ICD_FILENAMES' && k !== 'VK_DRIVER_FILES'));
-const cli = (...args: string[]) => run(process.execPath, ['bin/halfstep.mjs', ...args], { env: { ...env, CI: '1' } });
+import { cli } from './cli';
 
 describe('halfstep eval on MNIST', () => {
   it('--real measures training images against the test set: low FID, confident and balanced classes', async () => {

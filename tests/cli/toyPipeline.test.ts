@@ -1,13 +1,10 @@
 // The CLI end to end on a toy set, as a user runs it: train → distill → inspect → sample → eval.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { cli } from './cli';
 
-const run = promisify(execFile);
-const cli = (...args: string[]) => run(process.execPath, ['bin/halfstep.mjs', ...args], { env: { ...process.env, CI: '1' } });
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-cli-'));
 
 describe('halfstep CLI on two moons', () => {

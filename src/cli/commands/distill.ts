@@ -88,7 +88,7 @@ export function register(program: Command): void {
       const rows: StageRow[] = [];
       let parent = teacherCkpt;
       let roundStart = performance.now();
-            const bar = progressBar('distill', chainStages(opts.from, opts.to).reduce((n, _s, k) => n + roundIterations(opts.iters, k), 0));
+      const bar = progressBar('distill', chainStages(opts.from, opts.to).reduce((n, _s, k) => n + roundIterations(opts.iters, k), 0));
       let done = 0;
       const result = await distillChain(teacher, {
         fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,

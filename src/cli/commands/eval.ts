@@ -48,8 +48,7 @@ export function register(program: Command): void {
       net.dispose();
       const figures = await quality.evaluate(run.samples);
       const report = { ckpt: opts.ckpt, role: ckpt.role, steps, n: opts.n, seed: opts.seed, backend: info.name, ...figures, msPerImage: run.msPerImage, imagesPerSecond: 1000 / run.msPerImage };
-      if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else process.stdout.write(`${Object.entries(report).map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`).join('\n')}\n`);
+      printReport(report, opts.json);
     });
 }
 
@@ -60,14 +59,11 @@ async function evalReal(opts: EvalOpts): Promise<void> {
   const quality = await qualityFor({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' });
   const split = loadMnist('train');
   if (opts.n > split.count) throw new CliError(`--n ${opts.n}: MNIST has ${split.count} training images`);
-  // The first N of a seeded Fisher-Yates shuffle.
-  const rng = new Rng(opts.seed);
-  const order = Array.from({ length: split.count }, (_, i) => i);
-  for (let i = 0; i < opts.n; i++) {
-    const j = i + rng.int(split.count - i);
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  const figures = await quality.evaluate(gatherImages(split, order.slice(0, opts.n)));
-  const report = { real: 'mnist-train', n: opts.n, seed: opts.seed, backend: info.name, ...figures };
-  process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`).join('\n')}\n`);
+  const figures = await quality.evaluate(gatherImages(split, new Rng(opts.seed).choose(split.count, opts.n)));
+  printReport({ real: 'mnist-train', n: opts.n, seed: opts.seed, backend: info.name, ...figures }, opts.json);
+}
+
+/** One JSON object with --json, else one `key: value` line per figure. */
+function printReport(report: Record<string, unknown>, json?: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`).join('\n')}\n`);
 }

@@ -36,16 +36,10 @@ export async function writeReferenceStats(loaded: LoadedClassifier, test: MnistS
     if (best === test.labels[i]) correct++;
   }
   const stats = featureStats(features, CLASSIFIER_FEATURES);
-  // A seeded sample without replacement (partial Fisher–Yates over the row indices).
-  const rng = new Rng(seed);
-  const order = Uint32Array.from({ length: test.count }, (_, i) => i);
-  const k = Math.min(kidCount, test.count);
-  const sample = new Float32Array(k * CLASSIFIER_FEATURES);
-  for (let i = 0; i < k; i++) {
-    const j = i + rng.int(test.count - i);
-    [order[i], order[j]] = [order[j], order[i]];
-    sample.set(features.subarray(order[i] * CLASSIFIER_FEATURES, (order[i] + 1) * CLASSIFIER_FEATURES), i * CLASSIFIER_FEATURES);
-  }
+  // A seeded sample of the rows, without replacement.
+  const rows = new Rng(seed).choose(test.count, Math.min(kidCount, test.count));
+  const sample = new Float32Array(rows.length * CLASSIFIER_FEATURES);
+  rows.forEach((r, i) => sample.set(features.subarray(r * CLASSIFIER_FEATURES, (r + 1) * CLASSIFIER_FEATURES), i * CLASSIFIER_FEATURES));
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, serializeReferenceStats({ stats, features: sample, classifierHash: loaded.hash, source: 'mnist-test' }));
   return { out, count: test.count, testAccuracy: correct / test.count };
