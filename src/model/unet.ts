@@ -42,8 +42,8 @@ const GN_EPS = 1e-5;
  *
  * The gradient is the closed form rather than autodiff through tf.moments: with x̂ = (x - μ)·r, r = (σ² + ε)^-½
  * and g = dy·γ, per group  dx = r·(g - mean(g) - x̂·mean(g·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
- * Four full-size ops instead of autodiff's dozen broadcasts: 1.6x faster forward+backward on wasm at
- * [32, 28, 28, 16], and a third fewer kernels per UNet training step on webgpu (README, Performance).
+ * Four full-size ops instead of autodiff's dozen broadcasts: fewer kernels per UNet training step on webgpu
+ * (`npm run bench`'s dispatch count, README, Performance), and faster on wasm.
  */
 export function groupNorm(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
