@@ -7,6 +7,7 @@
 #   On the CPU machine, from the repo root:  bash gpu/check.sh pack         → .gpu/ (../shared/gpu/pack.sh src/cli/main.ts)
 #   On the GPU machine, with .gpu carried:   OUT=/some/dir bash gpu/check.sh run
 #   Dry run here (SwiftShader, the bundle):  LOCAL=1 QUICK=1 OUT=/tmp/check bash gpu/check.sh run
+#   Another UNet (e.g. the shipped MNIST teacher's): MODEL=models/mnist/teacher.safetensors with either run
 #     (LOCAL runs the bundle with this machine's node and never sources .gpu/env.sh, which unpacks into /;
 #      PyTorch is optional there: without it torch.json holds the import error.)
 set -euo pipefail
@@ -30,6 +31,7 @@ fi
 OUT=${OUT:?set OUT to the folder that comes back}
 mkdir -p "$OUT"
 quick=${QUICK:+--quick}
+model=${MODEL:+--model $MODEL}
 if [ -n "${LOCAL:-}" ]; then
   NODE=node
   export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json} XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
@@ -43,11 +45,12 @@ else
 fi
 
 echo "[$(date +%T)] tfjs-webgpu bench ${quick}" >&2
-"$NODE" .gpu/run.mjs bench --json --backend webgpu $quick > "$OUT/bench.json" 2> "$OUT/bench.log" || { tail -20 "$OUT/bench.log" >&2; exit 1; }
+"$NODE" .gpu/run.mjs bench --json --backend webgpu $quick $model > "$OUT/bench.json" 2> "$OUT/bench.log" || { tail -20 "$OUT/bench.log" >&2; exit 1; }
 backend=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["backend"], d.get("fallbackReason", ""))' "$OUT/bench.json")
 [ "${backend%% *}" = webgpu ] || { echo "the bench did not run on webgpu: $backend" >&2; exit 1; }
 echo "[$(date +%T)] PyTorch" >&2
-python3 gpu/torch_unet.py $quick > "$OUT/torch.json" 2> "$OUT/torch.log" || python3 -c 'import json,sys; print(json.dumps({"error": sys.argv[1]}))' "$(tail -1 "$OUT/torch.log")" > "$OUT/torch.json"
+unet=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["unetConfig"]))' "$OUT/bench.json")
+python3 gpu/torch_unet.py $quick --config "$unet" > "$OUT/torch.json" 2> "$OUT/torch.log" || python3 -c 'import json,sys; print(json.dumps({"error": sys.argv[1]}))' "$(tail -1 "$OUT/torch.log")" > "$OUT/torch.json"
 
 python3 - "$OUT" <<'EOF' | tee "$OUT/check.json"
 import json, sys

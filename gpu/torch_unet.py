@@ -127,6 +127,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--quick', action='store_true', help="the bench's --quick plan")
     ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    ap.add_argument('--config', help="the UNet as the bench's JSON names it (unetConfig): channels, resBlocks, attention, groups, embedDim")
     args = ap.parse_args()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -135,8 +136,12 @@ def main():
         channels, batches, sampler_steps, sampler_batch, reps = (8, 16, 16), [1, 2], [1, 4], 1, 3
     else:
         channels, batches, sampler_steps, sampler_batch, reps = (32, 64, 64), [1, 16, 64], [1, 4, 64], 64, 5
+    arch = {'channels': list(channels), 'resBlocks': 1, 'attention': True, 'groups': min(8, channels[0]), 'embedDim': 64}
+    if args.config:
+        arch.update(json.loads(args.config))
+    channels = tuple(arch['channels'])
     torch.manual_seed(0)
-    net = Unet(channels, groups=min(8, channels[0])).to(dev)
+    net = Unet(channels, res_blocks=arch['resBlocks'], attention=arch['attention'], groups=arch['groups'], embed_dim=arch['embedDim']).to(dev)
 
     def sync():
         if dev.type == 'cuda':

@@ -1,28 +1,42 @@
-// The convolution the UNet calls: NHWC input, filter [kh, kw, ci, co], one stride for both axes, 'same',
-// 'valid' or explicit symmetric padding. The forward pass is tfjs's (its tiled conv is fast on every backend);
-// the two gradients are ours (conv2dGradients.ts): tiled WGSL programs on webgpu, forward convolutions on
-// wasm (which has no filter-gradient kernel). On cpu, and on webgpu with our kernels switched off
-// (setCustomKernels(false), the benchmark's baseline), this is exactly tf.conv2d with its stock gradients.
+// The convolution the UNet calls: NHWC input, filter [kh, kw, ci, co], optional bias [co], one stride for
+// both axes, 'same', 'valid' or explicit symmetric padding. The forward pass is tfjs's (its tiled conv is fast
+// on every backend; with a bias, its fused conv adds it in the same dispatch); the two gradients are ours
+// (conv2dGradients.ts): tiled WGSL programs on webgpu, forward convolutions on wasm (which has no
+// filter-gradient kernel). On cpu, and on webgpu with our kernels switched off (setCustomKernels(false), the
+// benchmark's baseline), this is exactly tf.conv2d (+ tf.add of the bias) with their stock gradients.
 import * as tf from '@tensorflow/tfjs';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGradients';
 import { customKernelsEnabled } from './customKernels';
 
 export type Conv2dPad = ConvPad;
 
-/** x: [B, H, W, ci], filter: [kh, kw, ci, co] → [B, H', W', co]. Differentiable in both. */
-export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: Conv2dPad = 'same'): tf.Tensor4D {
+type Shape4 = [number, number, number, number];
+
+/** x: [B, H, W, ci], filter: [kh, kw, ci, co], bias: [co] → [B, H', W', co]. Differentiable in all three. */
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: Conv2dPad = 'same', bias?: tf.Tensor1D): tf.Tensor4D {
   const backend = tf.getBackend();
-  if (backend === 'cpu' || (backend === 'webgpu' && !customKernelsEnabled())) return tf.conv2d(x, filter, stride, pad);
+  if (backend === 'cpu' || (backend === 'webgpu' && !customKernelsEnabled())) {
+    const y = tf.conv2d(x, filter, stride, pad);
+    return bias ? tf.add(y, bias) : y;
+  }
+  const grads = (dy: tf.Tensor4D, xs: tf.Tensor, fs: tf.Tensor): tf.Tensor[] => [
+    conv2dBackpropInput(dy, fs as tf.Tensor4D, xs.shape as Shape4, stride, pad),
+    conv2dBackpropFilter(xs as tf.Tensor4D, dy, fs.shape as Shape4, stride, pad),
+  ];
   type GradientFunc = Parameters<typeof tf.customGrad<tf.Tensor4D>>[0];
-  const withOurGradients = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, fIn: tf.Tensor4D, save: tf.GradSaveFunc) => {
+  if (!bias) {
+    const op = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, fIn: tf.Tensor4D, save: tf.GradSaveFunc) => {
+      save([xIn, fIn]);
+      return { value: tf.conv2d(xIn, fIn, stride, pad), gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => grads(dy, xs, fs) };
+    }) as unknown as GradientFunc);
+    return op(x, filter);
+  }
+  const op = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, fIn: tf.Tensor4D, bIn: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([xIn, fIn]);
     return {
-      value: tf.conv2d(xIn, fIn, stride, pad),
-      gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => [
-        conv2dBackpropInput(dy, fs as tf.Tensor4D, xs.shape as [number, number, number, number], stride, pad),
-        conv2dBackpropFilter(xs as tf.Tensor4D, dy, fs.shape as [number, number, number, number], stride, pad),
-      ],
+      value: tf.fused.conv2d({ x: xIn, filter: fIn, strides: stride, pad, bias: bIn }),
+      gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => [...grads(dy, xs, fs), tf.sum(dy, [0, 1, 2])], // dbias: [co]
     };
   }) as unknown as GradientFunc);
-  return withOurGradients(x, filter);
+  return op(x, filter, bias);
 }

@@ -52,7 +52,7 @@ export function createClassifier(seed: number, weights?: ReadonlyMap<string, Flo
         throw new Error(`the MNIST classifier expects [B, 28, 28, 1], got [${x.shape.join(', ')}]`);
       }
       return tf.tidy(() => {
-        const convRelu = (h: tf.Tensor4D, c: typeof conv1) => tf.relu(tf.add(conv2d(h, c.w as tf.Tensor4D, 1, 1), c.b)) as tf.Tensor4D;
+        const convRelu = (h: tf.Tensor4D, c: typeof conv1) => tf.relu(conv2d(h, c.w as tf.Tensor4D, 1, 1, c.b as tf.Tensor1D)) as tf.Tensor4D;
         const pool = (h: tf.Tensor4D) => tf.maxPool(h, 2, 2, 'valid');
         let h = pool(convRelu(x, conv1)); // [B, 14, 14, 16]
         h = pool(convRelu(h, conv2)); // [B, 7, 7, 32]

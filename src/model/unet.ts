@@ -27,48 +27,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import { conv2d } from '../kernels/conv2d';
+import { groupNorm } from '../kernels/groupNorm';
 import type { ModelConfig, UnetConfig } from './config';
 import { ParamBuilder, dense, disposeParams, silu, timeEmbedding } from './layers';
 import type { ApplyOptions, Network } from './network';
-
-/** GroupNorm's ε, as in PyTorch's nn.GroupNorm. */
-const GN_EPS = 1e-5;
-
-/**
- * GroupNorm (Wu & He 2018): each sample's channels split into `groups` groups, each normalised over its
- * H·W·(C/G) values, then scaled and shifted per channel. x: [B, H, W, C], weight and bias: [C].
- * H and W are merged into one axis so that every tensor stays rank 4 (the widest rank every backend's
- * transpose and reduce kernels take); the statistics are the same as over [H, W, C/G] of [B, H, W, G, C/G].
- *
- * The gradient is the closed form rather than autodiff through tf.moments: with x̂ = (x - μ)·r, r = (σ² + ε)^-½
- * and g = dy·γ, per group  dx = r·(g - mean(g) - x̂·mean(g·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.
- * Four full-size ops instead of autodiff's dozen broadcasts: fewer kernels per UNet training step on webgpu
- * (`npm run bench`'s dispatch count, README, Performance), and faster on wasm.
- */
-export function groupNorm(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, bias: tf.Tensor1D): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
-  const grouped = [b, h * w, groups, c / groups]; // [B, H·W, G, C/G]
-  const op = tf.customGrad(((xIn: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(tf.reshape(xIn, grouped), [1, 3], true); // [B, 1, G, 1] each
-    const r = tf.rsqrt(tf.add(variance, GN_EPS));
-    const xhat = tf.reshape(tf.mul(tf.sub(tf.reshape(xIn, grouped), mean), r), [b, h, w, c]); // [B, H, W, C]
-    save([xhat, r, gamma]);
-    return {
-      value: tf.add(tf.mul(xhat, gamma), beta),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xh, rs, g] = saved;
-        const gy = tf.reshape(tf.mul(dy, g), grouped);
-        const xg = tf.reshape(xh, grouped);
-        const m1 = tf.mean(gy, [1, 3], true);
-        const m2 = tf.mean(tf.mul(gy, xg), [1, 3], true);
-        const dx = tf.reshape(tf.mul(tf.sub(tf.sub(gy, m1), tf.mul(xg, m2)), rs), [b, h, w, c]);
-        return [dx, tf.sum(tf.mul(dy, xh), [0, 1, 2]), tf.sum(dy, [0, 1, 2])];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return op(x, weight, bias) as tf.Tensor4D;
-}
 
 /**
  * Nearest-neighbour ×2 upsampling, [B, H, W, C] → [B, 2H, 2W, C]: out[y, x] = in[⌊y/2⌋, ⌊x/2⌋]. On webgpu and cpu
@@ -199,10 +161,9 @@ export function createUnet(config: ModelConfig, seed: number, weights?: Readonly
       return tf.tidy(() => {
         const convApply = (x: tf.Tensor4D, c: Conv, stride = 1): tf.Tensor4D => {
           const k = c.w.shape[0];
-          return tf.add(conv2d(x, c.w as tf.Tensor4D, stride, (k - 1) / 2), c.b);
+          return conv2d(x, c.w as tf.Tensor4D, stride, (k - 1) / 2, c.b as tf.Tensor1D);
         };
-        const normAct = (x: tf.Tensor4D, n: Norm): tf.Tensor4D =>
-          silu(groupNorm(x, groups, n.w as tf.Tensor1D, n.b as tf.Tensor1D)) as tf.Tensor4D;
+        const normAct = (x: tf.Tensor4D, n: Norm): tf.Tensor4D => groupNorm(x, groups, n.w as tf.Tensor1D, n.b as tf.Tensor1D, true); // SiLU(GN(x))
         const e = silu(dense(silu(dense(timeEmbedding(t, embedDim), temb0.w, temb0.b)) as tf.Tensor2D, temb1.w, temb1.b)) as tf.Tensor2D; // SiLU(e): [B, T]
         const resApply = (x: tf.Tensor4D, r: ResBlock): tf.Tensor4D => {
           let u = convApply(normAct(x, r.norm1), r.conv1); // [B, H, W, co]

@@ -7,7 +7,7 @@ import { Rng } from '../../src/core/rng';
 import { conv2d } from '../../src/kernels/conv2d';
 import { conv2dBackpropFilterAsConv, conv2dBackpropFilterStock, conv2dBackpropInputAsConv, conv2dBackpropInputStock } from '../../src/kernels/conv2dGradients';
 import { initBackend } from '../../src/tensor/backend';
-import { convCases, dyShape } from './convCases';
+import { biasConvGrads, convCases, dyShape } from './convCases';
 import { expectClose, on } from './webgpuSetup';
 
 let before = 0;
@@ -59,4 +59,13 @@ describe('conv2d() on wasm differentiates like tf.conv2d on cpu', () => {
       expectClose(gf, gfRef);
     });
   }
+});
+
+describe('conv2d() with a bias on wasm (tfjs\'s fused conv forward)', () => {
+  it('differentiates in x, W and b like tf.conv2d + tf.add on cpu', async () => {
+    const c = convCases[0];
+    const ref = await on('cpu', biasConvGrads(c, 6, (x, f, b) => tf.add(tf.conv2d(x, f, c.stride, c.pad), b)));
+    const got = await on('wasm', biasConvGrads(c, 6, (x, f, b) => conv2d(x, f, c.stride, c.pad, b)));
+    got.forEach((g, k) => expectClose(g, ref[k]));
+  });
 });

@@ -9,7 +9,7 @@ import { conv2dBackpropFilterWebGPU, invocationTarget, splitPlan } from '../../s
 import { conv2dBackpropInputWebGPU } from '../../src/kernels/conv2dBackpropInput_webgpu';
 import { conv2dBackpropFilterStock, conv2dBackpropInputStock } from '../../src/kernels/conv2dGradients';
 import { setCustomKernels } from '../../src/kernels/customKernels';
-import { convCases as cases, dyShape } from './convCases';
+import { biasConvGrads, convCases as cases, dyShape } from './convCases';
 import { expectClose, on, setupWebGPU } from './webgpuSetup';
 
 const gpu = await setupWebGPU();
@@ -92,6 +92,18 @@ describe.skipIf(!gpu)('conv2d gradients on webgpu vs tfjs-cpu', () => {
       expectClose(gf, gfRef);
     });
   }
+
+  it('with a bias: conv2d() runs tfjs\'s fused conv forward and differentiates in x, W and b like tf.conv2d + tf.add on cpu', async () => {
+    const c = cases.find((k) => k.name === 'stride 2 same, odd sizes')!;
+    const ref = await on('cpu', biasConvGrads(c, 12, (x, f, b) => tf.add(tf.conv2d(x, f, c.stride, c.pad), b)));
+    let grads: tf.Tensor[] = [];
+    const profile = await tf.profile(() => (grads = tf.tidy(biasConvGrads(c, 12, (x, f, b) => conv2d(x, f, c.stride, c.pad, b)))));
+    const got = await Promise.all(grads.map((g) => g.data() as Promise<Float32Array>));
+    tf.dispose(grads);
+    expect(profile.kernelNames).toContain('FusedConv2D');
+    expect(profile.kernelNames).not.toContain('Conv2DBackpropFilter');
+    got.forEach((g, k) => expectClose(g, ref[k]));
+  });
 
   it('with our kernels switched off, conv2d() is tf.conv2d with the stock gradient kernels', async () => {
     const c = cases[0];

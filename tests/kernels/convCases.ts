@@ -2,6 +2,7 @@
 // at stride 2 on even sizes), 'valid' and numeric padding, channel counts divisible by 4 (vector code paths)
 // and not, one and many split-K slices.
 import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../src/core/rng';
 import type { ConvPad } from '../../src/kernels/conv2dGradients';
 
 export type Shape4 = [number, number, number, number];
@@ -23,4 +24,19 @@ export const convCases: ConvCase[] = [
 /** dY's shape [B, H', W', co], as tfjs computes it for the forward convolution. */
 export function dyShape(c: ConvCase): Shape4 {
   return tf.backend_util.computeConv2DInfo(c.x, c.f, c.stride, 1, c.pad).outShape as Shape4;
+}
+
+export type BiasConv = (x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D;
+
+/**
+ * [dx, dW, db] of L = Σ conv(x, W, b) ⊙ r for a case, with x, W, b and r drawn from `seed` (so dL/dy = r):
+ * a function to run on a backend with `on(backend, ...)`.
+ */
+export function biasConvGrads(c: ConvCase, seed: number, conv: BiasConv): () => tf.Tensor[] {
+  const rng = new Rng(seed);
+  const yShape = dyShape(c);
+  const [xv, fv, bv, rv] = [c.x, c.f, [c.f[3]], yShape].map((s) => rng.normals(tf.util.sizeFromShape(s)));
+  return () =>
+    tf.grads((x: tf.Tensor, f: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(x as tf.Tensor4D, f as tf.Tensor4D, b as tf.Tensor1D), tf.tensor4d(rv, yShape))))(
+      [tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), tf.tensor1d(bv)]);
 }

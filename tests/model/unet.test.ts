@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { parameterCount } from '../../src/model/network';
-import { DropoutTable, createUnet, groupNorm, upsampleNearest2x } from '../../src/model/unet';
+import { DropoutTable, createUnet, upsampleNearest2x } from '../../src/model/unet';
 import { initBackend } from '../../src/tensor/backend';
 import { mnistUnetConfig, unetConfig } from './unetFixtures';
 
@@ -21,65 +21,6 @@ function perturbOutput(net: ReturnType<typeof createUnet>, seed = 5): void {
   w.assign(r);
   r.dispose();
 }
-
-describe('groupNorm', () => {
-  it('matches a direct per-group computation', () => {
-    const [b, h, w, c, g] = [2, 3, 4, 6, 3];
-    const x = randomTensor([b, h, w, c], 1, 2);
-    const scale = tf.tensor1d([1, 2, 0.5, -1, 3, 1.5]);
-    const offset = tf.tensor1d([0, 0.1, -0.2, 0.3, 1, -1]);
-    const got = groupNorm(x as tf.Tensor4D, g, scale, offset).arraySync() as number[][][][];
-    const xs = x.arraySync() as number[][][][];
-    const sc = scale.arraySync();
-    const of = offset.arraySync();
-    const cg = c / g;
-    for (let n = 0; n < b; n++) {
-      for (let grp = 0; grp < g; grp++) {
-        const vals: number[] = [];
-        for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) for (let k = 0; k < cg; k++) vals.push(xs[n][i][j][grp * cg + k]);
-        const mean = vals.reduce((a, v) => a + v, 0) / vals.length;
-        const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length;
-        for (let i = 0; i < h; i++) {
-          for (let j = 0; j < w; j++) {
-            for (let k = 0; k < cg; k++) {
-              const ch = grp * cg + k;
-              const want = ((xs[n][i][j][ch] - mean) / Math.sqrt(variance + 1e-5)) * sc[ch] + of[ch];
-              expect(got[n][i][j][ch]).toBeCloseTo(want, 4);
-            }
-          }
-        }
-      }
-    }
-    tf.dispose([x, scale, offset]);
-  });
-
-  it('has the gradients of autodiff through the plain formula (a second formulation), for x, weight and bias', () => {
-    const [b, h, w, c, g] = [2, 3, 5, 8, 4];
-    const x = randomTensor([b, h, w, c], 2, 3);
-    const weight = randomTensor([c], 3) as tf.Tensor1D;
-    const bias = randomTensor([c], 4) as tf.Tensor1D;
-    const up = randomTensor([b, h, w, c], 5); // upstream gradient
-    const plain = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => {
-      const grouped = tf.reshape(xi, [b, h, w, g, c / g]);
-      const mean = tf.mean(grouped, [1, 2, 4], true);
-      const variance = tf.mean(tf.square(tf.sub(grouped, mean)), [1, 2, 4], true);
-      return tf.add(tf.mul(tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))), [b, h, w, c]), wi), bi);
-    };
-    const loss = (f: (a: tf.Tensor, c2: tf.Tensor, d: tf.Tensor) => tf.Tensor) => tf.grads((a: tf.Tensor, c2: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(f(a, c2, d), up)));
-    const ours = loss((a, c2, d) => groupNorm(a as tf.Tensor4D, g, c2 as tf.Tensor1D, d as tf.Tensor1D))([x, weight, bias]);
-    const want = loss(plain)([x, weight, bias]);
-    for (let k = 0; k < 3; k++) {
-      const [o, e] = [ours[k].dataSync(), want[k].dataSync()];
-      expect(o.length).toBe(e.length);
-      for (let i = 0; i < o.length; i++) expect(o[i]).toBeCloseTo(e[i], 4);
-    }
-    tf.dispose([x, weight, bias, up, ...ours, ...want]);
-  });
-
-  it('rejects a channel count that does not split into the groups', () => {
-    expect(() => groupNorm(tf.zeros([1, 2, 2, 6]) as tf.Tensor4D, 4, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D)).toThrow(/groups/);
-  });
-});
 
 describe('upsampleNearest2x', () => {
   it('repeats every pixel into a 2×2 block, and its gradient sums them back', () => {

@@ -1,12 +1,14 @@
 // The UNet teacher trains a few steps on MNIST-shaped random data on every backend (cpu, wasm, and WebGPU on
 // SwiftShader through Dawn), through the same Trainer and loss as `halfstep train --data mnist`, and the
-// backends agree on the first step's loss (same seeds, same data).
+// backends agree on the first step's loss (same seeds, same data); and one gradient of every parameter on
+// WebGPU with our WGSL programs (GroupNorm + SiLU, conv gradients, fused biases) against the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { setCustomKernels } from '../../src/kernels/customKernels';
 import { Rng } from '../../src/core/rng';
 import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
 import { buildNetwork } from '../../src/model/build';
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig, UnetConfig } from '../../src/model/config';
 import { initBackend } from '../../src/tensor/backend';
 import { trainTeacher } from '../../src/train/teacher';
 import { setupWebGPU } from '../kernels/webgpuSetup';
@@ -66,4 +68,42 @@ describe('the UNet teacher trains on every backend', () => {
     expect(losses.length).toBeGreaterThanOrEqual(2);
     for (const l of losses) expect(Math.abs(l - losses[0])).toBeLessThan(1e-3 * Math.max(1, Math.abs(losses[0])));
   });
+});
+
+/** Loss and every parameter's gradient of one v-loss-shaped step, with a non-zero output layer. */
+async function gradientsOn(backend: 'cpu' | 'webgpu', ours = true): Promise<Map<string, Float32Array>> {
+  expect((await initBackend(backend)).name).toBe(backend);
+  setCustomKernels(ours);
+  const net = buildNetwork({ ...CONFIG, network: { ...(CONFIG.network as UnetConfig), dropout: 0 } }, 5);
+  const rng = new Rng(9);
+  const out = net.params.get('out.weight')!;
+  out.assign(tf.tensor(rng.normals(out.size).map((v) => 0.1 * v), out.shape));
+  const z = tf.tensor(images.subarray(0, 2 * 784).slice(), [2, 28, 28, 1]);
+  const t = tf.tensor1d([0.3, 0.8]);
+  const target = tf.tensor(rng.normals(2 * 784), [2, 28, 28, 1]);
+  const names = [...net.params.keys()];
+  const { grads } = tf.variableGrads(() => tf.mean(tf.squaredDifference(net.apply(z, t), target)) as tf.Scalar, [...net.params.values()]);
+  const result = new Map<string, Float32Array>();
+  const byId = new Map([...net.params].map(([name, v]) => [v.name, name]));
+  for (const [id, g] of Object.entries(grads)) result.set(byId.get(id)!, (await g.data()) as Float32Array);
+  tf.dispose([z, t, target, ...Object.values(grads)]);
+  net.dispose();
+  setCustomKernels(true);
+  expect([...result.keys()].sort()).toEqual(names.sort());
+  return result;
+}
+
+describe('one UNet gradient', () => {
+  it('of every parameter on WebGPU with our WGSL programs equals the cpu backend\'s', async () => {
+    if (!(await setupWebGPU())) return; // setupWebGPU said why (outside CI only)
+    const gpu = await gradientsOn('webgpu');
+    const cpu = await gradientsOn('cpu');
+    for (const [name, want] of cpu) {
+      const got = gpu.get(name)!;
+      const scale = Math.max(...want.map(Math.abs));
+      const diff = Math.max(...got.map((v, i) => Math.abs(v - want[i])));
+      expect.soft(scale, `${name} has a non-zero gradient`).toBeGreaterThan(0);
+      expect.soft(diff, name).toBeLessThanOrEqual(1e-3 * scale + 1e-6);
+    }
+  }, 240_000);
 });

@@ -11,7 +11,7 @@ import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBackpropInput, conv2dBackpropInputStock } from '../../kernels/conv2dGradients';
-import { setCustomKernels, useWebGPUKernels } from '../../kernels/customKernels';
+import { customKernelsEnabled, setCustomKernels, useWebGPUKernels } from '../../kernels/customKernels';
 import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
 import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema } from '../../model/config';
@@ -21,6 +21,8 @@ import { networkDenoiser } from '../../samplers/denoiser';
 import type { BackendPreference } from '../../tensor/backend';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
+import { loadCheckpoint } from '../checkpointFile';
+import { CliError } from '../cliError';
 
 /** Debian's Chromium package ships SwiftShader's Vulkan driver here (see README, Performance). */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -28,6 +30,7 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 interface BenchOpts {
   json?: boolean;
   quick?: boolean;
+  model?: string;
   backend: BackendPreference;
 }
 
@@ -64,6 +67,7 @@ export function register(program: Command): void {
     .command('bench')
     .description('time UNet forward, training step and DDIM sampling, and our WGSL kernels against stock tfjs (one JSON object with --json)')
     .option('--quick', 'a narrower UNet and small batches: about two minutes on SwiftShader (2 CPU cores)')
+    .option('--model <checkpoint>', "time this checkpoint's UNet (e.g. models/mnist/teacher.safetensors) instead of the 32/64/64 one (8/16/16 with --quick)")
     .addOption(backendOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: BenchOpts) => {
@@ -77,7 +81,7 @@ export function register(program: Command): void {
         process.exit(child.status ?? 1);
       }
       const plan = opts.quick ? QUICK : FULL;
-      const config = benchConfig(plan.channels);
+      const config = opts.model ? await modelConfigOf(opts.model) : benchConfig(plan.channels);
       const kernels = await benchKernels(plan);
       const unet = await benchUnet(config, plan);
       const sampler = await benchSampler(config, plan);
@@ -107,6 +111,16 @@ function benchConfig(channels: [number, number, number]): ModelConfig {
     schedule: DEFAULT_SCHEDULE,
     conditioning: 't',
   });
+}
+
+/** The network config of a checkpoint, which must be a UNet on 28×28×1 images (the bench's inputs). */
+async function modelConfigOf(file: string): Promise<ModelConfig> {
+  const { config } = await loadCheckpoint(file);
+  const d = config.data;
+  if (config.network.arch !== 'unet' || d.kind !== 'image' || d.height !== 28 || d.width !== 28 || d.channels !== 1) {
+    throw new CliError(`${file}: the bench times a UNet on 28x28x1 images; this checkpoint is a ${config.network.arch} on ${d.kind} data`, 2);
+  }
+  return config;
 }
 
 const median = (xs: number[]): number => {
@@ -167,6 +181,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   const trainStock: Record<string, number> = {};
   let profile: KernelProfile | undefined;
   let trainer: TrainerBench | undefined;
+  let forwardDispatches: number | undefined;
   // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
   const compareStock = useWebGPUKernels();
   const rng = new Rng(1);
@@ -191,7 +206,8 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     if (compareStock && b === plan.batches[plan.batches.length - 1]) {
       progress(`unet training step, per-kernel GPU times, batch ${b}`);
       profile = await kernelProfile(() => trainStep(net, optimizer, z, t, target));
-      progress(`Trainer step, fused and plain optimizer, batch ${b}`);
+      forwardDispatches = await dispatchesOf(() => tf.tidy(() => net.apply(z, t)));
+      progress(`Trainer step: ours, tfjs's optimizer, all stock; batch ${b}`);
       trainer = await benchTrainer(net, z, t, target, plan.reps);
     }
     optimizer.dispose();
@@ -207,67 +223,121 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
       ? { train_step_ms_stock: trainStock, train_step_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(trainStock[b] / train[b])])) }
       : {}),
     ...(profile ? { train_step_kernel_profile: profile } : {}),
-    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms } : {}),
+    ...(forwardDispatches !== undefined ? { dispatches_per_forward: forwardDispatches } : {}),
+    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms, trainer_step_speedup_vs_stock: trainer.speedup_vs_stock, trainer_step_ms_by_submit_batch: trainer.ms_by_submit_batch } : {}),
   };
 }
+
+/** Counts GPU dispatches at the WebGPU API (every compute pass's dispatchWorkgroups) until stop(). */
+function dispatchCounter(): { readonly count: number; stop(): void } {
+  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder!.prototype;
+  const dispatch = proto.dispatchWorkgroups;
+  const counter = { count: 0, stop: () => { proto.dispatchWorkgroups = dispatch; } };
+  proto.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...xyz: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) {
+    counter.count++;
+    dispatch.apply(this, xyz);
+  };
+  return counter;
+}
+
+/** Dispatches of one call of `run` (after a warm-up call, which also compiles its pipelines). */
+async function dispatchesOf(run: () => tf.Tensor): Promise<number> {
+  await fence(run());
+  const counter = dispatchCounter();
+  try {
+    const out = run();
+    const n = counter.count;
+    await fence(out);
+    return n;
+  } finally {
+    counter.stop();
+  }
+}
+
+/** The Trainer step's variants: all ours; our kernels with tfjs's optimizer; all stock (the 8x target's baseline). */
+type TrainerVariant = 'ours' | 'plain_optimizer' | 'stock';
 
 interface TrainerBench {
   batch_note: string;
-  dispatches: { ours: number; plain_optimizer: number };
-  ms: { ours: number; plain_optimizer: number };
+  dispatches: Record<TrainerVariant, number>;
+  ms: Record<TrainerVariant, number>;
+  speedup_vs_stock: number;
+  /** Ours, with tfjs-webgpu's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (dispatches per queue submit) at each value. */
+  ms_by_submit_batch: Record<string, number>;
 }
 
+/** Values of WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE timed: tfjs's default first. */
+const SUBMIT_BATCHES = [15, 64, 256];
+
 /**
- * A step as `halfstep train` takes it (Trainer: global-norm clipping, Adam, EMA), with our fused optimizer
- * programs and with the plain tfjs optimizer: GPU dispatches (counted at the WebGPU API) and ms per step
- * over a run of `steps` steps that reads back once. On a GPU this step is bound by per-dispatch CPU cost.
+ * A step as `halfstep train` takes it (Trainer: global-norm clipping, Adam, EMA) in three variants: with our
+ * fused optimizer programs and our kernels (as Halfstep trains); with tfjs's optimizer and our kernels; and
+ * all stock (tfjs's optimizer, stock kernels). GPU dispatches (counted at the WebGPU API) and ms per step over
+ * a run of `steps` steps that reads back once. On a GPU this step is bound by per-dispatch CPU cost.
  */
 async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target: tf.Tensor4D, steps: number): Promise<TrainerBench> {
-  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder!.prototype;
-  const dispatch = proto.dispatchWorkgroups;
-  let count = 0;
-  proto.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...xyz: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) {
-    count++;
-    dispatch.apply(this, xyz);
-  };
+  const counter = dispatchCounter();
   const loss = () => tf.mean(tf.squaredDifference(net.apply(z, t, { training: true, seed: 0 }), target)) as tf.Scalar;
-  // The Trainer picks its optimizer path when built; the conv kernels stay ours in both runs.
-  const trainerWith = (fused: boolean, opts: TrainerOptions): Trainer => {
-    setCustomKernels(fused);
+  /** The model picks its kernels at every op, the Trainer its optimizer path once, when built. */
+  const withKernels = async <T>(on: boolean, f: () => Promise<T>): Promise<T> => {
+    const was = customKernelsEnabled();
+    setCustomKernels(on);
+    try {
+      return await f();
+    } finally {
+      setCustomKernels(was);
+    }
+  };
+  const trainerWith = (variant: TrainerVariant, opts: TrainerOptions): Trainer => {
+    const was = customKernelsEnabled();
+    setCustomKernels(variant === 'ours');
     try {
       return new Trainer(net.params, opts);
     } finally {
-      setCustomKernels(true);
+      setCustomKernels(was);
     }
   };
   /** Dispatches of the second step (the first creates the moments), and ms per step of a further run. */
-  const run = async (fused: boolean): Promise<[number, number]> => {
-    const warm = trainerWith(fused, { iterations: 2, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 2 });
+  const run = async (variant: TrainerVariant): Promise<[number, number]> => {
+    const warm = trainerWith(variant, { iterations: 2, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 2 });
     let before = 0;
     await warm.run((step) => {
-      if (step === 1) before = count;
+      if (step === 1) before = counter.count;
       return {};
     }, loss);
     // The report after the last step reads back without dispatching.
-    const dispatches = count - before;
+    const dispatches = counter.count - before;
     warm.dispose();
-    const timed = trainerWith(fused, { iterations: steps + 1, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps });
+    const timed = trainerWith(variant, { iterations: steps + 1, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps });
     const t0 = performance.now();
     await timed.run(() => ({}), loss);
     const ms = (performance.now() - t0) / steps;
     timed.dispose();
     return [dispatches, ms];
   };
+  const submitDefault = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
   try {
-    const [ours, oursMs] = await run(true);
-    const [plain, plainMs] = await run(false);
+    const dispatches = {} as Record<TrainerVariant, number>;
+    const ms = {} as Record<TrainerVariant, number>;
+    for (const variant of ['ours', 'plain_optimizer', 'stock'] as const) {
+      [dispatches[variant], ms[variant]] = await withKernels(variant !== 'stock', () => run(variant));
+      ms[variant] = round(ms[variant]);
+    }
+    const bySubmit: Record<string, number> = {};
+    for (const size of SUBMIT_BATCHES) {
+      tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', size);
+      bySubmit[size] = round((await run('ours'))[1]);
+    }
     return {
       batch_note: 'the largest batch of train_step_ms; the Trainer step counts the loss dispatches too',
-      dispatches: { ours, plain_optimizer: plain },
-      ms: { ours: round(oursMs), plain_optimizer: round(plainMs) },
+      dispatches,
+      ms,
+      speedup_vs_stock: round(ms.stock / ms.ours),
+      ms_by_submit_batch: bySubmit,
     };
   } finally {
-    proto.dispatchWorkgroups = dispatch;
+    tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', submitDefault);
+    counter.stop();
   }
 }
 

@@ -1,0 +1,324 @@
+// GroupNorm, optionally followed by SiLU, as four WGSL programs: five dispatches per layer and training step
+// where the tfjs ops of groupNormPlain + SiLU issue about 28 (moments, rsqrt, the affine, the sigmoid, and
+// their gradients). On a GPU a UNet training step is bound by dispatch count (README, Performance), and the
+// UNet has two of these per residual block.
+//
+// For a group (b, g) of n = H·W·C/G values, μ, r = (σ² + ε)^-½, x̂ = (x - μ)·r, a = γ·x̂ + β and y = SiLU(a):
+//   forward   stats  (one workgroup per group)      μ, r                               → [B·G, 2]
+//             apply  (one thread per value)        y = a·sigmoid(a)   (or y = a)       → x's shape
+//   backward  da = dy·s·(1 + a·(1 - s)), s = sigmoid(a)   (da = dy without SiLU), recomputed from x and the stats
+//             dx     (one workgroup per group)     r·(γ·da - mean(γ·da) - x̂·mean(γ·da·x̂))
+//             dγ, dβ (one workgroup per channel)   Σ_{b, h, w} da·x̂  and  Σ_{b, h, w} da
+// tfjs-webgpu binds one output per program, so dγ and dβ are one program in two flavours (as ddimStep_webgpu).
+// The reductions are tree sums in workgroup memory; WGSL has no float atomics.
+import * as tf from '@tensorflow/tfjs';
+import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import { backendInfo } from '../tensor/backend';
+
+/** GroupNorm's ε, as in PyTorch's nn.GroupNorm (and groupNormPlain). */
+export const GN_EPS = 1e-5;
+
+/**
+ * Threads per workgroup of the reducing programs: a power of two. On a GPU 256 (a group of 28×28×4 values
+ * is ~12 per thread); on SwiftShader (a CPU, where workgroup barriers are costly) 64.
+ */
+export function reduceWorkgroup(adapterArchitecture: string | undefined): number {
+  return adapterArchitecture === 'swiftshader' ? 64 : 256;
+}
+
+/** The layout every program shares: x is [B, H·W, C] with C = G·cg; group (b, g) holds channels g·cg … g·cg + cg - 1. */
+const LAYOUT_UNIFORMS = 'hw : i32, channels : i32, groups : i32, cg : i32,';
+
+/** WGSL: the tree sum of one value per thread, returned to every thread (call from uniform control flow). */
+function reduceSnippet(wg: number): string {
+  return `
+    var<workgroup> partial : array<f32, ${wg}>;
+    fn workgroupSum(v : f32) -> f32 {
+      let lane = localId.x;
+      partial[lane] = v;
+      workgroupBarrier();
+      for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {
+        if (lane < s) { partial[lane] = partial[lane] + partial[lane + s]; }
+        workgroupBarrier();
+      }
+      let total = partial[0];
+      workgroupBarrier();
+      return total;
+    }
+    // Index in x of the j-th value of group (b, g), whose first value is at \`base\`.
+    fn groupIndex(base : i32, j : i32) -> i32 {
+      let p = j / uniforms.cg;
+      return base + p * uniforms.channels + (j - p * uniforms.cg);
+    }
+  `;
+}
+
+/** WGSL: da from dy at one value, given x̂ and the channel's γ, β (a = γ·x̂ + β). */
+function daSnippet(silu: boolean): string {
+  return silu
+    ? `fn gradA(dyv : f32, xh : f32, gam : f32, bet : f32) -> f32 {
+        let a = gam * xh + bet;
+        let s = 1.0 / (1.0 + exp(-a));
+        return dyv * s * (1.0 + a * (1.0 - s));
+      }`
+    : 'fn gradA(dyv : f32, xh : f32, gam : f32, bet : f32) -> f32 { return dyv; }';
+}
+
+/** μ and r of every group: output [B·G, 2]; dispatched as one workgroup per group. */
+export class GroupNormStatsProgram implements WebGPUProgram {
+  readonly variableNames = ['x'];
+  readonly uniforms = `${LAYOUT_UNIFORMS} eps : f32,`;
+  readonly workgroupSize: [number, number, number];
+  readonly outputShape: number[];
+  readonly dispatchLayout: { x: number[] };
+  readonly dispatch: [number, number, number];
+  readonly shaderKey: string;
+
+  constructor(groupCount: number, private readonly wg: number) {
+    this.workgroupSize = [wg, 1, 1];
+    this.outputShape = [groupCount, 2];
+    this.dispatchLayout = { x: [0, 1] };
+    this.dispatch = [groupCount, 1, 1];
+    this.shaderKey = `halfstepGroupNormStats_${wg}`;
+  }
+
+  getUserCode(): string {
+    return `
+      ${reduceSnippet(this.wg)}
+      fn main(index : i32) {
+        let grp = i32(workgroupId.x);
+        let b = grp / uniforms.groups;
+        let base = b * uniforms.hw * uniforms.channels + (grp - b * uniforms.groups) * uniforms.cg;
+        let n = uniforms.hw * uniforms.cg;
+        var s = 0.0;
+        for (var j = i32(localId.x); j < n; j += ${this.wg}) { s += x[groupIndex(base, j)]; }
+        let mean = workgroupSum(s) / f32(n);
+        // Two passes (the mean first, then squared deviations): no cancellation for large offsets.
+        var q = 0.0;
+        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
+          let d = x[groupIndex(base, j)] - mean;
+          q += d * d;
+        }
+        let variance = workgroupSum(q) / f32(n);
+        if (localId.x == 0u) {
+          result[2 * grp] = mean;
+          result[2 * grp + 1] = inverseSqrt(variance + uniforms.eps);
+        }
+      }
+    `;
+  }
+}
+
+/** y = SiLU(γ·x̂ + β) (or without SiLU), one thread per value: output [size]. */
+export class GroupNormApplyProgram implements WebGPUProgram {
+  readonly variableNames = ['x', 'stats', 'gamma', 'beta'];
+  readonly uniforms = LAYOUT_UNIFORMS;
+  readonly workgroupSize: [number, number, number] = [64, 1, 1];
+  readonly size = true;
+  readonly outputShape: number[];
+  readonly dispatchLayout: { x: number[] };
+  readonly dispatch: [number, number, number];
+  readonly shaderKey: string;
+
+  constructor(size: number, private readonly silu: boolean) {
+    this.outputShape = [size];
+    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
+    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
+    this.shaderKey = `halfstepGroupNormApply_${silu ? 'silu' : 'id'}`;
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let c = index % uniforms.channels;
+          let grp = (index / (uniforms.hw * uniforms.channels)) * uniforms.groups + c / uniforms.cg;
+          let a = (x[index] - stats[2 * grp]) * stats[2 * grp + 1] * gamma[c] + beta[c];
+          setOutputAtIndex(index, ${this.silu ? 'a / (1.0 + exp(-a))' : 'a'});
+        }
+      }
+    `;
+  }
+}
+
+/** dx, one workgroup per group: output [size]. */
+export class GroupNormGradXProgram implements WebGPUProgram {
+  readonly variableNames = ['x', 'stats', 'gamma', 'beta', 'dy'];
+  readonly uniforms = LAYOUT_UNIFORMS;
+  readonly workgroupSize: [number, number, number];
+  readonly outputShape: number[];
+  readonly dispatchLayout: { x: number[] };
+  readonly dispatch: [number, number, number];
+  readonly shaderKey: string;
+
+  constructor(size: number, groupCount: number, private readonly wg: number, private readonly silu: boolean) {
+    this.workgroupSize = [wg, 1, 1];
+    this.outputShape = [size];
+    this.dispatchLayout = { x: [0] };
+    this.dispatch = [groupCount, 1, 1];
+    this.shaderKey = `halfstepGroupNormGradX_${wg}_${silu ? 'silu' : 'id'}`;
+  }
+
+  getUserCode(): string {
+    return `
+      ${reduceSnippet(this.wg)}
+      ${daSnippet(this.silu)}
+      fn main(index : i32) {
+        let grp = i32(workgroupId.x);
+        let b = grp / uniforms.groups;
+        let g = grp - b * uniforms.groups;
+        let base = b * uniforms.hw * uniforms.channels + g * uniforms.cg;
+        let n = uniforms.hw * uniforms.cg;
+        let mean = stats[2 * grp];
+        let r = stats[2 * grp + 1];
+        var s1 = 0.0;
+        var s2 = 0.0;
+        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
+          let i = groupIndex(base, j);
+          let c = g * uniforms.cg + j % uniforms.cg;
+          let xh = (x[i] - mean) * r;
+          let gy = gamma[c] * gradA(dy[i], xh, gamma[c], beta[c]);
+          s1 += gy;
+          s2 += gy * xh;
+        }
+        let m1 = workgroupSum(s1) / f32(n);
+        let m2 = workgroupSum(s2) / f32(n);
+        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
+          let i = groupIndex(base, j);
+          let c = g * uniforms.cg + j % uniforms.cg;
+          let xh = (x[i] - mean) * r;
+          let gy = gamma[c] * gradA(dy[i], xh, gamma[c], beta[c]);
+          result[i] = r * (gy - m1 - xh * m2);
+        }
+      }
+    `;
+  }
+}
+
+export type GroupNormParamGrad = 'gamma' | 'beta';
+
+/** dγ or dβ, one workgroup per channel, summing over every (b, h, w): output [C]. */
+export class GroupNormGradParamProgram implements WebGPUProgram {
+  readonly variableNames = ['x', 'stats', 'gamma', 'beta', 'dy'];
+  readonly uniforms = `${LAYOUT_UNIFORMS} rows : i32,`;
+  readonly workgroupSize: [number, number, number];
+  readonly outputShape: number[];
+  readonly dispatchLayout: { x: number[] };
+  readonly dispatch: [number, number, number];
+  readonly shaderKey: string;
+
+  constructor(channels: number, private readonly wg: number, private readonly silu: boolean, private readonly which: GroupNormParamGrad) {
+    this.workgroupSize = [wg, 1, 1];
+    this.outputShape = [channels];
+    this.dispatchLayout = { x: [0] };
+    this.dispatch = [channels, 1, 1];
+    this.shaderKey = `halfstepGroupNormGradParam_${wg}_${silu ? 'silu' : 'id'}_${which}`;
+  }
+
+  getUserCode(): string {
+    return `
+      ${reduceSnippet(this.wg)}
+      ${daSnippet(this.silu)}
+      fn main(index : i32) {
+        let c = i32(workgroupId.x);
+        let g = c / uniforms.cg;
+        let gam = gamma[c];
+        let bet = beta[c];
+        var acc = 0.0;
+        for (var row = i32(localId.x); row < uniforms.rows; row += ${this.wg}) {
+          let grp = (row / uniforms.hw) * uniforms.groups + g;
+          let i = row * uniforms.channels + c;
+          let xh = (x[i] - stats[2 * grp]) * stats[2 * grp + 1];
+          let da = gradA(dy[i], xh, gam, bet);
+          acc += ${this.which === 'gamma' ? 'da * xh' : 'da'};
+        }
+        let total = workgroupSum(acc);
+        if (localId.x == 0u) { result[c] = total; }
+      }
+    `;
+  }
+}
+
+export const GROUP_NORM_FORWARD_KERNEL = 'HalfstepGroupNormForward';
+export const GROUP_NORM_GRAD_KERNEL = 'HalfstepGroupNormGrad';
+
+interface GroupNormAttrs {
+  groups: number;
+  silu: boolean;
+  /** Forward: 'stats' or 'apply'; gradient: 'x', 'gamma' or 'beta'. */
+  part: 'stats' | 'apply' | 'x' | GroupNormParamGrad;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function layout(x: tf.TensorInfo, groups: number): { b: number; hw: number; c: number; uniforms: { type: string; data: number[] }[] } {
+  const [b, h, w, c] = x.shape;
+  const int = (v: number) => ({ type: 'int32', data: [v] });
+  return { b, hw: h * w, c, uniforms: [int(h * w), int(c), int(groups), int(c / groups)] };
+}
+
+const wgSize = (): number => reduceWorkgroup(backendInfo()?.adapter?.architecture);
+
+function forwardKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const gpu = backend as WebGPUBackend;
+  const { groups, silu, part } = attrs as unknown as GroupNormAttrs;
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { b, uniforms } = layout(x, groups);
+  if (part === 'stats') {
+    return gpu.runWebGPUProgram(new GroupNormStatsProgram(b * groups, wgSize()), [x], 'float32', [...uniforms, { type: 'float32', data: [GN_EPS] }]); // [B·G, 2]
+  }
+  const { stats, gamma, beta } = inputs as { stats: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
+  const size = tf.util.sizeFromShape(x.shape);
+  const out = gpu.runWebGPUProgram(new GroupNormApplyProgram(size, silu), [x, stats, gamma, beta], 'float32', uniforms); // [size]
+  return { dataId: out.dataId, shape: x.shape, dtype: 'float32' }; // x's shape
+}
+
+function gradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const gpu = backend as WebGPUBackend;
+  const { groups, silu, part } = attrs as unknown as GroupNormAttrs;
+  const { x, stats, gamma, beta, dy } = inputs as Record<'x' | 'stats' | 'gamma' | 'beta' | 'dy', tf.TensorInfo>;
+  const { b, hw, c, uniforms } = layout(x, groups);
+  const all = [x, stats, gamma, beta, dy];
+  if (part === 'x') {
+    const size = tf.util.sizeFromShape(x.shape);
+    const out = gpu.runWebGPUProgram(new GroupNormGradXProgram(size, b * groups, wgSize(), silu), all, 'float32', uniforms); // [size]
+    return { dataId: out.dataId, shape: x.shape, dtype: 'float32' };
+  }
+  const which = part as GroupNormParamGrad;
+  return gpu.runWebGPUProgram(new GroupNormGradParamProgram(c, wgSize(), silu, which), all, 'float32', [...uniforms, { type: 'int32', data: [b * hw] }]); // [C]
+}
+
+for (const [kernelName, kernelFunc] of [[GROUP_NORM_FORWARD_KERNEL, forwardKernel], [GROUP_NORM_GRAD_KERNEL, gradKernel]] as const) {
+  if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: kernelFunc as tf.KernelFunc });
+}
+
+/** Most workgroups one dispatch dimension takes (WebGPU's default limit, and SwiftShader's and NVIDIA's). */
+const MAX_WORKGROUPS = 65535;
+
+/** Whether the programs take this shape: B·G groups and C channels each fit one dispatch dimension. */
+export function groupNormWebGPUFits(shape: readonly number[], groups: number): boolean {
+  return shape.length === 4 && shape[0] * groups <= MAX_WORKGROUPS && shape[3] <= MAX_WORKGROUPS;
+}
+
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: GroupNormAttrs): tf.Tensor =>
+  tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+
+/**
+ * GroupNorm (+ SiLU) of x: [B, H, W, C] with weight γ and bias β: [C] on the webgpu backend, differentiable
+ * in all three. groupNormPlain's arithmetic (then SiLU when `silu`), in 2 dispatches forward and 3 backward.
+ */
+export function groupNormWebGPU(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, bias: tf.Tensor1D, silu: boolean): tf.Tensor4D {
+  type GradientFunc = Parameters<typeof tf.customGrad<tf.Tensor4D>>[0];
+  const op = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
+    const stats = run(GROUP_NORM_FORWARD_KERNEL, { x: xIn }, { groups, silu, part: 'stats' }); // [B·G, 2]
+    save([xIn, stats, gamma, beta]);
+    return {
+      value: run(GROUP_NORM_FORWARD_KERNEL, { x: xIn, stats, gamma, beta }, { groups, silu, part: 'apply' }) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor4D, [xs, st, g, bt]: tf.Tensor[]) => {
+        const inputs = { x: xs, stats: st, gamma: g, beta: bt, dy };
+        return (['x', 'gamma', 'beta'] as const).map((part) => run(GROUP_NORM_GRAD_KERNEL, inputs, { groups, silu, part }));
+      },
+    };
+  }) as unknown as GradientFunc);
+  return op(x, weight, bias);
+}

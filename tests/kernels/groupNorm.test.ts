@@ -1,0 +1,154 @@
+// GroupNorm (+ SiLU): the plain-tfjs formulation with its closed-form gradient against a per-group loop and
+// against autodiff of the textbook formula (cpu); our WGSL programs against the same float64 loop and against
+// the plain path on the same webgpu backend with our kernels off (values and the gradients of x, γ and β).
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng';
+import { setCustomKernels } from '../../src/kernels/customKernels';
+import { groupNorm, groupNormPlain } from '../../src/kernels/groupNorm';
+import { expectClose, on, setupWebGPU } from './webgpuSetup';
+
+const gpu = await setupWebGPU();
+
+type Shape = [number, number, number, number];
+
+interface Case {
+  shape: Shape;
+  groups: number;
+  silu: boolean;
+  /** Offset added to x: a large mean tests the two-pass variance. */
+  offset?: number;
+}
+
+function inputs(c: Case, seed: number) {
+  const rng = new Rng(seed);
+  const size = c.shape.reduce((a, b) => a * b, 1);
+  const ch = c.shape[3];
+  return {
+    x: rng.normals(size).map((v) => 2 * v + (c.offset ?? 0)),
+    gamma: rng.normals(ch).map((v) => 1 + 0.5 * v),
+    beta: rng.normals(ch).map((v) => 0.3 * v),
+    up: rng.normals(size), // upstream gradient
+  };
+}
+
+/** y = [SiLU](γ·(x - μ)/√(σ² + ε) + β) per group, in float64, one value at a time. */
+function golden(c: Case, x: Float32Array, gamma: Float32Array, beta: Float32Array): number[] {
+  const [b, h, w, ch] = c.shape;
+  const cg = ch / c.groups;
+  const y = new Array<number>(x.length);
+  for (let n = 0; n < b; n++) {
+    for (let g = 0; g < c.groups; g++) {
+      const idx: number[] = [];
+      for (let p = 0; p < h * w; p++) for (let k = 0; k < cg; k++) idx.push((n * h * w + p) * ch + g * cg + k);
+      const mean = idx.reduce((a, i) => a + x[i], 0) / idx.length;
+      const variance = idx.reduce((a, i) => a + (x[i] - mean) ** 2, 0) / idx.length;
+      for (const i of idx) {
+        const a = ((x[i] - mean) / Math.sqrt(variance + 1e-5)) * gamma[i % ch] + beta[i % ch];
+        y[i] = c.silu ? a / (1 + Math.exp(-a)) : a;
+      }
+    }
+  }
+  return y;
+}
+
+/** The textbook formula as tfjs ops, differentiated by autodiff: a second formulation of the gradient. */
+function textbook(c: Case) {
+  const [b, h, w, ch] = c.shape;
+  return (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor): tf.Tensor => {
+    const grouped = tf.reshape(xi, [b, h, w, c.groups, ch / c.groups]);
+    const mean = tf.mean(grouped, [1, 2, 4], true);
+    const variance = tf.mean(tf.square(tf.sub(grouped, mean)), [1, 2, 4], true);
+    const a = tf.add(tf.mul(tf.reshape(tf.div(tf.sub(grouped, mean), tf.sqrt(tf.add(variance, 1e-5))), [b, h, w, ch]), wi), bi);
+    return c.silu ? tf.mul(a, tf.sigmoid(a)) : a;
+  };
+}
+
+/** [y, dL/dx, dL/dγ, dL/dβ] of L = Σ f(x, γ, β)·up. */
+function valueAndGrads(c: Case, seed: number, f: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor): tf.Tensor[] {
+  const d = inputs(c, seed);
+  const x = tf.tensor(d.x, c.shape);
+  const gamma = tf.tensor1d(d.gamma);
+  const beta = tf.tensor1d(d.beta);
+  const up = tf.tensor(d.up, c.shape);
+  const y = f(x, gamma, beta);
+  const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, bt: tf.Tensor) => tf.sum(tf.mul(f(a, g, bt), up)))([x, gamma, beta]);
+  return [y, ...grads];
+}
+
+const ours = (c: Case) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => groupNorm(x as tf.Tensor4D, c.groups, w as tf.Tensor1D, b as tf.Tensor1D, c.silu);
+
+describe('groupNorm, plain tfjs (cpu)', () => {
+  it('matches a per-group loop in float64, with and without SiLU', async () => {
+    for (const c of [{ shape: [2, 3, 4, 6], groups: 3, silu: false }, { shape: [2, 3, 4, 6], groups: 3, silu: true }] as Case[]) {
+      const d = inputs(c, 1);
+      const [y] = await on('cpu', () => groupNorm(tf.tensor(d.x, c.shape) as tf.Tensor4D, c.groups, tf.tensor1d(d.gamma), tf.tensor1d(d.beta), c.silu));
+      expectClose(y, golden(c, d.x, d.gamma, d.beta), 1e-5, 1e-5);
+    }
+  });
+
+  it('has the gradients of autodiff through the textbook formula, for x, weight and bias', async () => {
+    const c: Case = { shape: [2, 3, 5, 8], groups: 4, silu: false };
+    const got = await on('cpu', () => valueAndGrads(c, 2, (x, w, b) => groupNormPlain(x as tf.Tensor4D, c.groups, w as tf.Tensor1D, b as tf.Tensor1D)));
+    const want = await on('cpu', () => valueAndGrads(c, 2, textbook(c)));
+    got.forEach((g, k) => expectClose(g, want[k], 1e-4, 1e-5));
+  });
+
+  it('rejects a channel count that does not split into the groups', () => {
+    expect(() => groupNorm(tf.zeros([1, 2, 2, 6]) as tf.Tensor4D, 4, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D)).toThrow(/groups/);
+  });
+});
+
+describe.skipIf(!gpu)('groupNorm, our WGSL programs on webgpu', () => {
+  let before = 0;
+  beforeEach(() => { before = tf.memory().numTensors; });
+  afterEach(() => {
+    setCustomKernels(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  const cases: Case[] = [
+    { shape: [2, 4, 4, 8], groups: 4, silu: true }, // the UNet's normAct
+    { shape: [3, 5, 3, 6], groups: 2, silu: false }, // odd H·W, 3 channels per group (attention's norm)
+    { shape: [1, 7, 7, 12], groups: 12, silu: true }, // one channel per group
+    { shape: [2, 2, 6, 5], groups: 1, silu: true }, // one group (LayerNorm-like), C not a multiple of 4
+    { shape: [2, 12, 12, 16], groups: 2, silu: true, offset: 40 }, // 576 values per group: many per thread; a large mean
+  ];
+
+  for (const c of cases) {
+    const name = `[${c.shape.join(', ')}], ${c.groups} groups${c.silu ? ' + SiLU' : ''}${c.offset ? `, x + ${c.offset}` : ''}`;
+    it(`${name}: values as the float64 loop; values and gradients as the plain path`, async () => {
+      const d = inputs(c, 3);
+      setCustomKernels(true);
+      const [y] = await on('webgpu', () => groupNorm(tf.tensor(d.x, c.shape) as tf.Tensor4D, c.groups, tf.tensor1d(d.gamma), tf.tensor1d(d.beta), c.silu));
+      expectClose(y, golden(c, d.x, d.gamma, d.beta), 1e-5, 1e-5);
+
+      const fused = await on('webgpu', () => valueAndGrads(c, 3, ours(c)));
+      setCustomKernels(false);
+      const plain = await on('webgpu', () => valueAndGrads(c, 3, ours(c)));
+      const reference = await on('cpu', () => valueAndGrads(c, 3, textbook(c)));
+      const labels = ['y', 'dx', 'dγ', 'dβ'];
+      fused.forEach((f, k) => {
+        expect.soft(() => expectClose(f, plain[k], 1e-4, 1e-5), `${labels[k]} vs plain`).not.toThrow();
+        expect.soft(() => expectClose(f, reference[k], 1e-4, 1e-5), `${labels[k]} vs autodiff`).not.toThrow();
+      });
+    });
+  }
+
+  it('issues 2 dispatches forward and 5 for forward and backward', async () => {
+    const c: Case = { shape: [2, 4, 4, 8], groups: 4, silu: true };
+    const count = async (run: () => tf.Tensor | tf.Tensor[]) => {
+      let out: tf.Tensor | tf.Tensor[] = [];
+      const info = await tf.profile(() => (out = run()));
+      tf.dispose(out);
+      return info.kernels.filter((k) => k.name.startsWith('HalfstepGroupNorm')).length;
+    };
+    setCustomKernels(true);
+    const d = inputs(c, 4);
+    const x = tf.tensor(d.x, c.shape) as tf.Tensor4D;
+    const [gamma, beta] = [tf.tensor1d(d.gamma), tf.tensor1d(d.beta)];
+    expect(await count(() => groupNorm(x, c.groups, gamma, beta, true))).toBe(2);
+    expect(await count(() => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(groupNorm(a as tf.Tensor4D, c.groups, g as tf.Tensor1D, b as tf.Tensor1D, true)))([x, gamma, beta]))).toBe(5);
+    tf.dispose([x, gamma, beta]);
+  });
+});
