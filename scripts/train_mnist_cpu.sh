@@ -8,6 +8,7 @@
 #   bash scripts/train_mnist_cpu.sh grid      # docs/mnist-grid.png: one row per sampler and step count, same noise
 #   bash scripts/train_mnist_cpu.sh ship      # copy teacher and students into models/mnist/
 #   bash scripts/train_mnist_cpu.sh table     # the README table (markdown) from the JSON
+#   bash scripts/train_mnist_cpu.sh f16       # the F16 teacher against its F32 EMA (from the resume file): FID at 64 steps
 #   bash scripts/train_mnist_cpu.sh all       # all of it: teacher, then chain and evals on the two cores at once
 #
 # Sized for ~2 hours of 2 CPU cores: a 16/32/32 UNet without dropout (0.14M parameters; the 32/64/64
@@ -71,8 +72,18 @@ phase_table() {
   npx tsx scripts/mnistTable.ts "$RUN" | tee "$RUN/table.md"
 }
 
+phase_f16() {
+  local f32=$RUN/teacher-f32.safetensors
+  npx tsx scripts/emaF32.ts "$teacher" "$RUN/teacher.state.safetensors" "$f32"
+  log "f16: the teacher as shipped (F16) and its F32 EMA, DDIM at 64 steps, $N samples each, the same noise"
+  : > "$RUN/f16.jsonl"
+  for f in "$f32" "$teacher"; do
+    "${H[@]}" eval --ckpt "$f" --steps 64 --n "$N" --backend wasm --json >> "$RUN/f16.jsonl" 2>> "$RUN/eval.log"
+  done
+}
+
 case "${1:-}" in
-  teacher|chain|evals|grid|ship|table) "phase_$1" ;;
+  teacher|chain|evals|grid|ship|table|f16) "phase_$1" ;;
   all)
     phase_teacher
     phase_evals & evals=$!

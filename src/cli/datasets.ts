@@ -22,6 +22,8 @@ function shipped(path: string): string {
 /** The shipped classifier and test-set statistics that define FID for MNIST (see README, MNIST). */
 export const MNIST_CLASSIFIER = shipped('models/mnist/classifier.safetensors');
 export const MNIST_REFERENCE = shipped('models/mnist/reference-stats.safetensors');
+/** The shipped MNIST teacher: the default model of `eval`, `sample` and `distill`. */
+export const MNIST_TEACHER = shipped('models/mnist/teacher.safetensors');
 
 export function trainingData(data: DataSpec, seed: number): BatchSource {
   if (data.kind === 'toy2d') {

@@ -26,8 +26,10 @@ describe('the shipped MNIST models', () => {
     const student = JSON.parse((await cli('eval', '--ckpt', 'models/mnist/student-4.safetensors', '--steps', '4', '--n', '500', '--json')).stdout);
     expect(student).toMatchObject({ role: 'student', steps: 4, n: 500 });
     for (const k of ['fid', 'kid', 'confident', 'classEntropy']) expect(Number.isFinite(student[k])).toBe(true);
-    const teacher = JSON.parse((await cli('eval', '--ckpt', 'models/mnist/teacher.safetensors', '--steps', '4', '--n', '500', '--json')).stdout);
+    // Without --ckpt, eval takes the shipped teacher.
+    const teacher = JSON.parse((await cli('eval', '--steps', '4', '--n', '500', '--json')).stdout);
     expect(teacher).toMatchObject({ role: 'teacher', steps: 4 });
+    expect(teacher.ckpt).toMatch(/models\/mnist\/teacher\.safetensors$/);
     // README table: 192 against 129. FID on 500 samples moves by a few units between noise seeds; the
     // teacher's own 4-step DDIM being 25% worse is far outside that, and is the paper's effect.
     expect(teacher.fid).toBeGreaterThan(1.25 * student.fid);

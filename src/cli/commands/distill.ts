@@ -9,7 +9,7 @@ import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
-import { qualityFor, trainingData } from '../datasets';
+import { MNIST_TEACHER, qualityFor, trainingData } from '../datasets';
 import { sampleNetwork } from '../evaluation';
 import { intList, nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList } from '../options';
 import { progressBar } from '../progress';
@@ -48,7 +48,7 @@ export function register(program: Command): void {
   program
     .command('distill')
     .description('progressive distillation: halve the teacher\'s step count round by round, writing DIR/student-<steps>.safetensors per stage')
-    .requiredOption('--teacher <file>', 'teacher checkpoint')
+    .option('--teacher <file>', 'teacher checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)', MNIST_TEACHER)
     .requiredOption('--from <n>', 'the teacher\'s step count (a power of two)', powerOfTwo)
     .requiredOption('--to <m>', 'the last student\'s step count (a power of two)', powerOfTwo)
     .requiredOption('--out-dir <dir>', 'where to write the students')

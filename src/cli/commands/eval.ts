@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
-import { qualityFor } from '../datasets';
+import { MNIST_TEACHER, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
 import { nonNegativeInt, positiveInt } from '../options';
 import { progressBar } from '../progress';
@@ -27,7 +27,7 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('sample a checkpoint and measure quality (2D: sliced Wasserstein distance to the data; MNIST: FID, KID, classifier confidence)')
-    .option('--ckpt <file>', 'teacher or student checkpoint')
+    .option('--ckpt <file>', 'teacher or student checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)')
     .option('--real', 'measure N seeded MNIST training images instead (the figures\' floor at this N: FID is biased upward at small N)')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
     .option('--n <count>', 'number of samples', positiveInt, 2000)
@@ -36,18 +36,18 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (opts: EvalOpts) => {
       if (opts.real) return evalReal(opts);
-      if (!opts.ckpt) throw new CliError('say which checkpoint with --ckpt FILE (or --real for MNIST training images)');
-      const ckpt = await loadCheckpoint(opts.ckpt);
-      const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
+      const file = opts.ckpt ?? MNIST_TEACHER;
+      const ckpt = await loadCheckpoint(file);
+      const steps = resolveSteps(file, ckpt, opts.steps);
       const info = await startBackend(opts.backend, opts.json);
-      const net = networkFromCheckpoint(opts.ckpt, ckpt);
+      const net = networkFromCheckpoint(file, ckpt);
       const quality = await qualityFor(net.config.data);
       const bar = progressBar('sample', opts.n);
       const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
       bar.stop();
       net.dispose();
       const figures = await quality.evaluate(run.samples);
-      const report = { ckpt: opts.ckpt, role: ckpt.role, steps, n: opts.n, seed: opts.seed, backend: info.name, ...figures, msPerImage: run.msPerImage, imagesPerSecond: 1000 / run.msPerImage };
+      const report = { ckpt: file, role: ckpt.role, steps, n: opts.n, seed: opts.seed, backend: info.name, ...figures, msPerImage: run.msPerImage, imagesPerSecond: 1000 / run.msPerImage };
       printReport(report, opts.json);
     });
 }

@@ -10,6 +10,7 @@ import { encodeNpyFloat32 } from '../npy';
 import { nonNegativeInt, positiveInt } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
+import { MNIST_TEACHER } from '../datasets';
 
 interface SampleOpts {
   ckpt: string;
@@ -25,7 +26,7 @@ export function register(program: Command): void {
   program
     .command('sample')
     .description('draw samples with deterministic DDIM from seeded noise and write them as .npy')
-    .requiredOption('--ckpt <file>', 'teacher or student checkpoint')
+    .option('--ckpt <file>', 'teacher or student checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)', MNIST_TEACHER)
     .requiredOption('--out <file>', '.npy file to write')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
     .option('--n <count>', 'number of samples', positiveInt, 1000)
