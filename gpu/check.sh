@@ -31,7 +31,8 @@ fi
 OUT=${OUT:?set OUT to the folder that comes back}
 mkdir -p "$OUT"
 quick=${QUICK:+--quick}
-model=${MODEL:+--model $MODEL}
+model=()
+[ -n "${MODEL:-}" ] && model=(--model "$MODEL")
 if [ -n "${LOCAL:-}" ]; then
   NODE=node
   export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json} XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
@@ -45,7 +46,7 @@ else
 fi
 
 echo "[$(date +%T)] tfjs-webgpu bench ${quick}" >&2
-"$NODE" .gpu/run.mjs bench --json --backend webgpu $quick $model > "$OUT/bench.json" 2> "$OUT/bench.log" || { tail -20 "$OUT/bench.log" >&2; exit 1; }
+"$NODE" .gpu/run.mjs bench --json --backend webgpu $quick "${model[@]}" > "$OUT/bench.json" 2> "$OUT/bench.log" || { tail -20 "$OUT/bench.log" >&2; exit 1; }
 backend=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["backend"], d.get("fallbackReason", ""))' "$OUT/bench.json")
 [ "${backend%% *}" = webgpu ] || { echo "the bench did not run on webgpu: $backend" >&2; exit 1; }
 echo "[$(date +%T)] PyTorch" >&2

@@ -137,8 +137,15 @@ def main():
     else:
         channels, batches, sampler_steps, sampler_batch, reps = (32, 64, 64), [1, 16, 64], [1, 4, 64], 64, 5
     arch = {'channels': list(channels), 'resBlocks': 1, 'attention': True, 'groups': min(8, channels[0]), 'embedDim': 64}
+    warnings = []
     if args.config:
-        arch.update(json.loads(args.config))
+        given = json.loads(args.config)
+        unknown = sorted(set(given) - set(arch) - {'arch', 'dropout'})
+        if unknown:
+            warnings.append(f'ignored unknown config keys {unknown}')
+        if given.get('dropout', 0) > 0:
+            warnings.append(f"dropout {given['dropout']} not modelled: the PyTorch step runs without it")
+        arch.update({k: v for k, v in given.items() if k in arch})
     channels = tuple(arch['channels'])
     torch.manual_seed(0)
     net = Unet(channels, res_blocks=arch['resBlocks'], attention=arch['attention'], groups=arch['groups'], embed_dim=arch['embedDim']).to(dev)
@@ -192,12 +199,13 @@ def main():
         'framework': f'pytorch {torch.__version__}',
         'device': torch.cuda.get_device_name(0) if dev.type == 'cuda' else 'cpu',
         'dtype': 'float32 (TF32 off)',
-        'channels': list(channels),
+        'config': arch,
         'parameters': sum(p.numel() for p in net.parameters()),
         'forward_ms_per_image': forward,
         'train_step_ms': train,
         'sampler_batch': sampler_batch,
         'sampler_ms_per_image': sampler,
+        **({'warnings': warnings} if warnings else {}),
     }))
 
 

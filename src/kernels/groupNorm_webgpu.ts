@@ -10,7 +10,10 @@
 //             dx     (one workgroup per group)     r·(γ·da - mean(γ·da) - x̂·mean(γ·da·x̂))
 //             dγ, dβ (one workgroup per channel)   Σ_{b, h, w} da·x̂  and  Σ_{b, h, w} da
 // tfjs-webgpu binds one output per program, so dγ and dβ are one program in two flavours (as ddimStep_webgpu).
-// The reductions are tree sums in workgroup memory; WGSL has no float atomics.
+// The reductions are tree sums in workgroup memory; WGSL has no float atomics. exp's argument is clamped to
+// ±80 (WGSL leaves an overflowing exp undefined; SiLU and its derivative are flat out there).
+// dγ and dβ use one workgroup per channel: few workgroups for a large GPU (32-64 at MNIST sizes), chosen for the
+// dispatch count, which is what a training step pays for on a GPU; splitting rows would need a second pass.
 import * as tf from '@tensorflow/tfjs';
 import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import { backendInfo } from '../tensor/backend';
@@ -23,7 +26,18 @@ export const GN_EPS = 1e-5;
  * is ~12 per thread); on SwiftShader (a CPU, where workgroup barriers are costly) 64.
  */
 export function reduceWorkgroup(adapterArchitecture: string | undefined): number {
-  return adapterArchitecture === 'swiftshader' ? 64 : 256;
+  return workgroupOverride ?? (adapterArchitecture === 'swiftshader' ? 64 : 256);
+}
+
+let workgroupOverride: number | undefined;
+
+/**
+ * Forces the reducing programs' workgroup size (a power of two), or restores the adapter's choice with
+ * undefined: so that the tests on SwiftShader also run the 256-thread programs a GPU gets.
+ */
+export function setGroupNormWorkgroup(size: number | undefined): void {
+  if (size !== undefined && !(Number.isInteger(Math.log2(size)) && size >= 2 && size <= 256)) throw new Error(`workgroup size must be a power of two in [2, 256], got ${size}`);
+  workgroupOverride = size;
 }
 
 /** The layout every program shares: x is [B, H·W, C] with C = G·cg; group (b, g) holds channels g·cg … g·cg + cg - 1. */
@@ -58,7 +72,7 @@ function daSnippet(silu: boolean): string {
   return silu
     ? `fn gradA(dyv : f32, xh : f32, gam : f32, bet : f32) -> f32 {
         let a = gam * xh + bet;
-        let s = 1.0 / (1.0 + exp(-a));
+        let s = 1.0 / (1.0 + exp(-clamp(a, -80.0, 80.0)));
         return dyv * s * (1.0 + a * (1.0 - s));
       }`
     : 'fn gradA(dyv : f32, xh : f32, gam : f32, bet : f32) -> f32 { return dyv; }';
@@ -134,7 +148,7 @@ export class GroupNormApplyProgram implements WebGPUProgram {
           let c = index % uniforms.channels;
           let grp = (index / (uniforms.hw * uniforms.channels)) * uniforms.groups + c / uniforms.cg;
           let a = (x[index] - stats[2 * grp]) * stats[2 * grp + 1] * gamma[c] + beta[c];
-          setOutputAtIndex(index, ${this.silu ? 'a / (1.0 + exp(-a))' : 'a'});
+          setOutputAtIndex(index, ${this.silu ? 'a / (1.0 + exp(-clamp(a, -80.0, 80.0)))' : 'a'});
         }
       }
     `;

@@ -61,11 +61,12 @@ describe('conv2d() on wasm differentiates like tf.conv2d on cpu', () => {
   }
 });
 
-describe('conv2d() with a bias on wasm (tfjs\'s fused conv forward)', () => {
-  it('differentiates in x, W and b like tf.conv2d + tf.add on cpu', async () => {
-    const c = convCases[0];
-    const ref = await on('cpu', biasConvGrads(c, 6, (x, f, b) => tf.add(tf.conv2d(x, f, c.stride, c.pad), b)));
-    const got = await on('wasm', biasConvGrads(c, 6, (x, f, b) => conv2d(x, f, c.stride, c.pad, b)));
-    got.forEach((g, k) => expectClose(g, ref[k]));
-  });
+describe('conv2d() with a bias on wasm (tfjs\'s fused conv forward) differentiates in x, W and b like tf.conv2d + tf.add on cpu', () => {
+  for (const c of convCases.filter((k) => k.x[3] * k.f[3] <= 64)) {
+    it(c.name, async () => {
+      const ref = await on('cpu', biasConvGrads(c, 6, (x, f, b) => tf.add(tf.conv2d(x, f, c.stride, c.pad), b)));
+      const got = await on('wasm', biasConvGrads(c, 6, (x, f, b) => conv2d(x, f, c.stride, c.pad, b)));
+      got.forEach((g, k) => expectClose(g, ref[k]));
+    });
+  }
 });

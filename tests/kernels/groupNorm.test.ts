@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { setCustomKernels } from '../../src/kernels/customKernels';
 import { groupNorm, groupNormPlain } from '../../src/kernels/groupNorm';
+import { setGroupNormWorkgroup } from '../../src/kernels/groupNorm_webgpu';
 import { expectClose, on, setupWebGPU } from './webgpuSetup';
 
 const gpu = await setupWebGPU();
@@ -18,6 +19,8 @@ interface Case {
   silu: boolean;
   /** Offset added to x: a large mean tests the two-pass variance. */
   offset?: number;
+  /** β of ±100 on alternate channels: SiLU far out on both tails (the programs clamp exp's argument). */
+  farBeta?: boolean;
 }
 
 function inputs(c: Case, seed: number) {
@@ -27,7 +30,7 @@ function inputs(c: Case, seed: number) {
   return {
     x: rng.normals(size).map((v) => 2 * v + (c.offset ?? 0)),
     gamma: rng.normals(ch).map((v) => 1 + 0.5 * v),
-    beta: rng.normals(ch).map((v) => 0.3 * v),
+    beta: c.farBeta ? Float32Array.from({ length: ch }, (_, i) => (i % 2 ? 100 : -100)) : rng.normals(ch).map((v) => 0.3 * v),
     up: rng.normals(size), // upstream gradient
   };
 }
@@ -113,11 +116,16 @@ describe.skipIf(!gpu)('groupNorm, our WGSL programs on webgpu', () => {
     { shape: [1, 7, 7, 12], groups: 12, silu: true }, // one channel per group
     { shape: [2, 2, 6, 5], groups: 1, silu: true }, // one group (LayerNorm-like), C not a multiple of 4
     { shape: [2, 12, 12, 16], groups: 2, silu: true, offset: 40 }, // 576 values per group: many per thread; a large mean
+    { shape: [2, 3, 3, 4], groups: 2, silu: true, farBeta: true }, // SiLU at ±100
   ];
 
-  for (const c of cases) {
-    const name = `[${c.shape.join(', ')}], ${c.groups} groups${c.silu ? ' + SiLU' : ''}${c.offset ? `, x + ${c.offset}` : ''}`;
+  afterEach(() => setGroupNormWorkgroup(undefined));
+
+  // 64 threads per reducing workgroup is SwiftShader's choice, 256 a GPU's: both run here.
+  for (const [c, wg] of cases.flatMap((k) => [[k, 64], [k, 256]] as const)) {
+    const name = `[${c.shape.join(', ')}], ${c.groups} groups${c.silu ? ' + SiLU' : ''}${c.offset ? `, x + ${c.offset}` : ''}${c.farBeta ? ', β = ±100' : ''}, ${wg} threads`;
     it(`${name}: values as the float64 loop; values and gradients as the plain path`, async () => {
+      setGroupNormWorkgroup(wg);
       const d = inputs(c, 3);
       setCustomKernels(true);
       const [y] = await on('webgpu', () => groupNorm(tf.tensor(d.x, c.shape) as tf.Tensor4D, c.groups, tf.tensor1d(d.gamma), tf.tensor1d(d.beta), c.silu));

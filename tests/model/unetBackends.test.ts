@@ -4,7 +4,6 @@
 // WebGPU with our WGSL programs (GroupNorm + SiLU, conv gradients, fused biases) against the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { setCustomKernels } from '../../src/kernels/customKernels';
 import { Rng } from '../../src/core/rng';
 import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
 import { buildNetwork } from '../../src/model/build';
@@ -71,24 +70,26 @@ describe('the UNet teacher trains on every backend', () => {
 });
 
 /** Loss and every parameter's gradient of one v-loss-shaped step, with a non-zero output layer. */
-async function gradientsOn(backend: 'cpu' | 'webgpu', ours = true): Promise<Map<string, Float32Array>> {
+async function gradientsOn(backend: 'cpu' | 'webgpu'): Promise<Map<string, Float32Array>> {
   expect((await initBackend(backend)).name).toBe(backend);
-  setCustomKernels(ours);
+  const before = tf.memory().numTensors;
   const net = buildNetwork({ ...CONFIG, network: { ...(CONFIG.network as UnetConfig), dropout: 0 } }, 5);
   const rng = new Rng(9);
   const out = net.params.get('out.weight')!;
-  out.assign(tf.tensor(rng.normals(out.size).map((v) => 0.1 * v), out.shape));
+  const outValues = tf.tensor(rng.normals(out.size).map((v) => 0.1 * v), out.shape);
+  out.assign(outValues);
+  outValues.dispose();
   const z = tf.tensor(images.subarray(0, 2 * 784).slice(), [2, 28, 28, 1]);
   const t = tf.tensor1d([0.3, 0.8]);
   const target = tf.tensor(rng.normals(2 * 784), [2, 28, 28, 1]);
   const names = [...net.params.keys()];
-  const { grads } = tf.variableGrads(() => tf.mean(tf.squaredDifference(net.apply(z, t), target)) as tf.Scalar, [...net.params.values()]);
+  const { value, grads } = tf.variableGrads(() => tf.mean(tf.squaredDifference(net.apply(z, t), target)) as tf.Scalar, [...net.params.values()]);
   const result = new Map<string, Float32Array>();
   const byId = new Map([...net.params].map(([name, v]) => [v.name, name]));
   for (const [id, g] of Object.entries(grads)) result.set(byId.get(id)!, (await g.data()) as Float32Array);
-  tf.dispose([z, t, target, ...Object.values(grads)]);
+  tf.dispose([z, t, target, value, ...Object.values(grads)]);
   net.dispose();
-  setCustomKernels(true);
+  expect(tf.memory().numTensors).toBe(before);
   expect([...result.keys()].sort()).toEqual(names.sort());
   return result;
 }
