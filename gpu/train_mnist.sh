@@ -104,8 +104,9 @@ timeout --kill-after=10 60 "${H[@]}" grid "${rows[@]}" --n 12 --seed 0 --out "$O
 
 if [ "$BENCH" = 1 ]; then
   log "bench"
-  timeout --kill-after=10 90 "${H[@]}" bench --json > "$OUT/bench.json" 2>> "$OUT/run.log" || log "bench failed (status $?)"
+  timeout --kill-after=10 150 "${H[@]}" bench --json --model "$teacher" --backend "$BACKEND" > "$OUT/bench.json" 2>> "$OUT/run.log" || log "bench failed (status $?)"
   log "torch"
-  timeout --kill-after=10 45 python3 gpu/torch_unet.py > "$OUT/torch.json" 2>> "$OUT/run.log" || log "torch failed (status $?)"
+  unet=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["unetConfig"]))' "$OUT/bench.json" 2>/dev/null || echo '{}')
+  timeout --kill-after=10 45 python3 gpu/torch_unet.py --config "$unet" > "$OUT/torch.json" 2>> "$OUT/run.log" || log "torch failed (status $?)"
 fi
 log "done: $(ls "$WORK" | tr '\n' ' ')"

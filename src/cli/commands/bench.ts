@@ -42,11 +42,13 @@ interface Plan {
   samplerBatch: number;
   kernelBatch: number;
   reps: number;
+  /** Timed runs of `reps` Trainer steps per variant (their median is reported). */
+  trainerRuns: number;
 }
 
-const FULL: Plan = { channels: [32, 64, 64], batches: [1, 16, 64], samplerSteps: [1, 4, 64], samplerBatch: 64, kernelBatch: 64, reps: 5 };
+const FULL: Plan = { channels: [32, 64, 64], batches: [1, 16, 64], samplerSteps: [1, 4, 64], samplerBatch: 64, kernelBatch: 64, reps: 5, trainerRuns: 3 };
 /** About two minutes on SwiftShader (2 shared CPU cores): a narrower UNet of the same shape, small batches. */
-const QUICK: Plan = { channels: [8, 16, 16], batches: [1, 2], samplerSteps: [1, 4], samplerBatch: 1, kernelBatch: 1, reps: 3 };
+const QUICK: Plan = { channels: [8, 16, 16], batches: [1, 2], samplerSteps: [1, 4], samplerBatch: 1, kernelBatch: 1, reps: 3, trainerRuns: 1 };
 
 const WARMUP = 1;
 const MIN_REP_MS = 40;
@@ -209,7 +211,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
       profile = await kernelProfile(() => trainStep(net, optimizer, z, t, target));
       forwardDispatches = await dispatchesOf(() => tf.tidy(() => net.apply(z, t)));
       progress(`Trainer step: ours, tfjs's optimizer, all stock; batch ${b}`);
-      trainer = await benchTrainer(net, z, t, target, plan.reps);
+      trainer = await benchTrainer(net, z, t, target, plan.reps, plan.trainerRuns);
     }
     optimizer.dispose();
     tf.dispose([z, target, t]);
@@ -276,7 +278,7 @@ const SUBMIT_BATCHES = [15, 64, 256];
  * all stock (tfjs's optimizer, stock kernels). GPU dispatches (counted at the WebGPU API) and ms per step over
  * a run of `steps` steps that reads back once. On a GPU this step is bound by per-dispatch CPU cost.
  */
-async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target: tf.Tensor4D, steps: number): Promise<TrainerBench> {
+async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target: tf.Tensor4D, steps: number, runs: number): Promise<TrainerBench> {
   const counter = dispatchCounter();
   const loss = () => tf.mean(tf.squaredDifference(net.apply(z, t, { training: true, seed: 0 }), target)) as tf.Scalar;
   /** The model picks its kernels at every op, the Trainer its optimizer path once, when built. */
@@ -298,8 +300,8 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
       setCustomKernels(was);
     }
   };
-  /** Dispatches of the second step (the first creates the moments), and ms per step of a further run (one sample of `steps` steps: the machine's noise shows in it). */
-  const run = async (variant: TrainerVariant): Promise<[number, number]> => {
+  /** Dispatches of the second step (the first creates the moments), and ms per step: the median of `runs` further runs. */
+  const run = async (variant: TrainerVariant, runs: number): Promise<[number, number]> => {
     const warm = trainerWith(variant, { iterations: 2, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 2 });
     let before = 0;
     await warm.run((step) => {
@@ -309,29 +311,32 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
     // The report after the last step reads back without dispatching.
     const dispatches = counter.count - before;
     warm.dispose();
-    // steps + 1 steps, timed from the second (the first allocates the moments) to the readback at the end.
-    const timed = trainerWith(variant, { iterations: steps + 2, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 1 });
-    let t0 = 0;
-    await timed.run((step) => {
-      if (step === 2) t0 = performance.now();
-      return {};
-    }, loss);
-    const ms = (performance.now() - t0) / steps;
-    timed.dispose();
-    return [dispatches, ms];
+    const samples: number[] = [];
+    while (samples.length < runs) {
+      // steps + 1 steps, timed from the second (the first allocates the moments) to the readback at the end.
+      const timed = trainerWith(variant, { iterations: steps + 2, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 1 });
+      let t0 = 0;
+      await timed.run((step) => {
+        if (step === 2) t0 = performance.now();
+        return {};
+      }, loss);
+      samples.push((performance.now() - t0) / steps);
+      timed.dispose();
+    }
+    return [dispatches, median(samples)];
   };
   const submitDefault = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
   try {
     const dispatches = {} as Record<TrainerVariant, number>;
     const ms = {} as Record<TrainerVariant, number>;
     for (const variant of ['ours', 'plain_optimizer', 'stock'] as const) {
-      [dispatches[variant], ms[variant]] = await withKernels(variant !== 'stock', () => run(variant));
+      [dispatches[variant], ms[variant]] = await withKernels(variant !== 'stock', () => run(variant, runs));
       ms[variant] = round(ms[variant]);
     }
     const bySubmit: Record<string, number> = {};
     for (const size of SUBMIT_BATCHES) {
       tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', size);
-      bySubmit[size] = round((await run('ours'))[1]);
+      bySubmit[size] = round((await run('ours', 1))[1]); // one run each: a first look, for a GPU run to follow up
     }
     return {
       batch_note: 'the largest batch of train_step_ms; the Trainer step counts the loss dispatches too',
