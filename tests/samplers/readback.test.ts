@@ -1,0 +1,48 @@
+// Issue 3's sampling target: no readback inside the sampler loop, one per finished batch. Counted at the backend
+// (`read` and `readSync`, which every `data()` / `dataSync()` / `array()` goes through) while generateSamples
+// runs the UNet with DDIM on WebGPU (SwiftShader; the fused DDIM program). Not on cpu, where tensors live in
+// memory and its own kernels call readSync on their inputs: there is nothing to read back.
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildNetwork } from '../../src/model/build';
+import { generateSamples } from '../../src/samplers/generate';
+import { networkDenoiser } from '../../src/samplers/denoiser';
+import { setupWebGPU } from '../kernels/webgpuSetup';
+import { unetConfig } from '../model/unetFixtures';
+
+/** Counts the active backend's readbacks until restore(). */
+function countReads(): { reads: () => number; restore: () => void } {
+  const backend = tf.backend() as unknown as { read: (id: object) => Promise<unknown>; readSync: (id: object) => unknown };
+  const [read, readSync] = [backend.read, backend.readSync];
+  let n = 0;
+  backend.read = function (this: unknown, id: object) {
+    n++;
+    return read.call(this, id);
+  };
+  backend.readSync = function (this: unknown, id: object) {
+    n++;
+    return readSync.call(this, id);
+  };
+  return { reads: () => n, restore: () => Object.assign(backend, { read, readSync }) };
+}
+
+describe('the sampler reads back once per finished batch', () => {
+  let counter: ReturnType<typeof countReads> | undefined;
+  afterEach(() => counter?.restore());
+
+  it('on webgpu: 7 samples in batches of 3, 4 DDIM steps each → 3 readbacks', async () => {
+    if (!(await setupWebGPU())) return; // setupWebGPU said why (outside CI only)
+    const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 1);
+    const batches: number[] = [];
+    counter = countReads();
+    const samples = await generateSamples(networkDenoiser(net), {
+      seed: 3, count: 7, shape: [28, 28, 1], batchSize: 3, steps: 4, clip: true, onBatch: (done) => batches.push(done),
+    });
+    const reads = counter.reads();
+    counter.restore();
+    net.dispose();
+    expect(batches).toEqual([3, 6, 7]);
+    expect(samples.length).toBe(7 * 784);
+    expect(reads).toBe(3);
+  }, 120_000);
+});
