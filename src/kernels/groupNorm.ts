@@ -48,6 +48,8 @@ export function groupNorm(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, b
   const c = x.shape[3];
   if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
   if (useWebGPUKernels() && groupNormWebGPUFits(x.shape, groups)) return groupNormWebGPU(x, groups, weight, bias, silu);
-  const y = groupNormPlain(x, groups, weight, bias);
-  return silu ? tf.mul(y, tf.sigmoid(y)) : y;
+  return tf.tidy(() => {
+    const y = groupNormPlain(x, groups, weight, bias);
+    return silu ? tf.mul(y, tf.sigmoid(y)) : y;
+  });
 }

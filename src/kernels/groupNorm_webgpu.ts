@@ -1,6 +1,6 @@
 // GroupNorm, optionally followed by SiLU, as four WGSL programs: five dispatches per layer and training step
-// where the tfjs ops of groupNormPlain + SiLU issue about 28 (moments, rsqrt, the affine, the sigmoid, and
-// their gradients). On a GPU a UNet training step is bound by dispatch count (README, Performance), and the
+// where the tfjs ops of groupNormPlain + SiLU issue 35 (14 forward: moments, rsqrt, the affine, the sigmoid;
+// 21 backward; tests/kernels/groupNorm.test.ts counts both). On a GPU a UNet training step is bound by dispatch count (README, Performance), and the
 // UNet has two of these per residual block.
 //
 // For a group (b, g) of n = H·W·C/G values, μ, r = (σ² + ε)^-½, x̂ = (x - μ)·r, a = γ·x̂ + β and y = SiLU(a):
