@@ -1,7 +1,7 @@
 // GroupNorm (Wu & He 2018), optionally followed by SiLU, as the UNet calls it: in plain tfjs ops with a
 // closed-form gradient (every backend, and webgpu with our kernels off), or as our WGSL programs on webgpu
-// (groupNorm_webgpu.ts: 2 dispatches forward and 3 backward for the whole GroupNorm + SiLU), tested
-// against this file's formulation.
+// (groupNorm_webgpu.ts: 1 dispatch forward when sampling, 2 while training and 3 backward for the whole
+// GroupNorm + SiLU), tested against this file's formulation.
 import * as tf from '@tensorflow/tfjs';
 import { useWebGPUKernels } from './customKernels';
 import { GN_EPS, groupNormWebGPU, groupNormWebGPUFits } from './groupNorm_webgpu';

@@ -1,4 +1,4 @@
-// GroupNorm, optionally followed by SiLU, as four WGSL programs: five dispatches per layer and training step
+// GroupNorm, optionally followed by SiLU, as five WGSL programs: five dispatches per layer and training step
 // where the tfjs ops of groupNormPlain + SiLU issue 35 (14 forward: moments, rsqrt, the affine, the sigmoid;
 // 21 backward; tests/kernels/groupNorm.test.ts counts both). On a GPU a UNet training step is bound by dispatch count (README, Performance), and the
 // UNet has two of these per residual block.
@@ -6,6 +6,8 @@
 // For a group (b, g) of n = H·W·C/G values, μ, r = (σ² + ε)^-½, x̂ = (x - μ)·r, a = γ·x̂ + β and y = SiLU(a):
 //   forward   stats  (one workgroup per group)      μ, r                               → [B·G, 2]
 //             apply  (one thread per value)        y = a·sigmoid(a)   (or y = a)       → x's shape
+//             or, when no gradient is being recorded (sampling), both in one program, fused (one workgroup
+//             per group: the statistics, then the group's outputs), since nothing needs the statistics later
 //   backward  da = dy·s·(1 + a·(1 - s)), s = sigmoid(a)   (da = dy without SiLU), recomputed from x and the stats
 //             dx     (one workgroup per group)     r·(γ·da - mean(γ·da) - x̂·mean(γ·da·x̂))
 //             dγ, dβ (one workgroup per channel)   Σ_{b, h, w} da·x̂  and  Σ_{b, h, w} da
@@ -40,6 +42,9 @@ export function setGroupNormWorkgroup(size: number | undefined): void {
   workgroupOverride = size;
 }
 
+/** WGSL: SiLU(a) = a·sigmoid(a), exp's argument clamped (see the top of this file). */
+const SILU_OF_A = 'a / (1.0 + exp(-clamp(a, -80.0, 80.0)))';
+
 /** The layout every program shares: x is [B, H·W, C] with C = G·cg; group (b, g) holds channels g·cg … g·cg + cg - 1. */
 const LAYOUT_UNIFORMS = 'hw : i32, channels : i32, groups : i32, cg : i32,';
 
@@ -67,6 +72,26 @@ function reduceSnippet(wg: number): string {
   `;
 }
 
+/**
+ * WGSL: μ and r = (σ² + ε)^-½ of the group starting at \`base\` (n values), returned to every thread. Two passes
+ * (the mean first, then squared deviations): no cancellation for large offsets. Needs reduceSnippet, x, eps.
+ */
+function statsSnippet(wg: number): string {
+  return `
+    fn groupStats(base : i32, n : i32) -> vec2<f32> {
+      var s = 0.0;
+      for (var j = i32(localId.x); j < n; j += ${wg}) { s += x[groupIndex(base, j)]; }
+      let mean = workgroupSum(s) / f32(n);
+      var q = 0.0;
+      for (var j = i32(localId.x); j < n; j += ${wg}) {
+        let d = x[groupIndex(base, j)] - mean;
+        q += d * d;
+      }
+      return vec2<f32>(mean, inverseSqrt(workgroupSum(q) / f32(n) + uniforms.eps));
+    }
+  `;
+}
+
 /** WGSL: da from dy at one value, given x̂ and the channel's γ, β (a = γ·x̂ + β). */
 function daSnippet(silu: boolean): string {
   return silu
@@ -78,45 +103,53 @@ function daSnippet(silu: boolean): string {
     : 'fn gradA(dyv : f32, xh : f32, gam : f32, bet : f32) -> f32 { return dyv; }';
 }
 
-/** μ and r of every group: output [B·G, 2]; dispatched as one workgroup per group. */
-export class GroupNormStatsProgram implements WebGPUProgram {
-  readonly variableNames = ['x'];
-  readonly uniforms = `${LAYOUT_UNIFORMS} eps : f32,`;
+/** WGSL: the group this workgroup handles, (b, g), its first value's index and its size. */
+const GROUP_PROLOGUE = `
+        let grp = i32(workgroupId.x);
+        let b = grp / uniforms.groups;
+        let g = grp - b * uniforms.groups;
+        let base = b * uniforms.hw * uniforms.channels + g * uniforms.cg;
+        let n = uniforms.hw * uniforms.cg;`;
+
+/** A program dispatched as one workgroup of `wg` threads per group (B·G workgroups). */
+abstract class PerGroupProgram implements WebGPUProgram {
+  abstract readonly variableNames: string[];
+  abstract readonly uniforms: string;
   readonly workgroupSize: [number, number, number];
   readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
+  readonly dispatchLayout = { x: [0] };
   readonly dispatch: [number, number, number];
   readonly shaderKey: string;
 
-  constructor(groupCount: number, private readonly wg: number) {
+  constructor(outputShape: number[], groupCount: number, protected readonly wg: number, shaderKey: string) {
     this.workgroupSize = [wg, 1, 1];
-    this.outputShape = [groupCount, 2];
-    this.dispatchLayout = { x: [0, 1] };
+    this.outputShape = outputShape;
     this.dispatch = [groupCount, 1, 1];
-    this.shaderKey = `halfstepGroupNormStats_${wg}`;
+    this.shaderKey = `${shaderKey}_${wg}`;
+  }
+
+  abstract getUserCode(): string;
+}
+
+/** μ and r of every group: output [B·G, 2]; dispatched as one workgroup per group. */
+export class GroupNormStatsProgram extends PerGroupProgram {
+  readonly variableNames = ['x'];
+  readonly uniforms = `${LAYOUT_UNIFORMS} eps : f32,`;
+
+  constructor(groupCount: number, wg: number) {
+    super([groupCount, 2], groupCount, wg, 'halfstepGroupNormStats');
   }
 
   getUserCode(): string {
     return `
       ${reduceSnippet(this.wg)}
+      ${statsSnippet(this.wg)}
       fn main(index : i32) {
-        let grp = i32(workgroupId.x);
-        let b = grp / uniforms.groups;
-        let base = b * uniforms.hw * uniforms.channels + (grp - b * uniforms.groups) * uniforms.cg;
-        let n = uniforms.hw * uniforms.cg;
-        var s = 0.0;
-        for (var j = i32(localId.x); j < n; j += ${this.wg}) { s += x[groupIndex(base, j)]; }
-        let mean = workgroupSum(s) / f32(n);
-        // Two passes (the mean first, then squared deviations): no cancellation for large offsets.
-        var q = 0.0;
-        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
-          let d = x[groupIndex(base, j)] - mean;
-          q += d * d;
-        }
-        let variance = workgroupSum(q) / f32(n);
+        ${GROUP_PROLOGUE}
+        let st = groupStats(base, n);
         if (localId.x == 0u) {
-          result[2 * grp] = mean;
-          result[2 * grp + 1] = inverseSqrt(variance + uniforms.eps);
+          result[2 * grp] = st.x;
+          result[2 * grp + 1] = st.y;
         }
       }
     `;
@@ -148,7 +181,34 @@ export class GroupNormApplyProgram implements WebGPUProgram {
           let c = index % uniforms.channels;
           let grp = (index / (uniforms.hw * uniforms.channels)) * uniforms.groups + c / uniforms.cg;
           let a = (x[index] - stats[2 * grp]) * stats[2 * grp + 1] * gamma[c] + beta[c];
-          setOutputAtIndex(index, ${this.silu ? 'a / (1.0 + exp(-clamp(a, -80.0, 80.0)))' : 'a'});
+          setOutputAtIndex(index, ${this.silu ? SILU_OF_A : 'a'});
+        }
+      }
+    `;
+  }
+}
+
+/** Statistics and output of every group in one program, for forwards without a gradient: output [size]. */
+export class GroupNormFusedProgram extends PerGroupProgram {
+  readonly variableNames = ['x', 'gamma', 'beta'];
+  readonly uniforms = `${LAYOUT_UNIFORMS} eps : f32,`;
+
+  constructor(size: number, groupCount: number, wg: number, private readonly silu: boolean) {
+    super([size], groupCount, wg, `halfstepGroupNormFused_${silu ? 'silu' : 'id'}`);
+  }
+
+  getUserCode(): string {
+    return `
+      ${reduceSnippet(this.wg)}
+      ${statsSnippet(this.wg)}
+      fn main(index : i32) {
+        ${GROUP_PROLOGUE}
+        let st = groupStats(base, n);
+        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
+          let i = groupIndex(base, j);
+          let c = g * uniforms.cg + j % uniforms.cg;
+          let a = (x[i] - st.x) * st.y * gamma[c] + beta[c];
+          result[i] = ${this.silu ? SILU_OF_A : 'a'};
         }
       }
     `;
@@ -156,21 +216,12 @@ export class GroupNormApplyProgram implements WebGPUProgram {
 }
 
 /** dx, one workgroup per group: output [size]. */
-export class GroupNormGradXProgram implements WebGPUProgram {
+export class GroupNormGradXProgram extends PerGroupProgram {
   readonly variableNames = ['x', 'stats', 'gamma', 'beta', 'dy'];
   readonly uniforms = LAYOUT_UNIFORMS;
-  readonly workgroupSize: [number, number, number];
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly shaderKey: string;
 
-  constructor(size: number, groupCount: number, private readonly wg: number, private readonly silu: boolean) {
-    this.workgroupSize = [wg, 1, 1];
-    this.outputShape = [size];
-    this.dispatchLayout = { x: [0] };
-    this.dispatch = [groupCount, 1, 1];
-    this.shaderKey = `halfstepGroupNormGradX_${wg}_${silu ? 'silu' : 'id'}`;
+  constructor(size: number, groupCount: number, wg: number, private readonly silu: boolean) {
+    super([size], groupCount, wg, `halfstepGroupNormGradX_${silu ? 'silu' : 'id'}`);
   }
 
   getUserCode(): string {
@@ -178,11 +229,7 @@ export class GroupNormGradXProgram implements WebGPUProgram {
       ${reduceSnippet(this.wg)}
       ${daSnippet(this.silu)}
       fn main(index : i32) {
-        let grp = i32(workgroupId.x);
-        let b = grp / uniforms.groups;
-        let g = grp - b * uniforms.groups;
-        let base = b * uniforms.hw * uniforms.channels + g * uniforms.cg;
-        let n = uniforms.hw * uniforms.cg;
+        ${GROUP_PROLOGUE}
         let mean = stats[2 * grp];
         let r = stats[2 * grp + 1];
         var s1 = 0.0;
@@ -259,8 +306,8 @@ export const GROUP_NORM_GRAD_KERNEL = 'HalfstepGroupNormGrad';
 interface GroupNormAttrs {
   groups: number;
   silu: boolean;
-  /** Forward: 'stats' or 'apply'; gradient: 'x', 'gamma' or 'beta'. */
-  part: 'stats' | 'apply' | 'x' | GroupNormParamGrad;
+  /** Forward: 'stats' and 'apply', or 'fused' without a gradient; gradient: 'x', 'gamma' or 'beta'. */
+  part: 'stats' | 'apply' | 'fused' | 'x' | GroupNormParamGrad;
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -278,11 +325,14 @@ function forwardKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { groups, silu, part } = attrs as unknown as GroupNormAttrs;
   const { x } = inputs as { x: tf.TensorInfo };
   const { b, uniforms } = layout(x, groups);
-  if (part === 'stats') {
-    return gpu.runWebGPUProgram(new GroupNormStatsProgram(b * groups, wgSize()), [x], 'float32', [...uniforms, { type: 'float32', data: [GN_EPS] }]); // [B·G, 2]
-  }
+  const eps = { type: 'float32', data: [GN_EPS] };
+  if (part === 'stats') return gpu.runWebGPUProgram(new GroupNormStatsProgram(b * groups, wgSize()), [x], 'float32', [...uniforms, eps]); // [B·G, 2]
   const { stats, gamma, beta } = inputs as { stats: tf.TensorInfo; gamma: tf.TensorInfo; beta: tf.TensorInfo };
   const size = tf.util.sizeFromShape(x.shape);
+  if (part === 'fused') {
+    const out = gpu.runWebGPUProgram(new GroupNormFusedProgram(size, b * groups, wgSize(), silu), [x, gamma, beta], 'float32', [...uniforms, eps]); // [size]
+    return { dataId: out.dataId, shape: x.shape, dtype: 'float32' };
+  }
   const out = gpu.runWebGPUProgram(new GroupNormApplyProgram(size, silu), [x, stats, gamma, beta], 'float32', uniforms); // [size]
   return { dataId: out.dataId, shape: x.shape, dtype: 'float32' }; // x's shape
 }
@@ -319,9 +369,11 @@ const run = (name: string, inputs: tf.NamedTensorMap, attrs: GroupNormAttrs): tf
 
 /**
  * GroupNorm (+ SiLU) of x: [B, H, W, C] with weight γ and bias β: [C] on the webgpu backend, differentiable
- * in all three. groupNormPlain's arithmetic (then SiLU when `silu`), in 2 dispatches forward and 3 backward.
+ * in all three. groupNormPlain's arithmetic (then SiLU when `silu`), in 2 dispatches forward and 3 backward
+ * while a gradient is being recorded, else in 1.
  */
 export function groupNormWebGPU(x: tf.Tensor4D, groups: number, weight: tf.Tensor1D, bias: tf.Tensor1D, silu: boolean): tf.Tensor4D {
+  if (!tf.engine().isTapeOn()) return run(GROUP_NORM_FORWARD_KERNEL, { x, gamma: weight, beta: bias }, { groups, silu, part: 'fused' }) as tf.Tensor4D;
   type GradientFunc = Parameters<typeof tf.customGrad<tf.Tensor4D>>[0];
   const op = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const stats = run(GROUP_NORM_FORWARD_KERNEL, { x: xIn }, { groups, silu, part: 'stats' }); // [B·G, 2]
