@@ -111,8 +111,8 @@ const GROUP_PROLOGUE = `
         let base = b * uniforms.hw * uniforms.channels + g * uniforms.cg;
         let n = uniforms.hw * uniforms.cg;`;
 
-/** A program dispatched as one workgroup of `wg` threads per group (B·G workgroups). */
-abstract class PerGroupProgram implements WebGPUProgram {
+/** A program dispatched as one workgroup of `wg` threads per item: per group (B·G) or per channel (C). */
+abstract class WorkgroupPerItemProgram implements WebGPUProgram {
   abstract readonly variableNames: string[];
   abstract readonly uniforms: string;
   readonly workgroupSize: [number, number, number];
@@ -121,10 +121,10 @@ abstract class PerGroupProgram implements WebGPUProgram {
   readonly dispatch: [number, number, number];
   readonly shaderKey: string;
 
-  constructor(outputShape: number[], groupCount: number, protected readonly wg: number, shaderKey: string) {
+  constructor(outputShape: number[], items: number, protected readonly wg: number, shaderKey: string) {
     this.workgroupSize = [wg, 1, 1];
     this.outputShape = outputShape;
-    this.dispatch = [groupCount, 1, 1];
+    this.dispatch = [items, 1, 1];
     this.shaderKey = `${shaderKey}_${wg}`;
   }
 
@@ -132,7 +132,7 @@ abstract class PerGroupProgram implements WebGPUProgram {
 }
 
 /** μ and r of every group: output [B·G, 2]; dispatched as one workgroup per group. */
-export class GroupNormStatsProgram extends PerGroupProgram {
+export class GroupNormStatsProgram extends WorkgroupPerItemProgram {
   readonly variableNames = ['x'];
   readonly uniforms = `${LAYOUT_UNIFORMS} eps : f32,`;
 
@@ -189,7 +189,7 @@ export class GroupNormApplyProgram implements WebGPUProgram {
 }
 
 /** Statistics and output of every group in one program, for forwards without a gradient: output [size]. */
-export class GroupNormFusedProgram extends PerGroupProgram {
+export class GroupNormFusedProgram extends WorkgroupPerItemProgram {
   readonly variableNames = ['x', 'gamma', 'beta'];
   readonly uniforms = `${LAYOUT_UNIFORMS} eps : f32,`;
 
@@ -216,7 +216,7 @@ export class GroupNormFusedProgram extends PerGroupProgram {
 }
 
 /** dx, one workgroup per group: output [size]. */
-export class GroupNormGradXProgram extends PerGroupProgram {
+export class GroupNormGradXProgram extends WorkgroupPerItemProgram {
   readonly variableNames = ['x', 'stats', 'gamma', 'beta', 'dy'];
   readonly uniforms = LAYOUT_UNIFORMS;
 
@@ -259,21 +259,12 @@ export class GroupNormGradXProgram extends PerGroupProgram {
 export type GroupNormParamGrad = 'gamma' | 'beta';
 
 /** dγ or dβ, one workgroup per channel, summing over every (b, h, w): output [C]. */
-export class GroupNormGradParamProgram implements WebGPUProgram {
+export class GroupNormGradParamProgram extends WorkgroupPerItemProgram {
   readonly variableNames = ['x', 'stats', 'gamma', 'beta', 'dy'];
   readonly uniforms = `${LAYOUT_UNIFORMS} rows : i32,`;
-  readonly workgroupSize: [number, number, number];
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly shaderKey: string;
 
-  constructor(channels: number, private readonly wg: number, private readonly silu: boolean, private readonly which: GroupNormParamGrad) {
-    this.workgroupSize = [wg, 1, 1];
-    this.outputShape = [channels];
-    this.dispatchLayout = { x: [0] };
-    this.dispatch = [channels, 1, 1];
-    this.shaderKey = `halfstepGroupNormGradParam_${wg}_${silu ? 'silu' : 'id'}_${which}`;
+  constructor(channels: number, wg: number, private readonly silu: boolean, private readonly which: GroupNormParamGrad) {
+    super([channels], channels, wg, `halfstepGroupNormGradParam_${silu ? 'silu' : 'id'}_${which}`);
   }
 
   getUserCode(): string {

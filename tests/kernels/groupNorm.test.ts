@@ -7,6 +7,7 @@ import { Rng } from '../../src/core/rng';
 import { setCustomKernels } from '../../src/kernels/customKernels';
 import { groupNorm, groupNormPlain } from '../../src/kernels/groupNorm';
 import { setGroupNormWorkgroup } from '../../src/kernels/groupNorm_webgpu';
+import { countDispatches } from '../../src/tensor/dispatchCounter';
 import { expectClose, on, setupWebGPU } from './webgpuSetup';
 
 const gpu = await setupWebGPU();
@@ -160,26 +161,16 @@ describe.skipIf(!gpu)('groupNorm, our WGSL programs on webgpu', () => {
     const forward = () => groupNorm(x, c.groups, gamma, beta, true);
     const both = () => tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(groupNorm(a as tf.Tensor4D, c.groups, g as tf.Tensor1D, b as tf.Tensor1D, true)))([x, gamma, beta]);
     /** Dispatches recorded at the WebGPU API while `run` records its work (after a warm-up call that uploads x). */
-    const dispatches = async (run: () => tf.Tensor | tf.Tensor[]): Promise<number> => {
+    const dispatches = (run: () => tf.Tensor | tf.Tensor[]): number => {
       tf.dispose(run());
-      const proto = (globalThis as unknown as { GPUComputePassEncoder: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder.prototype;
-      const original = proto.dispatchWorkgroups;
-      let n = 0;
-      proto.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...xyz: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) {
-        n++;
-        original.apply(this, xyz);
-      };
-      try {
-        tf.dispose(run());
-      } finally {
-        proto.dispatchWorkgroups = original;
-      }
+      const { result, dispatches: n } = countDispatches(run);
+      tf.dispose(result);
       return n;
     };
     setCustomKernels(true);
-    const ours = [await dispatches(forward), await dispatches(both)];
+    const ours = [dispatches(forward), dispatches(both)];
     setCustomKernels(false);
-    const plain = [await dispatches(forward), await dispatches(both)];
+    const plain = [dispatches(forward), dispatches(both)];
     tf.dispose([x, gamma, beta]);
     expect(ours[0]).toBe(1);
     // Forward and backward: the 2 + 3 of ours plus what the loss around them costs (the sum and its gradient).

@@ -11,7 +11,7 @@ import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBackpropInput, conv2dBackpropInputStock } from '../../kernels/conv2dGradients';
-import { customKernelsEnabled, setCustomKernels, useWebGPUKernels } from '../../kernels/customKernels';
+import { useWebGPUKernels, withCustomKernels } from '../../kernels/customKernels';
 import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
 import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema } from '../../model/config';
@@ -19,6 +19,7 @@ import { type Network, parameterCount } from '../../model/network';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
 import type { BackendPreference } from '../../tensor/backend';
+import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint } from '../checkpointFile';
@@ -199,12 +200,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     train[b] = round(await timeMs(() => trainStep(net, optimizer, z, t, target), plan.reps));
     if (compareStock) {
       progress(`unet training step on stock kernels, batch ${b}`);
-      setCustomKernels(false);
-      try {
-        trainStock[b] = round(await timeMs(() => trainStep(net, optimizer, z, t, target), plan.reps));
-      } finally {
-        setCustomKernels(true);
-      }
+      trainStock[b] = round(await withCustomKernels(false, () => timeMs(() => trainStep(net, optimizer, z, t, target), plan.reps)));
     }
     if (compareStock && b === plan.batches[plan.batches.length - 1]) {
       progress(`unet training step, per-kernel GPU times, batch ${b}`);
@@ -231,30 +227,12 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   };
 }
 
-/** Counts GPU dispatches at the WebGPU API (every compute pass's dispatchWorkgroups) until stop(). */
-function dispatchCounter(): { readonly count: number; stop(): void } {
-  const proto = (globalThis as { GPUComputePassEncoder?: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder!.prototype;
-  const dispatch = proto.dispatchWorkgroups;
-  const counter = { count: 0, stop: () => { proto.dispatchWorkgroups = dispatch; } };
-  proto.dispatchWorkgroups = function (this: GPUComputePassEncoder, ...xyz: Parameters<GPUComputePassEncoder['dispatchWorkgroups']>) {
-    counter.count++;
-    dispatch.apply(this, xyz);
-  };
-  return counter;
-}
-
 /** Dispatches of one call of `run` (after a warm-up call, which also compiles its pipelines). */
 async function dispatchesOf(run: () => tf.Tensor): Promise<number> {
   await fence(run());
-  const counter = dispatchCounter();
-  try {
-    const out = run();
-    const n = counter.count;
-    await fence(out);
-    return n;
-  } finally {
-    counter.stop();
-  }
+  const { result, dispatches } = countDispatches(run);
+  await fence(result);
+  return dispatches;
 }
 
 /** The Trainer step's variants: all ours; our kernels with tfjs's optimizer; all stock (the 8x target's baseline). */
@@ -281,27 +259,11 @@ const SUBMIT_BATCHES = [15, 64, 256];
 async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target: tf.Tensor4D, steps: number, runs: number): Promise<TrainerBench> {
   const counter = dispatchCounter();
   const loss = () => tf.mean(tf.squaredDifference(net.apply(z, t, { training: true, seed: 0 }), target)) as tf.Scalar;
-  /** The model picks its kernels at every op, the Trainer its optimizer path once, when built. */
-  const withKernels = async <T>(on: boolean, f: () => Promise<T>): Promise<T> => {
-    const was = customKernelsEnabled();
-    setCustomKernels(on);
-    try {
-      return await f();
-    } finally {
-      setCustomKernels(was);
-    }
-  };
-  const trainerWith = (variant: TrainerVariant, opts: TrainerOptions): Trainer => {
-    const was = customKernelsEnabled();
-    setCustomKernels(variant === 'ours');
-    try {
-      return new Trainer(net.params, opts);
-    } finally {
-      setCustomKernels(was);
-    }
-  };
-  /** Dispatches of the second step (the first creates the moments), and ms per step: the median of `runs` further runs. */
-  const run = async (variant: TrainerVariant, runs: number): Promise<[number, number]> => {
+  // The model picks its kernels at every op (the switch around a whole run), the Trainer its optimizer path
+  // once, when built (the switch around its construction).
+  const trainerWith = (variant: TrainerVariant, opts: TrainerOptions): Trainer => withCustomKernels(variant === 'ours', () => new Trainer(net.params, opts));
+  /** Dispatches of the second step (the first creates the moments), and ms per step: the median of `timedRuns` further runs. */
+  const run = async (variant: TrainerVariant, timedRuns: number): Promise<[number, number]> => {
     const warm = trainerWith(variant, { iterations: 2, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 2 });
     let before = 0;
     await warm.run((step) => {
@@ -312,7 +274,7 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
     const dispatches = counter.count - before;
     warm.dispose();
     const samples: number[] = [];
-    while (samples.length < runs) {
+    while (samples.length < timedRuns) {
       // steps + 1 steps, timed from the second (the first allocates the moments) to the readback at the end.
       const timed = trainerWith(variant, { iterations: steps + 2, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 1 });
       let t0 = 0;
@@ -330,7 +292,7 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
     const dispatches = {} as Record<TrainerVariant, number>;
     const ms = {} as Record<TrainerVariant, number>;
     for (const variant of ['ours', 'plain_optimizer', 'stock'] as const) {
-      [dispatches[variant], ms[variant]] = await withKernels(variant !== 'stock', () => run(variant, runs));
+      [dispatches[variant], ms[variant]] = await withCustomKernels(variant !== 'stock', () => run(variant, runs));
       ms[variant] = round(ms[variant]);
     }
     const bySubmit: Record<string, number> = {};
