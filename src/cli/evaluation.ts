@@ -14,6 +14,11 @@ export async function sampleNetwork(net: Network, steps: number, count: number, 
   const shape = sampleShape(net.config.data);
   const started = performance.now();
   // Images live in [-1, 1]: clip x̂ there at every step, as the paper's samplers do.
-  const samples = await generateSamples(networkDenoiser(net), { seed, count, shape, steps, clip: net.config.data.kind === 'image', onBatch });
-  return { samples, shape, msPerImage: (performance.now() - started) / count };
+  const denoiser = networkDenoiser(net);
+  try {
+    const samples = await generateSamples(denoiser, { seed, count, shape, steps, clip: net.config.data.kind === 'image', onBatch });
+      return { samples, shape, msPerImage: (performance.now() - started) / count };
+  } finally {
+    denoiser.dispose();
+  }
 }

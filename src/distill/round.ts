@@ -6,6 +6,7 @@ import { type LossWeighting, timePoint } from '../core/schedule';
 import type { BatchSource } from '../data/batchSource';
 import { cloneNetwork } from '../model/build';
 import type { Network } from '../model/network';
+import { replayedForward } from '../model/replayedForward';
 import { type XSpaceBatch, diffuse, xSpaceCoefficients, xSpaceLoss } from '../train/diffusionLoss';
 import { type TrainResult, Trainer, type TrainerOptions } from '../train/trainer';
 import { distillTimes, distillationTarget } from './target';
@@ -34,6 +35,8 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
   const rng = new Rng(seed);
   // Optimizer reset each round (a fresh Trainer); lr decays linearly to 0 over the round.
   const trainer = new Trainer(student.params, { ...opts, schedule: 'linear-decay' });
+  // The frozen teacher runs two forward passes per step at one batch shape: recorded once, replayed after.
+  const frozen = replayedForward(teacher);
   try {
     const result = await trainer.run(
       (): XSpaceBatch => {
@@ -45,7 +48,7 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
         const aEnd = times.map((k) => timePoint(k.tEnd, schedule));
         const eps = tf.tensor(rng.normals(x.size), x.shape);
         const zT = diffuse(x, eps, at);
-        const xTarget = distillationTarget(teacher, zT, at, aMid, aEnd, clip);
+        const xTarget = distillationTarget(frozen, zT, at, aMid, aEnd, clip);
         return { zT, xTarget, ...xSpaceCoefficients(at, parameterization, weighting, x.rank) };
       },
       (b, step) => xSpaceLoss(student, b, seed + step),
@@ -55,6 +58,7 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
     student.dispose();
     throw e;
   } finally {
+    frozen.dispose();
     trainer.dispose();
   }
 }

@@ -10,6 +10,9 @@ import type { TimePoint } from '../core/schedule';
 import type { Network } from '../model/network';
 import { perExample } from '../train/diffusionLoss';
 
+/** What the target needs of the frozen teacher: a Network, or its replayed forward pass (src/model/replayedForward.ts). */
+export type Teacher = Pick<Network, 'config' | 'apply'>;
+
 /** Student times of Algorithm 2 for i ∈ {1, …, N}: t, t′ and t″. */
 export function distillTimes(i: number, studentSteps: number): { t: number; tMid: number; tEnd: number } {
   const t = i / studentSteps;
@@ -17,7 +20,7 @@ export function distillTimes(i: number, studentSteps: number): { t: number; tMid
 }
 
 /** One deterministic DDIM step (η = 0) of the frozen network with per-example times: z_t → z_s. */
-export function teacherDdimStep(teacher: Network, z: tf.Tensor, at: TimePoint[], as: TimePoint[], clip: boolean): tf.Tensor {
+export function teacherDdimStep(teacher: Teacher, z: tf.Tensor, at: TimePoint[], as: TimePoint[], clip: boolean): tf.Tensor {
   return tf.tidy(() => {
     const p = teacher.config.parameterization;
     const c = at.map((a) => predictionCoefficients(p, a));
@@ -41,7 +44,7 @@ export function targetFromEndpoints(zT: tf.Tensor, zEnd: tf.Tensor, at: TimePoin
 }
 
 /** Algorithm 2's x̃ for a batch: two teacher DDIM steps t → t′ → t″, then solve for x̃. */
-export function distillationTarget(teacher: Network, zT: tf.Tensor, at: TimePoint[], aMid: TimePoint[], aEnd: TimePoint[], clip = false): tf.Tensor {
+export function distillationTarget(teacher: Teacher, zT: tf.Tensor, at: TimePoint[], aMid: TimePoint[], aEnd: TimePoint[], clip = false): tf.Tensor {
   return tf.tidy(() => {
     const zMid = teacherDdimStep(teacher, zT, at, aMid, clip);
     const zEnd = teacherDdimStep(teacher, zMid, aMid, aEnd, clip);

@@ -37,8 +37,9 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
   const times: number[] = [];
   const start = performance.now();
   let x: tf.Tensor | null = null;
+  const denoiser = networkDenoiser(net);
   try {
-    x = await sampleDdimAsync(networkDenoiser(net), z1, {
+    x = await sampleDdimAsync(denoiser, z1, {
       steps: args.steps,
       clip: net.config.data.kind === 'image',
       signal: args.signal,
@@ -58,6 +59,7 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
     }
     return { samples, trajectory, times, ms };
   } finally {
+    denoiser.dispose();
     z1.dispose();
     x?.dispose();
     for (const f of frames) f.dispose();
@@ -73,8 +75,9 @@ export async function trajectories2d(net: Network, seed: number, count: number, 
   const xHats: tf.Tensor[] = [];
   const times: number[] = [];
   let x: tf.Tensor | null = null;
+  const denoiser = networkDenoiser(net);
   try {
-    x = await sampleDdimAsync(networkDenoiser(net), z1, { steps, signal, onStep: (e) => { xHats.push(tf.clone(e.xHat)); times.push(e.t, e.s); } });
+    x = await sampleDdimAsync(denoiser, z1, { steps, signal, onStep: (e) => { xHats.push(tf.clone(e.xHat)); times.push(e.t, e.s); } });
     const z = (await z1.data()) as Float32Array;
     const predicted = await Promise.all(xHats.map((t) => t.data() as Promise<Float32Array>));
     const stride = (steps + 1) * 2;
@@ -93,6 +96,7 @@ export async function trajectories2d(net: Network, seed: number, count: number, 
     }
     return out;
   } finally {
+    denoiser.dispose();
     z1.dispose();
     x?.dispose();
     for (const t of xHats) t.dispose();

@@ -34,12 +34,14 @@ describe('the sampler reads back once per finished batch', () => {
     if (!(await setupWebGPU())) return; // setupWebGPU said why (outside CI only)
     const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 1);
     const batches: number[] = [];
+    const denoiser = networkDenoiser(net); // replays its recorded forward pass after the first step
     counter = countReads();
-    const samples = await generateSamples(networkDenoiser(net), {
+    const samples = await generateSamples(denoiser, {
       seed: 3, count: 7, shape: [28, 28, 1], batchSize: 3, steps: 4, clip: true, onBatch: (done) => batches.push(done),
     });
     const reads = counter.reads();
     counter.restore();
+    denoiser.dispose();
     net.dispose();
     expect(batches).toEqual([3, 6, 7]);
     expect(samples.length).toBe(7 * 784);

@@ -16,10 +16,12 @@ import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
 import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema } from '../../model/config';
 import { type Network, parameterCount } from '../../model/network';
+import { replayedForward } from '../../model/replayedForward';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
 import type { BackendPreference } from '../../tensor/backend';
 import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
+import { replaySupported, withReplay } from '../../tensor/replay';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint } from '../checkpointFile';
@@ -97,7 +99,8 @@ export function register(program: Command): void {
         image: [28, 28, 1],
         unet,
         sampler_batch: plan.samplerBatch,
-        sampler_ms_per_image: sampler,
+        sampler_ms_per_image: sampler.replayed,
+        ...(sampler.eager ? { sampler_ms_per_image_eager: sampler.eager } : {}),
         kernel_batch: plan.kernelBatch,
         kernels,
         method: `median of ${plan.reps} repetitions after ${WARMUP} warm-up; each repetition ends with a readback`,
@@ -186,6 +189,9 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   let profile: KernelProfile | undefined;
   let trainer: TrainerBench | undefined;
   let forwardDispatches: number | undefined;
+  const replayed: Record<string, number> = {};
+  const issue: Record<string, { eager: number; replayed: number }> = {};
+  const replays = replaySupported() === null;
   // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
   const compareStock = useWebGPUKernels();
   const rng = new Rng(1);
@@ -195,6 +201,16 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     const t = tf.tensor1d(Array.from({ length: b }, () => rng.uniform()));
     progress(`unet forward, batch ${b}`);
     forward[b] = round((await timeMs(() => tf.tidy(() => net.apply(z, t)), plan.reps)) / b);
+    if (replays) {
+      progress(`unet forward recorded once and replayed, batch ${b}`);
+      const fwd = replayedForward(net);
+      replayed[b] = round((await timeMs(() => fwd.apply(z, t), plan.reps)) / b);
+      issue[b] = {
+        eager: round(await issueMs(() => tf.tidy(() => net.apply(z, t)), plan.reps)),
+        replayed: round(await issueMs(() => fwd.apply(z, t), plan.reps)),
+      };
+      fwd.dispose();
+    }
     progress(`unet training step, batch ${b}`);
     const optimizer = tf.train.adam(1e-4);
     train[b] = round(await timeMs(() => trainStep(net, optimizer, z, t, target), plan.reps));
@@ -217,6 +233,13 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   return {
     parameters,
     forward_ms_per_image: forward,
+    ...(replays
+      ? {
+          forward_replayed_ms_per_image: replayed,
+          forward_replay_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(forward[b] / replayed[b])])),
+          forward_issue_ms: issue,
+        }
+      : {}),
     train_step_ms: train,
     ...(compareStock
       ? { train_step_ms_stock: trainStock, train_step_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(trainStock[b] / train[b])])) }
@@ -225,6 +248,22 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     ...(forwardDispatches !== undefined ? { dispatches_per_forward: forwardDispatches } : {}),
     ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms, trainer_step_speedup_vs_stock: trainer.speedup_vs_stock, trainer_step_ms_by_submit_batch: trainer.ms_by_submit_batch } : {}),
   };
+}
+
+/**
+ * Median ms that one call of `run` keeps JavaScript busy: from the call until it returns, with the GPU queue
+ * drained before each call and the GPU's own time left out. The per-dispatch CPU cost that a fast GPU waits on.
+ */
+async function issueMs(run: () => tf.Tensor, reps: number): Promise<number> {
+  await fence(run());
+  const samples: number[] = [];
+  for (let i = 0; i < Math.max(reps, 5); i++) {
+    const t0 = performance.now();
+    const out = run();
+    samples.push(performance.now() - t0);
+    await fence(out);
+  }
+  return median(samples);
 }
 
 /** Dispatches of one call of `run` (after a warm-up call, which also compiles its pipelines). */
@@ -344,18 +383,25 @@ async function kernelProfile(run: () => tf.Tensor): Promise<KernelProfile | unde
   };
 }
 
-async function benchSampler(config: ModelConfig, plan: Plan): Promise<Record<string, number>> {
+async function benchSampler(config: ModelConfig, plan: Plan): Promise<{ replayed: Record<string, number>; eager?: Record<string, number> }> {
   const net = buildNetwork(config, 0);
-  const denoiser = networkDenoiser(net);
   const z1 = seededNoise(0, plan.samplerBatch, [28, 28, 1]);
-  const out: Record<string, number> = {};
-  for (const steps of plan.samplerSteps) {
-    progress(`DDIM sampling, ${steps} steps, batch ${plan.samplerBatch}`);
-    out[steps] = round((await timeMs(() => sampleDdim(denoiser, z1, { steps }), steps > 8 ? Math.min(plan.reps, 3) : plan.reps)) / plan.samplerBatch);
-  }
+  const time = async (label: string): Promise<Record<string, number>> => {
+    const out: Record<string, number> = {};
+    const denoiser = networkDenoiser(net);
+    for (const steps of plan.samplerSteps) {
+      progress(`DDIM sampling, ${steps} steps, batch ${plan.samplerBatch}${label}`);
+      out[steps] = round((await timeMs(() => sampleDdim(denoiser, z1, { steps }), steps > 8 ? Math.min(plan.reps, 3) : plan.reps)) / plan.samplerBatch);
+    }
+    denoiser.dispose();
+    return out;
+  };
+  // The sampler replays the recorded forward pass where it can (webgpu); the eager figure is the comparison.
+  const replayed = await time('');
+  const eager = replaySupported() === null ? await withReplay(false, () => time(', forward pass eager')) : undefined;
   z1.dispose();
   net.dispose();
-  return out;
+  return { replayed, ...(eager ? { eager } : {}) };
 }
 
 interface ConvShape { label: string; size: number; ci: number; co: number; stride: number; pad: ConvPad }

@@ -1,0 +1,413 @@
+// Record once, replay many times: a function of fixed-shape tensors (a network's forward pass) is run once
+// eagerly on tfjs-webgpu while every GPU dispatch it issues is recorded (pipeline, bind group, workgroup
+// counts); later calls with inputs of the same shapes copy the inputs into the recorded input buffers and
+// re-encode the same dispatches into one compute pass. No tfjs kernel runs on a replay: the ~100-400 µs of
+// JavaScript that tfjs spends per kernel (shape checks, uniform packing, a new bind group, buffer pooling;
+// measured in gpu/results/) becomes three encoder calls per dispatch. The GPU work is the same dispatches
+// in the same order, so a replay's output is the eager output bit for bit.
+//
+// What makes a recording valid, and how it stays valid:
+// - Buffers the recorded dispatches write (intermediates) or read as constants (uniforms, tensors uploaded
+//   during the recording) are owned by the replay from the moment tfjs releases them during the recording,
+//   and go back to tfjs's pool only on dispose(). Intermediates may share a buffer, as tfjs's pool shares
+//   them, because a replay runs the dispatches in the recorded order; uniforms and uploads never do.
+// - Buffers it reads but did not create (the network's weights) are checked before every replay: each must
+//   still be the buffer of the same tensor. An optimizer step that assigns a weight a new tensor, or a
+//   disposed network, makes `valid()` false and the caller records again (ReplayCache does).
+// - A function that reads the GPU back, or runs an op on the CPU, cannot be recorded: CPU forwarding is off
+//   while recording, a readback aborts the recording, and the caller runs the function eagerly instead.
+// Relies on tfjs-backend-webgpu 4.x internals (recordAndSubmit, bufferManager, commandEncoder); when they
+// are missing, `replaySupported()` says so and callers run eagerly. tests/tensor/replay.test.ts pins them.
+import * as tf from '@tensorflow/tfjs';
+import { Toggle } from '../core/toggle';
+import { getWebGPUBackend } from './backend';
+
+/** What the replay reads of tfjs-backend-webgpu's backend object (public in JS, private in its typings). */
+interface TensorData {
+  resource: GPUBuffer | GPUTexture | null;
+}
+interface Program {
+  pipeline: GPUComputePipeline | Promise<GPUComputePipeline>;
+  dispatch: [number, number, number];
+}
+interface BufferManager {
+  acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GPUBuffer;
+  releaseBuffer(buffer: GPUBuffer, reuse?: boolean): void;
+}
+interface Internals {
+  device: GPUDevice;
+  tensorMap: { get(id: object): TensorData | undefined; has(id: object): boolean };
+  bufferManager: BufferManager;
+  commandEncoder: GPUCommandEncoder | null;
+  activeTimers: unknown[] | null | undefined;
+  recordAndSubmit(program: Program, output: tf.TensorInfo, inputs: tf.TensorInfo[], uniforms?: unknown): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  uploadToGPU(dataId: object): void;
+  makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  readSync(dataId: object): unknown;
+  read(dataId: object): Promise<unknown>;
+  readToGPU(dataId: object): unknown;
+  write(values: unknown, shape: number[], dtype: tf.DataType): object;
+}
+
+const REQUIRED = ['write', 'recordAndSubmit', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'uploadToGPU', 'makeTensorInfo', 'readSync', 'read', 'readToGPU'] as const;
+
+function internals(): Internals | null {
+  const b = getWebGPUBackend() as unknown as Partial<Internals> | null;
+  if (!b || !b.device || !b.tensorMap || !b.bufferManager) return null;
+  return REQUIRED.every((k) => typeof b[k] === 'function') ? (b as Internals) : null;
+}
+
+const replaying = new Toggle(true);
+
+/** Switches recording and replaying off (`f` runs eagerly) or on for one run, then restores the switch. */
+export function withReplay<T>(on: boolean, f: () => T): T {
+  return replaying.with(on, f);
+}
+
+/** Null when a function can be recorded and replayed here; otherwise why not (another backend, an unknown tfjs). */
+export function replaySupported(): string | null {
+  if (tf.getBackend() !== 'webgpu') return `replay needs the webgpu backend (${tf.getBackend()} runs)`;
+  return internals() ? null : 'this tfjs-backend-webgpu lacks the internals the replay records through';
+}
+
+class NotRecordable extends Error {}
+const READS_BACK = 'the function reads the GPU back';
+const refuseRead = () => { throw new NotRecordable(READS_BACK); };
+
+/**
+ * Replaces obj[name] with `fn` (which may call the method it replaces, read before patching) and returns the
+ * undo, which also removes the own property where the method came from the prototype.
+ */
+function patch<T extends object>(obj: T, name: string, fn: unknown): () => void {
+  const o = obj as Record<string, unknown>;
+  const own = Object.prototype.hasOwnProperty.call(o, name);
+  const was = o[name];
+  o[name] = fn;
+  return () => {
+    if (own) o[name] = was;
+    else delete o[name];
+  };
+}
+
+interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  x: number;
+  y: number;
+  z: number;
+}
+
+const MAPPED_USAGE = GPUBufferUsageFlags().MAP_READ | GPUBufferUsageFlags().MAP_WRITE;
+
+function GPUBufferUsageFlags(): { MAP_READ: number; MAP_WRITE: number; UNIFORM: number } {
+  // The constants of the WebGPU spec; read from the global where one exists (browser, Dawn), so a missing
+  // global in a CPU-only process does not fail at import.
+  const g = (globalThis as { GPUBufferUsage?: { MAP_READ: number; MAP_WRITE: number; UNIFORM: number } }).GPUBufferUsage;
+  return g ?? { MAP_READ: 0x1, MAP_WRITE: 0x2, UNIFORM: 0x40 };
+}
+
+function bytesOf(t: tf.TensorInfo): number {
+  return 4 * t.shape.reduce((a, b) => a * b, 1);
+}
+
+function bufferOf(b: Internals, t: tf.TensorInfo): GPUBuffer {
+  const r = b.tensorMap.get(t.dataId)?.resource;
+  if (!(r instanceof GPUBuffer)) throw new Error('replay: a tensor is not held in a GPU buffer');
+  return r;
+}
+
+/** A recorded function of fixed input shapes. Owns GPU buffers and three tensors: dispose() it. */
+export class Replay {
+  private disposed = false;
+  private replays = 0;
+
+  private constructor(
+    private readonly backend: Internals,
+    private readonly inputs: tf.Tensor[],
+    private readonly output: tf.Tensor,
+    private readonly dispatches: Dispatch[],
+    /** Tensors read but not made by the recording, with the buffer each had then. */
+    private readonly external: { dataId: object; buffer: GPUBuffer }[],
+    /** Buffers tfjs released while recording; the recorded dispatches still use them. */
+    private readonly owned: GPUBuffer[],
+    /** Tensors (a network's variables) that must still hold the data they held when recorded. */
+    private readonly watched: { tensor: tf.Tensor; dataId: object }[],
+  ) {}
+
+  /**
+   * Runs `fn` on `inputs` eagerly while recording it. Returns the replay and fn's output (a new tensor the
+   * caller owns), or, when fn cannot be recorded, the reason (fn's output is then not computed).
+   * Throws what fn throws.
+   */
+  static record(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], watch: readonly tf.Tensor[] = []): { replay: Replay; output: tf.Tensor } | { reason: string } {
+    const unsupported = replaySupported();
+    if (unsupported) return { reason: unsupported };
+    if (tf.engine().isTapeOn()) return { reason: 'a gradient tape is recording' };
+    const b = internals()!;
+    if (b.activeTimers != null) return { reason: 'tf.time is timing kernels' };
+    if (inputs.some((x) => x.dtype !== 'float32' && x.dtype !== 'int32')) return { reason: 'inputs must be float32 or int32' };
+
+    // The replay's own input tensors, filled from the caller's.
+    const own = inputs.map((x) => {
+      const info = b.makeTensorInfo(x.shape, x.dtype);
+      b.uploadToGPU(info.dataId);
+      return tf.keep(tf.engine().makeTensorFromTensorInfo(info));
+    });
+    copyInto(b, inputs, own.map((t) => bufferOf(b, t)));
+
+    const dispatches: Dispatch[] = [];
+    const created = new Set<object>(); // tensor data made while recording: dispatch outputs and constants
+    const read = new Map<object, GPUBuffer>(); // tensor data the dispatches read, with its buffer
+    const pinned = new Set<GPUBuffer>(); // uniforms and uploads: their contents were written once, while recording
+    const pool = new Map<string, GPUBuffer[]>(); // intermediates released while recording, reusable within it
+    const held: GPUBuffer[] = [];
+    const usage = GPUBufferUsageFlags();
+    const key = (size: number, u: number) => `${size}_${u}`;
+
+    const m = b.bufferManager;
+    const acquire = m.acquireBuffer;
+    const release = m.releaseBuffer;
+    const recordAndSubmit = b.recordAndSubmit;
+    const write = b.write;
+    const passProto = (globalThis as unknown as { GPUComputePassEncoder: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder.prototype;
+    const encoderProto = (globalThis as unknown as { GPUCommandEncoder: { prototype: GPUCommandEncoder } }).GPUCommandEncoder.prototype;
+    const { setPipeline, setBindGroup, dispatchWorkgroups } = passProto;
+    const { copyBufferToBuffer } = encoderProto;
+    // The state of the pass being encoded: every dispatch is recorded with the pipeline and bind group it ran
+    // with, whoever encodes it (tfjs's kernels, or our programs that encode their own, like the optimizer's).
+    let pipeline: GPUComputePipeline | null = null;
+    let bindGroup: GPUBindGroup | null = null;
+    const restore = [
+      patch(m, 'acquireBuffer', function (size: number, u: number, mapped = false, reuse = true) {
+        if ((u & usage.UNIFORM) !== 0 || mapped || !reuse) {
+          const buf = acquire.call(m, size, u, mapped, reuse);
+          if ((u & MAPPED_USAGE) === 0) pinned.add(buf);
+          return buf;
+        }
+        const free = pool.get(key(size, u));
+        return free && free.length > 0 ? free.pop()! : acquire.call(m, size, u, mapped, reuse);
+      }),
+      patch(m, 'releaseBuffer', function (buf: GPUBuffer, reuse = true) {
+        if ((buf.usage & MAPPED_USAGE) !== 0) return release.call(m, buf, reuse); // staging: no dispatch uses it
+        if (pinned.has(buf)) {
+          held.push(buf);
+          return;
+        }
+        const k = key(buf.size, buf.usage);
+        if (!pool.has(k)) pool.set(k, []);
+        pool.get(k)!.push(buf);
+      }),
+      patch(passProto, 'setPipeline', function (this: GPUComputePassEncoder, p: GPUComputePipeline) {
+        pipeline = p;
+        setPipeline.call(this, p);
+      }),
+      patch(passProto, 'setBindGroup', function (this: GPUComputePassEncoder, index: number, group: GPUBindGroup, ...rest: unknown[]) {
+        if (index !== 0 || rest.length > 0) throw new NotRecordable('a kernel binds more than one group');
+        bindGroup = group;
+        (setBindGroup as (i: number, g: GPUBindGroup) => void).call(this, index, group);
+      }),
+      patch(passProto, 'dispatchWorkgroups', function (this: GPUComputePassEncoder, x: number, y = 1, z = 1) {
+        if (!pipeline || !bindGroup) throw new NotRecordable('a dispatch without a pipeline and bind group');
+        dispatches.push({ pipeline, bindGroup, x, y, z });
+        dispatchWorkgroups.call(this, x, y, z);
+      }),
+      patch(encoderProto, 'copyBufferToBuffer', function (this: GPUCommandEncoder, src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number) {
+        // An upload (from a mapped staging buffer) fills a constant once, which the replay keeps; any other
+        // copy would have to be replayed in order between the dispatches, which the replay does not do.
+        if ((src.usage & usage.MAP_WRITE) === 0) throw new NotRecordable('the function copies between GPU buffers');
+        copyBufferToBuffer.call(this, src, srcOffset, dst, dstOffset, size);
+      }),
+      patch(b, 'recordAndSubmit', function (program: Program, output: tf.TensorInfo, inputs2: tf.TensorInfo[], uniforms?: unknown) {
+        if (program.pipeline instanceof Promise) throw new NotRecordable('a pipeline is still compiling');
+        recordAndSubmit.call(b, program, output, inputs2, uniforms);
+        for (const t of inputs2) if (!read.has(t.dataId)) read.set(t.dataId, bufferOf(b, t));
+        created.add(output.dataId);
+      }),
+      patch(b, 'write', function (values: unknown, shape: number[], dtype: tf.DataType) {
+        const id = write.call(b, values, shape, dtype);
+        created.add(id);
+        return id;
+      }),
+      patch(b, 'readSync', refuseRead),
+      patch(b, 'readToGPU', refuseRead),
+      patch(b, 'read', () => Promise.reject(new NotRecordable(READS_BACK))),
+    ];
+    const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+
+    let out: tf.Tensor | null = null;
+    let failure: unknown = null;
+    try {
+      out = tf.keep(tf.tidy(() => fn(own)));
+      // Flush so that every buffer released during the recording (uniforms, pending disposals) is released now,
+      // while the hooks still route it to the replay.
+      b.ensureCommandEncoderReady();
+      b.endComputePassEncoder();
+      b.submitQueue();
+    } catch (e) {
+      failure = e;
+    } finally {
+      for (const undo of restore) undo();
+      tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
+    }
+    const owned = [...held, ...[...pool.values()].flat()];
+    if (failure || !out) {
+      out?.dispose();
+      for (const t of own) t.dispose();
+      for (const buf of owned) release.call(m, buf);
+      if (failure instanceof NotRecordable) return { reason: failure.message };
+      throw failure;
+    }
+    // Checked before each replay: what the recording read and did not make (weights), and what it made that
+    // still lives outside it (a constant a model caches on first use); not what it made and freed (now owned).
+    const external = [...read].filter(([id]) => !created.has(id) || b.tensorMap.has(id)).map(([dataId, buffer]) => ({ dataId, buffer }));
+    const watched = watch.map((tensor) => ({ tensor, dataId: tensor.dataId }));
+    const replay = new Replay(b, own, out, dispatches, external, owned, watched);
+    if (!replay.valid()) {
+      replay.dispose();
+      return { reason: 'a tensor the function read was freed while it ran' };
+    }
+    return { replay, output: replay.copyOut() };
+  }
+
+  /** GPU dispatches per run. */
+  get dispatchCount(): number {
+    return this.dispatches.length;
+  }
+
+  /** Runs since recording. */
+  get runs(): number {
+    return this.replays;
+  }
+
+  /**
+   * False once a watched tensor (a weight) was reassigned or disposed, a tensor the recording read was freed,
+   * or the backend changed. (A weight's old data can outlive its variable's assign, in a clone say, so the
+   * variables themselves are watched, not only the data the dispatches read.)
+   */
+  valid(): boolean {
+    if (this.disposed || internals() !== this.backend) return false;
+    if (this.watched.some((w) => w.tensor.isDisposed || w.tensor.dataId !== w.dataId)) return false;
+    const map = this.backend.tensorMap;
+    return this.external.every((e) => map.has(e.dataId) && map.get(e.dataId)?.resource === e.buffer);
+  }
+
+  /** The recorded function on new inputs of the recorded shapes: a new tensor the caller owns. */
+  run(inputs: tf.Tensor[]): tf.Tensor {
+    if (!this.valid()) throw new Error('replay: the recording is no longer valid (a weight changed or it was disposed)');
+    if (inputs.length !== this.inputs.length || inputs.some((x, i) => !tf.util.arraysEqual(x.shape, this.inputs[i].shape) || x.dtype !== this.inputs[i].dtype)) {
+      throw new Error('replay: inputs differ from the recorded shapes');
+    }
+    const b = this.backend;
+    copyInto(b, inputs, this.inputs.map((t) => bufferOf(b, t)));
+    const pass = b.commandEncoder!.beginComputePass();
+    for (const d of this.dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.x, d.y, d.z);
+    }
+    pass.end();
+    this.replays++;
+    return this.copyOut();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.inputs) t.dispose();
+    this.output.dispose();
+    const b = internals();
+    // After a backend change the buffers went with the old device.
+    if (b === this.backend) for (const buf of this.owned) b.bufferManager.releaseBuffer(buf);
+  }
+
+  /** The output buffer copied into a new tensor, and the queue submitted (one submit per run). */
+  private copyOut(): tf.Tensor {
+    const b = this.backend;
+    const info = b.makeTensorInfo(this.output.shape, this.output.dtype);
+    b.uploadToGPU(info.dataId);
+    b.ensureCommandEncoderReady();
+    b.endComputePassEncoder();
+    b.commandEncoder!.copyBufferToBuffer(bufferOf(b, this.output), 0, bufferOf(b, info), 0, bytesOf(info));
+    b.submitQueue();
+    return tf.engine().makeTensorFromTensorInfo(info);
+  }
+}
+
+/** Encodes copies of `from` (uploaded first if they live on the CPU) into `to`, on tfjs's command encoder. */
+function copyInto(b: Internals, from: tf.Tensor[], to: GPUBuffer[]): void {
+  for (const x of from) b.uploadToGPU(x.dataId);
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  from.forEach((x, i) => b.commandEncoder!.copyBufferToBuffer(bufferOf(b, x), 0, to[i], 0, bytesOf(x)));
+}
+
+/**
+ * Replays of one function, one per input signature (shapes and dtypes, plus the caller's `variant`), recorded
+ * on first use and again when a recording went stale; eager where recording is impossible. At most
+ * `maxRecordings` are kept (a sampler's full batches and its last, smaller one). dispose() frees them all.
+ */
+export class ReplayCache {
+  private readonly recordings = new Map<string, Replay>();
+  private refused: string | null = null;
+  /** Recordings made, and runs answered from one (the first, recorded call counts as a recording only). */
+  readonly stats = { recordings: 0, replays: 0, eager: 0 };
+
+  constructor(
+    private readonly fn: (inputs: tf.Tensor[]) => tf.Tensor,
+    private readonly opts: {
+      maxRecordings?: number;
+      /** Part of the signature beside the input shapes (e.g. which kernels are switched on). */
+      variant?: () => string;
+      /** Tensors the function reads that may be reassigned between calls (a network's variables). */
+      watch?: () => readonly tf.Tensor[];
+    } = {},
+  ) {}
+
+  /** Why the last call ran eagerly, if it did. */
+  get eagerReason(): string | null {
+    return this.refused ?? replaySupported();
+  }
+
+  call(inputs: tf.Tensor[]): tf.Tensor {
+    if (!replaying.enabled || this.refused || replaySupported() || tf.engine().isTapeOn()) {
+      this.stats.eager++;
+      return this.fn(inputs);
+    }
+    const key = `${this.opts.variant?.() ?? ''}|${inputs.map((x) => `${x.dtype}[${x.shape.join(',')}]`).join(';')}`;
+    const known = this.recordings.get(key);
+    if (known && known.valid()) {
+      this.recordings.delete(key); // re-insert: most recently used last
+      this.recordings.set(key, known);
+      this.stats.replays++;
+      return known.run(inputs);
+    }
+    if (known) {
+      known.dispose();
+      this.recordings.delete(key);
+    }
+    const r = Replay.record(this.fn, inputs, this.opts.watch?.() ?? []);
+    if ('reason' in r) {
+      this.refused = r.reason;
+      this.stats.eager++;
+      return this.fn(inputs);
+    }
+    this.stats.recordings++;
+    this.recordings.set(key, r.replay);
+    const max = this.opts.maxRecordings ?? 2;
+    for (const [k, old] of this.recordings) {
+      if (this.recordings.size <= max) break;
+      old.dispose();
+      this.recordings.delete(k);
+    }
+    return r.output;
+  }
+
+  dispose(): void {
+    for (const r of this.recordings.values()) r.dispose();
+    this.recordings.clear();
+  }
+}

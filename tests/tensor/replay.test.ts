@@ -1,0 +1,180 @@
+// The recorded-and-replayed forward pass (src/tensor/replay.ts) on WebGPU (SwiftShader in CI). A replay runs the
+// same dispatches as the eager pass, so its output must equal a fresh eager pass of the same inputs exactly; the
+// expected values here always come from an eager pass with replay switched off, never from the replay itself.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distillationTarget } from '../../src/distill/target';
+import { timePoint } from '../../src/core/schedule';
+import { withCustomKernels } from '../../src/kernels/customKernels';
+import { buildNetwork } from '../../src/model/build';
+import type { Network } from '../../src/model/network';
+import { replayedForward } from '../../src/model/replayedForward';
+import { networkDenoiser } from '../../src/samplers/denoiser';
+import { generateSamples } from '../../src/samplers/generate';
+import { countDispatches } from '../../src/tensor/dispatchCounter';
+import { Replay, withReplay } from '../../src/tensor/replay';
+import { setupWebGPU } from '../kernels/webgpuSetup';
+import { unetConfig } from '../model/unetFixtures';
+
+const noise = (seed: number, shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed);
+
+async function values(t: tf.Tensor): Promise<Float32Array> {
+  const v = (await t.data()) as Float32Array;
+  t.dispose();
+  return v;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('replay on webgpu', () => {
+  let ready = false;
+  let net: Network;
+  beforeAll(async () => {
+    ready = (await setupWebGPU()) !== null;
+    if (!ready) return;
+    net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2 }), 5);
+    // Away from the initialization (the output convolution starts at zero, so every output would be 0).
+    let seed = 100;
+    for (const v of net.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.2, 'float32', seed++))));
+  }, 120_000);
+  afterAll(() => net?.dispose());
+
+  it('replays the UNet forward pass bit for bit, at new inputs, with as many dispatches as the eager pass', async () => {
+    if (!ready) return; // setupWebGPU said why (outside CI only)
+    const fwd = replayedForward(net);
+    const before = tf.memory().numTensors;
+    const eager = (z: tf.Tensor, t: tf.Tensor1D) => withReplay(false, () => tf.tidy(() => net.apply(z, t)));
+    const z0 = noise(1, [3, 28, 28, 1]);
+    const t0 = tf.tensor1d([0.9, 0.5, 0.1]);
+    const first = await values(fwd.apply(z0, t0)); // the recording (computed eagerly)
+    expect(maxAbsDiff(first, await values(eager(z0, t0)))).toBe(0);
+    for (const [seed, times] of [[2, [0.3, 0.3, 0.3]], [3, [1, 0.01, 0.7]]] as const) {
+      const z = noise(seed, [3, 28, 28, 1]);
+      const t = tf.tensor1d([...times]);
+      const { result, dispatches } = countDispatches(() => fwd.apply(z, t));
+      const { result: ref, dispatches: eagerDispatches } = countDispatches(() => eager(z, t));
+      const got = await values(result);
+      const want = await values(ref);
+      // Not the previous output: the new inputs went in.
+      expect(maxAbsDiff(got, first)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(got, want)).toBe(0);
+      expect(dispatches).toBe(eagerDispatches);
+      tf.dispose([z, t]);
+    }
+    expect(fwd.stats).toEqual({ recordings: 1, replays: 2, eager: 0 });
+    fwd.dispose();
+    tf.dispose([z0, t0]);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('records anew after a weight is reassigned, and replays the new weights', async () => {
+    if (!ready) return;
+    const fwd = replayedForward(net);
+    const z = noise(4, [2, 28, 28, 1]);
+    const t = tf.tensor1d([0.6, 0.2]);
+    const before = await values(fwd.apply(z, t));
+    await values(fwd.apply(z, t)); // a replay
+    const [name, w] = [...net.params].find(([k]) => k.includes('conv_out') || k.includes('out'))!;
+    const saved = w.clone();
+    try {
+      w.assign(tf.mul(w, 2));
+      const after = await values(fwd.apply(z, t));
+      const want = await values(withReplay(false, () => net.apply(z, t)));
+      expect(maxAbsDiff(after, want), name).toBe(0);
+      expect(maxAbsDiff(after, before)).toBeGreaterThan(1e-4);
+      expect(fwd.stats.recordings).toBe(2);
+    } finally {
+      w.assign(saved);
+      saved.dispose();
+      tf.dispose([z, t]);
+      fwd.dispose();
+    }
+  }, 120_000);
+
+  it('keeps one recording per batch shape, and one per kernel switch', async () => {
+    if (!ready) return;
+    const fwd = replayedForward(net);
+    try {
+      for (const b of [2, 1, 2, 1]) {
+        const z = noise(b, [b, 28, 28, 1]);
+        const t = tf.fill([b], 0.4) as tf.Tensor1D;
+        const got = await values(fwd.apply(z, t));
+        expect(maxAbsDiff(got, await values(withReplay(false, () => net.apply(z, t))))).toBe(0);
+        tf.dispose([z, t]);
+      }
+      expect(fwd.stats).toEqual({ recordings: 2, replays: 2, eager: 0 });
+      const z = noise(9, [1, 28, 28, 1]);
+      const t = tf.fill([1], 0.4) as tf.Tensor1D;
+      const stock = await values(withCustomKernels(false, () => fwd.apply(z, t)));
+      expect(fwd.stats.recordings).toBe(3);
+      expect(maxAbsDiff(stock, await values(withCustomKernels(false, () => withReplay(false, () => net.apply(z, t)))))).toBe(0);
+      tf.dispose([z, t]);
+    } finally {
+      fwd.dispose();
+    }
+  }, 120_000);
+
+  it('runs eagerly, and says why, when the function reads the GPU back or a gradient tape records', async () => {
+    if (!ready) return;
+    const x = tf.tensor1d([1, 2, 3]);
+    // (tfjs-webgpu cannot read synchronously in Node at all, so the eager fallback of this one is not run here.)
+    const tensors = tf.memory().numTensors;
+    expect(Replay.record(([a]) => tf.mul(a, tf.scalar(a.dataSync()[0])), [x])).toEqual({ reason: 'the function reads the GPU back' });
+    expect(tf.memory().numTensors).toBe(tensors);
+    let taped: unknown;
+    const g = tf.grad((a: tf.Tensor) => {
+      taped = Replay.record(([b]) => tf.sum(b), [a]);
+      return tf.sum(tf.square(a));
+    })(x);
+    expect(taped).toEqual({ reason: 'a gradient tape is recording' });
+    expect(await values(g)).toEqual(new Float32Array([2, 4, 6]));
+    x.dispose();
+  }, 60_000);
+
+  it('frees what it recorded: tensors and GPU bytes back where they were', async () => {
+    if (!ready) return;
+    const gpuBytes = () => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU;
+    await values(withReplay(false, () => tf.tidy(() => net.apply(noise(6, [2, 28, 28, 1]), tf.tensor1d([0.5, 0.5]))))); // warm the weights
+    const tensors = tf.memory().numTensors;
+    const bytes = gpuBytes();
+    const z = noise(6, [2, 28, 28, 1]);
+    const t = tf.tensor1d([0.5, 0.5]);
+    const fwd = replayedForward(net);
+    for (let i = 0; i < 3; i++) await values(fwd.apply(z, t));
+    expect(fwd.stats.replays).toBe(2);
+    expect(tf.memory().numTensors).toBe(tensors + 2 + 3); // z, t; the recording's two inputs and its output
+    fwd.dispose();
+    tf.dispose([z, t]);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(gpuBytes()).toBe(bytes);
+  }, 120_000);
+
+  it('a sampler and a distillation target give the same numbers replayed as eager', async () => {
+    if (!ready) return;
+    const opts = { seed: 8, count: 5, shape: [28, 28, 1], batchSize: 2, steps: 3, clip: true };
+    const denoiser = networkDenoiser(net);
+    const replayed = await generateSamples(denoiser, opts);
+    denoiser.dispose();
+    const eager = await withReplay(false, () => generateSamples(networkDenoiser(net), opts));
+    expect(maxAbsDiff(replayed, eager)).toBe(0);
+
+    const frozen = replayedForward(net);
+    const times = [0.75, 0.5, 1];
+    const at = times.map((s) => timePoint(s, net.config.schedule));
+    const aMid = times.map((s) => timePoint(s - 0.125, net.config.schedule));
+    const aEnd = times.map((s) => timePoint(s - 0.25, net.config.schedule));
+    const zT = noise(10, [3, 28, 28, 1]);
+    await values(distillationTarget(frozen, zT, at, aMid, aEnd, true)); // records
+    const got = await values(distillationTarget(frozen, zT, at, aMid, aEnd, true)); // replays twice
+    const want = await values(withReplay(false, () => distillationTarget(net, zT, at, aMid, aEnd, true)));
+    expect(frozen.stats).toEqual({ recordings: 1, replays: 3, eager: 0 });
+    expect(maxAbsDiff(got, want)).toBe(0);
+    frozen.dispose();
+    zT.dispose();
+  }, 180_000);
+});
