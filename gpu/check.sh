@@ -66,6 +66,8 @@ if 'error' not in torch:
         return {k: round(a[k] / b[k], 2) for k in a if k in b and b[k] > 0}
     ratios = {
         'forward_ms_per_image': ratio(bench['unet']['forward_ms_per_image'], torch['forward_ms_per_image']),
+        # The forward pass as the samplers run it: recorded once, replayed (issue 3's 2x target).
+        'forward_replayed_ms_per_image': ratio(bench['unet'].get('forward_replayed_ms_per_image', {}), torch['forward_ms_per_image']),
         'train_step_ms': ratio(bench['unet']['train_step_ms'], torch['train_step_ms']),
         'sampler_ms_per_image': ratio(bench['sampler_ms_per_image'], torch['sampler_ms_per_image']),
     }

@@ -5,6 +5,7 @@ import { Rng } from '../core/rng';
 import { type LossWeighting, timePoint } from '../core/schedule';
 import type { BatchSource } from '../data/batchSource';
 import { cloneNetwork } from '../model/build';
+import { usesDropout } from '../model/config';
 import type { Network } from '../model/network';
 import { replayedForward } from '../model/replayedForward';
 import { type XSpaceBatch, diffuse, xSpaceCoefficients, xSpaceLoss } from '../train/diffusionLoss';
@@ -34,7 +35,8 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
   const student = cloneNetwork(teacher);
   const rng = new Rng(seed);
   // Optimizer reset each round (a fresh Trainer); lr decays linearly to 0 over the round.
-  const trainer = new Trainer(student.params, { ...opts, schedule: 'linear-decay' });
+  // Without dropout the loss depends on the batch alone: on webgpu a step is recorded once and replayed.
+  const trainer = new Trainer(student.params, { replaySteps: !usesDropout(student.config), ...opts, schedule: 'linear-decay' });
   // The frozen teacher runs two forward passes per step at one batch shape: recorded once, replayed after.
   const frozen = replayedForward(teacher);
   try {

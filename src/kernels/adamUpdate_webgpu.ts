@@ -17,20 +17,19 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 
 /**
  * tfjs-webgpu 4.22's command stream, private in its typings: the encoder and pass its programs record
- * into, the dispatch count that triggers a submit (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE), the ids whose
- * buffers must outlive the pending submit, and its per-submit uniform buffers.
+ * into, the dispatch count that triggers a submit (WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE), and the ids whose
+ * buffers must outlive the pending submit.
  */
 interface TfjsCommandStream {
   commandEncoder: GPUCommandEncoder | null;
   computePassEncoder: GPUComputePassEncoder | null;
   dispatchCountInPass: number;
   commandQueueOwnedIds: WeakSet<object>;
-  makeUniforms(u: { type: string; data: number[] }[]): GPUBufferBinding;
 }
 
 function stream(gpu: WebGPUBackend): TfjsCommandStream {
   const s = gpu as unknown as TfjsCommandStream;
-  if (typeof s.dispatchCountInPass !== 'number' || !(s.commandQueueOwnedIds instanceof WeakSet) || typeof s.makeUniforms !== 'function') {
+  if (typeof s.dispatchCountInPass !== 'number' || !(s.commandQueueOwnedIds instanceof WeakSet)) {
     throw new Error('tfjs-backend-webgpu internals changed (expected 4.22): the fused optimizer cannot record its dispatches');
   }
   return s;
@@ -46,19 +45,29 @@ export function tensorBuffer(gpu: WebGPUBackend, t: tf.TensorInfo): GPUBuffer {
 }
 
 /**
+ * A new tensor with its own buffer holding `t`'s values: a buffer-to-buffer copy on tfjs's command encoder,
+ * in order with the dispatches around it, no dispatch of its own. How the Trainer snapshots weights that the
+ * fused update then writes in place (a clone would share their buffer).
+ */
+export function copyOnGPU(gpu: WebGPUBackend, t: tf.Tensor): tf.Tensor {
+  if (t.dtype !== 'float32') throw new Error(`copyOnGPU: ${t.dtype}, not float32`);
+  const src = tensorBuffer(gpu, t);
+  const info = gpu.makeTensorInfo(t.shape, 'float32');
+  const dst = tensorBuffer(gpu, info);
+  gpu.ensureCommandEncoderReady();
+  gpu.endComputePassEncoder();
+  stream(gpu).commandEncoder!.copyBufferToBuffer(src, 0, dst, 0, 4 * t.size);
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/**
  * The buffer of variable `v`, safe to write in place: copied (GPU to GPU) into a fresh buffer first when
  * another tensor shares it, and with any cached CPU values dropped, since the write makes them stale.
  */
 export function ownedBuffer(gpu: WebGPUBackend, v: tf.Variable): GPUBuffer {
   if (v.dtype !== 'float32') throw new Error(`fused optimizer: ${v.name} is ${v.dtype}, not float32`);
   if (gpu.refCount(v.dataId) > 1) {
-    const src = tensorBuffer(gpu, v);
-    const info = gpu.makeTensorInfo(v.shape, 'float32');
-    const dst = tensorBuffer(gpu, info);
-    gpu.ensureCommandEncoderReady();
-    gpu.endComputePassEncoder();
-    stream(gpu).commandEncoder!.copyBufferToBuffer(src, 0, dst, 0, 4 * v.size);
-    const copy = tf.engine().makeTensorFromTensorInfo(info);
+    const copy = copyOnGPU(gpu, v);
     v.assign(copy);
     copy.dispose();
   }
@@ -93,7 +102,7 @@ export function submitIfDue(gpu: WebGPUBackend): void {
 }
 
 /** The per-step scalars, the same for every tensor of a step; in the order of the WGSL struct `Step`. */
-export interface AdamStepUniforms {
+export interface AdamStep {
   /** -lr, the step's learning rate. */
   negLr: number;
   beta1: number;
@@ -113,7 +122,11 @@ export class AdamUpdateProgram {
     this.label = `halfstep adamUpdate ${withEma ? 'ema' : 'noema'}`;
   }
 
-  /** Binding order: step uniforms, ‖g‖ [1], g, θ, m, v (, ema), each flat. */
+  /**
+   * Binding order: the step's scalars, ‖g‖ [1], g, θ, m, v (, ema), each flat. The scalars come from a
+   * storage buffer (a tensor), not a uniform, so that a recorded training step (src/tensor/replay.ts) takes
+   * each step's learning rate and bias corrections as an input instead of replaying the first step's.
+   */
   shaderCode(): string {
     return `
       struct Step {
@@ -122,7 +135,7 @@ export class AdamUpdateProgram {
         emaDecay : f32, emaOneMinusDecay : f32,
       }
       override workgroupSize : u32 = 64u;
-      @group(0) @binding(0) var<uniform> u : Step;
+      @group(0) @binding(0) var<storage, read> u : Step;
       @group(0) @binding(1) var<storage, read> norm : array<f32>;
       @group(0) @binding(2) var<storage, read> grad : array<f32>;
       @group(0) @binding(3) var<storage, read_write> theta : array<f32>;
@@ -151,10 +164,9 @@ export class AdamUpdateProgram {
     `;
   }
 
-  static uniformData(u: AdamStepUniforms): { type: string; data: number[] }[] {
-    // The (1 - β) and (1 - d) factors in float64 first, as the tfjs ops receive them.
-    return [u.negLr, u.beta1, 1 - u.beta1, u.beta2, 1 - u.beta2, u.oneMinusAccBeta1, u.oneMinusAccBeta2, u.epsilon, u.clipNorm, u.emaDecay, 1 - u.emaDecay]
-      .map((x) => ({ type: 'float32', data: [x] }));
+  /** The struct `Step` as float32 values. The (1 - β) and (1 - d) factors in float64 first, as the tfjs ops receive them. */
+  static stepValues(u: AdamStep): Float32Array {
+    return Float32Array.from([u.negLr, u.beta1, 1 - u.beta1, u.beta2, 1 - u.beta2, u.oneMinusAccBeta1, u.oneMinusAccBeta2, u.epsilon, u.clipNorm, u.emaDecay, 1 - u.emaDecay]);
   }
 }
 
@@ -192,13 +204,18 @@ export interface AdamUpdateTensors {
   norm: tf.Tensor;
 }
 
-/** Updates params, m, v (and ema) in place: one dispatch per parameter tensor, one uniform buffer per step. */
-export function adamUpdateWebGPU(gpu: WebGPUBackend, t: AdamUpdateTensors, u: AdamStepUniforms): void {
+/** A step's scalars as the tensor adamUpdateWebGPU reads them from. */
+export function adamStepTensor(u: AdamStep): tf.Tensor1D {
+  return tf.tensor1d(AdamUpdateProgram.stepValues(u));
+}
+
+/** Updates params, m, v (and ema) in place: one dispatch per parameter tensor. `step` from adamStepTensor. */
+export function adamUpdateWebGPU(gpu: WebGPUBackend, t: AdamUpdateTensors, step: tf.Tensor): void {
   const device = gpu.device;
   const withEma = t.ema !== null;
   const pipeline = pipelineFor(device, withEma);
   const layout = pipeline.getBindGroupLayout(0);
-  const uniforms = stream(gpu).makeUniforms(AdamUpdateProgram.uniformData(u));
+  const scalars = { buffer: tensorBuffer(gpu, step) };
   const norm = tensorBuffer(gpu, t.norm);
   t.params.forEach((theta, i) => {
     if (theta.size === 0) return;
@@ -209,7 +226,7 @@ export function adamUpdateWebGPU(gpu: WebGPUBackend, t: AdamUpdateTensors, u: Ad
     const bindGroup = device.createBindGroup({
       label: `halfstep adamUpdate ${theta.name}`,
       layout,
-      entries: [uniforms, { buffer: norm }, ...buffers.map((buffer) => ({ buffer }))].map((resource, binding) => ({ binding, resource })),
+      entries: [scalars, { buffer: norm }, ...buffers.map((buffer) => ({ buffer }))].map((resource, binding) => ({ binding, resource })),
     });
     recordDispatch(gpu, pipeline, bindGroup, Math.ceil(theta.size / WORKGROUP_SIZE));
   });

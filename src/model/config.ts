@@ -82,3 +82,8 @@ export function sampleDim(data: DataSpec): number {
 export function sampleShape(data: DataSpec): number[] {
   return data.kind === 'toy2d' ? [2] : [data.height, data.width, data.channels];
 }
+
+/** Whether a training forward pass draws random dropout masks (a step then depends on more than its batch). */
+export function usesDropout(config: ModelConfig): boolean {
+  return config.network.arch === 'unet' && config.network.dropout > 0;
+}

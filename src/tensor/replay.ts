@@ -25,6 +25,8 @@ import { getWebGPUBackend } from './backend';
 /** What the replay reads of tfjs-backend-webgpu's backend object (public in JS, private in its typings). */
 interface TensorData {
   resource: GPUBuffer | GPUTexture | null;
+  /** A CPU copy tfjs keeps after a readback. */
+  values: unknown;
 }
 interface Program {
   pipeline: GPUComputePipeline | Promise<GPUComputePipeline>;
@@ -73,9 +75,7 @@ export function replaySupported(): string | null {
   return internals() ? null : 'this tfjs-backend-webgpu lacks the internals the replay records through';
 }
 
-class NotRecordable extends Error {}
 const READS_BACK = 'the function reads the GPU back';
-const refuseRead = () => { throw new NotRecordable(READS_BACK); };
 
 /**
  * Replaces obj[name] with `fn` (which may call the method it replaces, read before patching) and returns the
@@ -139,10 +139,11 @@ export class Replay {
 
   /**
    * Runs `fn` on `inputs` eagerly while recording it. Returns the replay and fn's output (a new tensor the
-   * caller owns), or, when fn cannot be recorded, the reason (fn's output is then not computed).
+   * caller owns), or, when fn cannot be recorded, the reason, with fn's output when fn ran (it runs to the
+   * end even when something in it cannot be recorded: fn may have side effects, like an optimizer step).
    * Throws what fn throws.
    */
-  static record(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], watch: readonly tf.Tensor[] = []): { replay: Replay; output: tf.Tensor } | { reason: string } {
+  static record(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], watch: readonly tf.Tensor[] = []): { replay: Replay; output: tf.Tensor } | { reason: string; output?: tf.Tensor } {
     const unsupported = replaySupported();
     if (unsupported) return { reason: unsupported };
     if (tf.engine().isTapeOn()) return { reason: 'a gradient tape is recording' };
@@ -180,6 +181,12 @@ export class Replay {
     // with, whoever encodes it (tfjs's kernels, or our programs that encode their own, like the optimizer's).
     let pipeline: GPUComputePipeline | null = null;
     let bindGroup: GPUBindGroup | null = null;
+    // What makes the recording unusable, if anything; fn still runs to the end, eagerly as ever.
+    let refusal: string | null = null;
+    const refuse = (why: string) => {
+      refusal ??= why;
+    };
+    const reads = { readSync: b.readSync, readToGPU: b.readToGPU, read: b.read };
     const restore = [
       patch(m, 'acquireBuffer', function (size: number, u: number, mapped = false, reuse = true) {
         if ((u & usage.UNIFORM) !== 0 || mapped || !reuse) {
@@ -205,23 +212,22 @@ export class Replay {
         setPipeline.call(this, p);
       }),
       patch(passProto, 'setBindGroup', function (this: GPUComputePassEncoder, index: number, group: GPUBindGroup, ...rest: unknown[]) {
-        if (index !== 0 || rest.length > 0) throw new NotRecordable('a kernel binds more than one group');
+        if (index !== 0 || rest.length > 0) refuse('a kernel binds more than one group');
         bindGroup = group;
         (setBindGroup as (i: number, g: GPUBindGroup) => void).call(this, index, group);
       }),
       patch(passProto, 'dispatchWorkgroups', function (this: GPUComputePassEncoder, x: number, y = 1, z = 1) {
-        if (!pipeline || !bindGroup) throw new NotRecordable('a dispatch without a pipeline and bind group');
-        dispatches.push({ pipeline, bindGroup, x, y, z });
+        if (!pipeline || !bindGroup) refuse('a dispatch without a pipeline and bind group');
+        else dispatches.push({ pipeline, bindGroup, x, y, z });
         dispatchWorkgroups.call(this, x, y, z);
       }),
       patch(encoderProto, 'copyBufferToBuffer', function (this: GPUCommandEncoder, src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number) {
         // An upload (from a mapped staging buffer) fills a constant once, which the replay keeps; any other
         // copy would have to be replayed in order between the dispatches, which the replay does not do.
-        if ((src.usage & usage.MAP_WRITE) === 0) throw new NotRecordable('the function copies between GPU buffers');
+        if ((src.usage & usage.MAP_WRITE) === 0) refuse('the function copies between GPU buffers');
         copyBufferToBuffer.call(this, src, srcOffset, dst, dstOffset, size);
       }),
       patch(b, 'recordAndSubmit', function (program: Program, output: tf.TensorInfo, inputs2: tf.TensorInfo[], uniforms?: unknown) {
-        if (program.pipeline instanceof Promise) throw new NotRecordable('a pipeline is still compiling');
         recordAndSubmit.call(b, program, output, inputs2, uniforms);
         for (const t of inputs2) if (!read.has(t.dataId)) read.set(t.dataId, bufferOf(b, t));
         created.add(output.dataId);
@@ -231,9 +237,9 @@ export class Replay {
         created.add(id);
         return id;
       }),
-      patch(b, 'readSync', refuseRead),
-      patch(b, 'readToGPU', refuseRead),
-      patch(b, 'read', () => Promise.reject(new NotRecordable(READS_BACK))),
+      patch(b, 'readSync', (id: object) => (refuse(READS_BACK), reads.readSync.call(b, id))),
+      patch(b, 'readToGPU', (id: object) => (refuse(READS_BACK), reads.readToGPU.call(b, id))),
+      patch(b, 'read', (id: object) => (refuse(READS_BACK), reads.read.call(b, id))),
     ];
     const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
     tf.env().set('WEBGPU_CPU_FORWARD', false);
@@ -241,7 +247,7 @@ export class Replay {
     let out: tf.Tensor | null = null;
     let failure: unknown = null;
     try {
-      out = tf.keep(tf.tidy(() => fn(own)));
+      out = tf.tidy(() => fn(own));
       // Flush so that every buffer released during the recording (uniforms, pending disposals) is released now,
       // while the hooks still route it to the replay.
       b.ensureCommandEncoderReady();
@@ -254,21 +260,22 @@ export class Replay {
       tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
     }
     const owned = [...held, ...[...pool.values()].flat()];
-    if (failure || !out) {
-      out?.dispose();
+    if (failure || !out || refusal) {
       for (const t of own) t.dispose();
       for (const buf of owned) release.call(m, buf);
-      if (failure instanceof NotRecordable) return { reason: failure.message };
-      throw failure;
+      if (failure || !out) throw failure;
+      return { reason: refusal!, output: out };
     }
+    tf.keep(out);
     // Checked before each replay: what the recording read and did not make (weights), and what it made that
     // still lives outside it (a constant a model caches on first use); not what it made and freed (now owned).
     const external = [...read].filter(([id]) => !created.has(id) || b.tensorMap.has(id)).map(([dataId, buffer]) => ({ dataId, buffer }));
     const watched = watch.map((tensor) => ({ tensor, dataId: tensor.dataId }));
     const replay = new Replay(b, own, out, dispatches, external, owned, watched);
     if (!replay.valid()) {
+      const output = replay.copyOut();
       replay.dispose();
-      return { reason: 'a tensor the function read was freed while it ran' };
+      return { reason: 'a tensor the function read was freed while it ran', output };
     }
     return { replay, output: replay.copyOut() };
   }
@@ -302,6 +309,12 @@ export class Replay {
       throw new Error('replay: inputs differ from the recorded shapes');
     }
     const b = this.backend;
+    // A run may write watched tensors in place (an optimizer's weights and moments): a CPU copy that a
+    // readback left would go stale, so drop it, as tfjs does when a kernel writes a new buffer.
+    for (const w of this.watched) {
+      const d = b.tensorMap.get(w.dataId);
+      if (d?.resource) d.values = null;
+    }
     copyInto(b, inputs, this.inputs.map((t) => bufferOf(b, t)));
     const pass = b.commandEncoder!.beginComputePass();
     for (const d of this.dispatches) {
@@ -393,7 +406,7 @@ export class ReplayCache {
     if ('reason' in r) {
       this.refused = r.reason;
       this.stats.eager++;
-      return this.fn(inputs);
+      return r.output ?? this.fn(inputs);
     }
     this.stats.recordings++;
     this.recordings.set(key, r.replay);

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import type { LossWeighting } from '../core/schedule';
 import type { BatchSource } from '../data/batchSource';
+import { usesDropout } from '../model/config';
 import type { Network } from '../model/network';
 import { type XSpaceBatch, diffuse, timePoints, xSpaceCoefficients, xSpaceLoss } from './diffusionLoss';
 import { type TrainResult, Trainer, type TrainerOptions } from './trainer';
@@ -28,7 +29,8 @@ export async function trainTeacher(net: Network, opts: TeacherTrainingOptions): 
   const { parameterization, schedule } = net.config;
   // One generator per run, advanced from the resume point so a resumed run does not repeat its draws.
   const rng = new Rng(seed + 7919 * (opts.startStep ?? 0));
-  const trainer = new Trainer(net.params, { schedule: 'constant', ...opts });
+  // Without dropout the loss depends on the batch alone: on webgpu a step is recorded once and replayed.
+  const trainer = new Trainer(net.params, { schedule: 'constant', replaySteps: !usesDropout(net.config), ...opts });
   opts.onTrainer?.(trainer);
   const result = await trainer.run(
     (): XSpaceBatch => {

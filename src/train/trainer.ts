@@ -6,10 +6,11 @@
 // parameter tensor instead of ~17 tfjs ops: the step is bound by per-dispatch CPU cost, not by FLOPs.
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEventLoop } from '../core/eventLoop';
-import { adamUpdateWebGPU } from '../kernels/adamUpdate_webgpu';
+import { adamStepTensor, adamUpdateWebGPU, copyOnGPU } from '../kernels/adamUpdate_webgpu';
 import { useWebGPUKernels } from '../kernels/customKernels';
 import { globalNormWebGPU } from '../kernels/gradNorm_webgpu';
 import { getWebGPUBackend } from '../tensor/backend';
+import { ReplayCache } from '../tensor/replay';
 
 export interface TrainerOptions {
   iterations: number;
@@ -31,6 +32,12 @@ export interface TrainerOptions {
   gate?: () => Promise<void>;
   /** May return a promise (e.g. a checkpoint write): the loop waits for it before the next step. */
   onReport?: (r: TrainReport) => void | Promise<void>;
+  /**
+   * The caller's promise that `loss` depends on the batch alone, not on the step (no dropout): then, on
+   * webgpu with our kernels, a step (forward, backward, clipping, Adam, EMA) is recorded once and replayed
+   * after (src/tensor/replay.ts), its learning rate and bias corrections passed in as a tensor.
+   */
+  replaySteps?: boolean;
 }
 
 export interface TrainReport {
@@ -138,6 +145,22 @@ class FusedUpdate implements ParameterUpdate {
   constructor(private readonly vars: tf.Variable[], private readonly ema: tf.Variable[] | null, private readonly clipNorm: number) {}
 
   step(grads: tf.Tensor[], lr: number, emaDecay: number): tf.Scalar {
+    const scalars = this.stepScalars(lr, emaDecay);
+    const norm = this.apply(grads, scalars);
+    this.advance();
+    return norm;
+  }
+
+  /** The coming step's learning rate, bias corrections and EMA decay, as the tensor the update reads. */
+  stepScalars(lr: number, emaDecay: number): tf.Tensor1D {
+    return adamStepTensor({
+      negLr: -lr, beta1: BETA1, beta2: BETA2, epsilon: EPSILON, clipNorm: this.clipNorm, emaDecay,
+      oneMinusAccBeta1: Math.fround(1 - this.accBeta1), oneMinusAccBeta2: Math.fround(1 - this.accBeta2),
+    });
+  }
+
+  /** Clipping, Adam and EMA on the GPU with the given step scalars; no JavaScript state changes. Returns ‖g‖. */
+  apply(grads: tf.Tensor[], scalars: tf.Tensor): tf.Scalar {
     const gpu = getWebGPUBackend();
     if (!gpu) throw new Error('the fused optimizer runs on the webgpu backend only');
     const norm = globalNormWebGPU(gpu, grads);
@@ -146,14 +169,20 @@ class FusedUpdate implements ParameterUpdate {
       this.m = this.vars.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
       this.v = this.vars.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
-    adamUpdateWebGPU(gpu, { params: this.vars, grads, m: this.m, v: this.v, ema: this.ema, norm }, {
-      negLr: -lr, beta1: BETA1, beta2: BETA2, epsilon: EPSILON, clipNorm: this.clipNorm, emaDecay,
-      oneMinusAccBeta1: Math.fround(1 - this.accBeta1), oneMinusAccBeta2: Math.fround(1 - this.accBeta2),
-    });
+    adamUpdateWebGPU(gpu, { params: this.vars, grads, m: this.m, v: this.v, ema: this.ema, norm }, scalars);
+    return norm;
+  }
+
+  /** Moves the JavaScript side (β powers, step count) past a step taken with apply(). */
+  advance(): void {
     this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(BETA1));
     this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(BETA2));
     this.iterations++;
-    return norm;
+  }
+
+  /** Everything the update writes in place: a recorded step stays valid while these keep their data. */
+  stateTensors(): tf.Tensor[] {
+    return [...this.vars, ...this.m, ...this.v, ...(this.ema ?? [])];
   }
 
   async getWeights(): Promise<OptimizerTensor[]> {
@@ -190,7 +219,7 @@ class FusedUpdate implements ParameterUpdate {
 export class Trainer {
   readonly ema: Map<string, tf.Variable> | null;
   private readonly update: ParameterUpdate;
-  private readonly opts: Required<Omit<TrainerOptions, 'emaDecay' | 'signal' | 'gate' | 'onReport'>> & TrainerOptions;
+  private readonly opts: Required<Omit<TrainerOptions, 'emaDecay' | 'signal' | 'gate' | 'onReport' | 'replaySteps'>> & TrainerOptions;
 
   constructor(private readonly params: ReadonlyMap<string, tf.Variable>, opts: TrainerOptions) {
     this.opts = { schedule: 'linear-decay', warmup: 0, clipNorm: 1, reportEvery: 10, startStep: 0, ...opts };
@@ -200,6 +229,40 @@ export class Trainer {
     const vars = [...params.values()];
     const ema = this.ema ? [...this.ema.values()] : null;
     this.update = useWebGPUKernels() ? new FusedUpdate(vars, ema, this.opts.clipNorm) : new PlainUpdate(vars, ema, this.opts.clipNorm);
+  }
+
+  /** The last run's recorded-step figures (recordings, replays, eager calls), when it recorded steps. */
+  replayStats: ReplayCache['stats'] | null = null;
+
+  /**
+   * One training step (gradients of `loss`, then the fused update with the step's scalars as an input) as a
+   * replayable function of the batch's tensors. call() returns the step's [loss, ‖g‖], or null where the
+   * batch is not a flat record of tensors (the caller then takes the step eagerly).
+   */
+  private stepReplay<B extends tf.TensorContainer>(fused: FusedUpdate, vars: tf.Variable[], loss: (batch: B, step: number) => tf.Scalar) {
+    let keys: string[] | null = null;
+    const cache = new ReplayCache((inputs) => {
+      const batch = Object.fromEntries(keys!.map((k, i) => [k, inputs[i]])) as unknown as B;
+      // The step number only feeds dropout seeds, which replaySteps promises the loss does not use.
+      const { value, grads } = tf.variableGrads(() => loss(batch, 0), vars);
+      const norm = fused.apply(vars.map((v) => grads[v.name]), inputs[inputs.length - 1]);
+      return tf.stack([value, tf.reshape(norm, [])]);
+    }, { maxRecordings: 1, watch: () => fused.stateTensors() });
+    return {
+      stats: cache.stats,
+      call(batch: B, lr: number, emaDecay: number): tf.Tensor | null {
+        if (batch === null || typeof batch !== 'object' || Array.isArray(batch) || batch instanceof tf.Tensor) return null;
+        const entries = Object.entries(batch);
+        if (!entries.every(([, t]) => t instanceof tf.Tensor)) return null;
+        const names = entries.map(([k]) => k);
+        keys ??= names;
+        if (names.join() !== keys.join()) return null;
+        const packed = cache.call([...entries.map(([, t]) => t as tf.Tensor), fused.stepScalars(lr, emaDecay)]);
+        fused.advance();
+        return packed;
+      },
+      dispose: () => cache.dispose(),
+    };
   }
 
   learningRateAt(step: number): number {
@@ -217,13 +280,17 @@ export class Trainer {
     const { iterations, reportEvery, startStep, signal, gate, onReport } = this.opts;
     const vars = [...this.params.values()];
     const reports: TrainReport[] = [];
-    // Running sums on the device: read back once per report.
-    let lossSum = tf.scalar(0);
-    let normSum = tf.scalar(0);
+    // Running sums of [loss, gradient norm] on the device: read back once per report.
+    let sums = tf.zeros([2]);
     // Smallest step index whose loss/norm was non-finite; `iterations` means none.
     let firstBad = tf.scalar(iterations);
-    let good = vars.map((v) => v.clone());
-    let goodEma = this.ema ? [...this.ema.values()].map((v) => v.clone()) : null;
+    // The fused update writes the weights in place, so its snapshots are copies, not clones sharing data.
+    const fused = this.update instanceof FusedUpdate ? this.update : null;
+    const gpu = getWebGPUBackend();
+    const snapshot = (ts: tf.Tensor[]) => ts.map((v) => (fused && gpu ? copyOnGPU(gpu, v) : v.clone()));
+    let good = snapshot(vars);
+    let goodEma = this.ema ? snapshot([...this.ema.values()]) : null;
+    const replay = fused && this.opts.replaySteps ? this.stepReplay(fused, vars, loss) : null;
     let sinceReport = 0;
     let lrSum = 0;
     let stopped: StopReason = 'done';
@@ -241,25 +308,26 @@ export class Trainer {
         }
         const lr = this.learningRateAt(step);
         lrSum += lr;
-        const [l, n, bad] = tf.tidy(() => {
+        const [s, bad] = tf.tidy(() => {
           const batch = makeBatch(step);
-          const { value, grads } = tf.variableGrads(() => loss(batch, step), vars);
-          const norm = this.update.step(vars.map((v) => grads[v.name]), lr, this.emaDecayAt(step));
-          const finite = tf.logicalAnd(tf.isFinite(value), tf.isFinite(norm));
-          const badNow = tf.where(finite, firstBad, tf.minimum(firstBad, step));
-          return [tf.add(lossSum, value), tf.add(normSum, norm), badNow] as tf.Scalar[];
+          // The first step of a run is eager: it creates Adam's moments and gives every buffer one owner.
+          const packed = (step > startStep && replay?.call(batch, lr, this.emaDecayAt(step))) || tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(() => loss(batch, step), vars);
+            const norm = this.update.step(vars.map((v) => grads[v.name]), lr, this.emaDecayAt(step));
+            return tf.stack([value, tf.reshape(norm, [])]);
+          });
+          const badNow = tf.where(tf.all(tf.isFinite(packed)), firstBad, tf.minimum(firstBad, step));
+          return [tf.add(sums, packed), badNow];
         });
-        lossSum.dispose();
-        normSum.dispose();
+        sums.dispose();
         firstBad.dispose();
-        lossSum = l;
-        normSum = n;
-        firstBad = bad;
+        sums = s;
+        firstBad = bad as tf.Scalar;
         sinceReport++;
         const atEnd = step + 1 === iterations;
         if (sinceReport === reportEvery || atEnd) {
-          const [lv, nv, bv] = await Promise.all([lossSum.data(), normSum.data(), firstBad.data()]);
-          if (bv[0] < iterations || !Number.isFinite(lv[0]) || !Number.isFinite(nv[0])) {
+          const [[lv, nv], bv] = await Promise.all([sums.data(), firstBad.data()]);
+          if (bv[0] < iterations || !Number.isFinite(lv) || !Number.isFinite(nv)) {
             // Restore the weights of the last good report: the steps since then are lost, nothing else.
             vars.forEach((v, i) => v.assign(good[i]));
             if (this.ema && goodEma) [...this.ema.values()].forEach((v, i) => v.assign(goodEma![i]));
@@ -267,18 +335,16 @@ export class Trainer {
             nonFiniteStep = bv[0] < iterations ? bv[0] : step;
             break;
           }
-          const report = { step: step + 1, loss: lv[0] / sinceReport, lr: lrSum / sinceReport, gradNorm: nv[0] / sinceReport };
+          const report = { step: step + 1, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport };
           reports.push(report);
           await onReport?.(report);
           disposeAll(good);
           disposeAll(goodEma);
-          good = vars.map((v) => v.clone());
-          goodEma = this.ema ? [...this.ema.values()].map((v) => v.clone()) : null;
+          good = snapshot(vars);
+          goodEma = this.ema ? snapshot([...this.ema.values()]) : null;
           keptSteps = step + 1;
-          lossSum.dispose();
-          normSum.dispose();
-          lossSum = tf.scalar(0);
-          normSum = tf.scalar(0);
+          sums.dispose();
+          sums = tf.zeros([2]);
           sinceReport = 0;
           lrSum = 0;
         }
@@ -287,16 +353,17 @@ export class Trainer {
       }
       if (stopped === 'cancelled' && sinceReport > 0) {
         // The steps since the last report are kept (nothing failed): report them too.
-        const [lv, nv] = await Promise.all([lossSum.data(), normSum.data()]);
-        reports.push({ step, loss: lv[0] / sinceReport, lr: lrSum / sinceReport, gradNorm: nv[0] / sinceReport });
+        const [lv, nv] = await sums.data();
+        reports.push({ step, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport });
         keptSteps = step;
       }
     } finally {
       disposeAll(good);
       disposeAll(goodEma);
-      lossSum.dispose();
-      normSum.dispose();
+      sums.dispose();
       firstBad.dispose();
+      if (replay) this.replayStats = { ...replay.stats };
+      replay?.dispose();
     }
     const last = reports.at(-1);
     return { steps: keptSteps, finalLoss: last?.loss ?? Number.NaN, reports, stopped, nonFiniteStep };

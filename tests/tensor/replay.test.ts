@@ -122,9 +122,18 @@ describe('replay on webgpu', () => {
   it('runs eagerly, and says why, when the function reads the GPU back or a gradient tape records', async () => {
     if (!ready) return;
     const x = tf.tensor1d([1, 2, 3]);
-    // (tfjs-webgpu cannot read synchronously in Node at all, so the eager fallback of this one is not run here.)
     const tensors = tf.memory().numTensors;
-    expect(Replay.record(([a]) => tf.mul(a, tf.scalar(a.dataSync()[0])), [x])).toEqual({ reason: 'the function reads the GPU back' });
+    // A function that reads its input back (to a new GPU buffer: tfjs-webgpu cannot read synchronously in
+    // Node) runs to the end eagerly and gives its output, but no recording.
+    const r = Replay.record(([a]) => {
+      const copy = a.dataToGPU();
+      const y = tf.add(copy.tensorRef, 1);
+      copy.tensorRef.dispose();
+      return y;
+    }, [x]);
+    if ('replay' in r) throw new Error('recorded a function that reads back');
+    expect(r.reason).toBe('the function reads the GPU back');
+    expect(await values(r.output!)).toEqual(new Float32Array([2, 3, 4]));
     expect(tf.memory().numTensors).toBe(tensors);
     let taped: unknown;
     const g = tf.grad((a: tf.Tensor) => {

@@ -221,7 +221,10 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     if (compareStock && b === plan.batches[plan.batches.length - 1]) {
       progress(`unet training step, per-kernel GPU times, batch ${b}`);
       profile = await kernelProfile(() => trainStep(net, optimizer, z, t, target));
-      forwardDispatches = await dispatchesOf(() => tf.tidy(() => net.apply(z, t)));
+      // A fresh t, as a sampler makes one per step (the replays above moved this t's values onto the GPU,
+      // where tfjs no longer computes the time embedding's small ops on the CPU).
+      const tValues = await t.data();
+      forwardDispatches = await dispatchesOf(() => tf.tidy(() => net.apply(z, tf.tensor1d(tValues))));
       progress(`Trainer step: ours, tfjs's optimizer, all stock; batch ${b}`);
       trainer = await benchTrainer(net, z, t, target, plan.reps, plan.trainerRuns);
     }
@@ -246,7 +249,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
       : {}),
     ...(profile ? { train_step_kernel_profile: profile } : {}),
     ...(forwardDispatches !== undefined ? { dispatches_per_forward: forwardDispatches } : {}),
-    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms, trainer_step_speedup_vs_stock: trainer.speedup_vs_stock, trainer_step_ms_by_submit_batch: trainer.ms_by_submit_batch } : {}),
+    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms, trainer_step_speedup_vs_stock: trainer.speedup_vs_stock, trainer_step_replayed_speedup_vs_stock: trainer.replayed_speedup_vs_stock, trainer_step_ms_by_submit_batch: trainer.ms_by_submit_batch } : {}),
   };
 }
 
@@ -274,14 +277,19 @@ async function dispatchesOf(run: () => tf.Tensor): Promise<number> {
   return dispatches;
 }
 
-/** The Trainer step's variants: all ours; our kernels with tfjs's optimizer; all stock (the 8x target's baseline). */
-type TrainerVariant = 'ours' | 'plain_optimizer' | 'stock';
+/**
+ * The Trainer step's variants: all ours, recorded once and replayed (what teacher training and distillation
+ * run when the model has no dropout); all ours, eager; our kernels with tfjs's optimizer; all stock (the 8x
+ * target's baseline).
+ */
+type TrainerVariant = 'replayed' | 'ours' | 'plain_optimizer' | 'stock';
 
 interface TrainerBench {
   batch_note: string;
   dispatches: Record<TrainerVariant, number>;
   ms: Record<TrainerVariant, number>;
   speedup_vs_stock: number;
+  replayed_speedup_vs_stock: number;
   /** Ours, with tfjs-webgpu's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (dispatches per queue submit) at each value. */
   ms_by_submit_batch: Record<string, number>;
 }
@@ -300,25 +308,27 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
   const loss = () => tf.mean(tf.squaredDifference(net.apply(z, t, { training: true, seed: 0 }), target)) as tf.Scalar;
   // The model picks its kernels at every op (the switch around a whole run), the Trainer its optimizer path
   // once, when built (the switch around its construction).
-  const trainerWith = (variant: TrainerVariant, opts: TrainerOptions): Trainer => withCustomKernels(variant === 'ours', () => new Trainer(net.params, opts));
+  const trainerWith = (variant: TrainerVariant, opts: TrainerOptions): Trainer =>
+    withCustomKernels(variant === 'ours' || variant === 'replayed', () => new Trainer(net.params, { ...opts, replaySteps: variant === 'replayed' }));
   /** Dispatches of the second step (the first creates the moments), and ms per step: the median of `timedRuns` further runs. */
   const run = async (variant: TrainerVariant, timedRuns: number): Promise<[number, number]> => {
-    const warm = trainerWith(variant, { iterations: 2, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 2 });
+    const warm = trainerWith(variant, { iterations: 3, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 3 });
     let before = 0;
+    let dispatches = 0;
     await warm.run((step) => {
       if (step === 1) before = counter.count;
+      if (step === 2) dispatches = counter.count - before;
       return {};
     }, loss);
-    // The report after the last step reads back without dispatching.
-    const dispatches = counter.count - before;
     warm.dispose();
     const samples: number[] = [];
     while (samples.length < timedRuns) {
-      // steps + 1 steps, timed from the second (the first allocates the moments) to the readback at the end.
-      const timed = trainerWith(variant, { iterations: steps + 2, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 1 });
+      // steps + 2 steps, timed from the third (the first allocates the moments, the second is the one a
+      // replayed run records) to the readback at the end.
+      const timed = trainerWith(variant, { iterations: steps + 3, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 2 });
       let t0 = 0;
       await timed.run((step) => {
-        if (step === 2) t0 = performance.now();
+        if (step === 3) t0 = performance.now();
         return {};
       }, loss);
       samples.push((performance.now() - t0) / steps);
@@ -330,7 +340,7 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
   try {
     const dispatches = {} as Record<TrainerVariant, number>;
     const ms = {} as Record<TrainerVariant, number>;
-    for (const variant of ['ours', 'plain_optimizer', 'stock'] as const) {
+    for (const variant of ['replayed', 'ours', 'plain_optimizer', 'stock'] as const) {
       [dispatches[variant], ms[variant]] = await withCustomKernels(variant !== 'stock', () => run(variant, runs));
       ms[variant] = round(ms[variant]);
     }
@@ -344,6 +354,7 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
       dispatches,
       ms,
       speedup_vs_stock: round(ms.stock / ms.ours),
+      replayed_speedup_vs_stock: round(ms.stock / ms.replayed),
       ms_by_submit_batch: bySubmit,
     };
   } finally {

@@ -1,0 +1,77 @@
+// A recorded-and-replayed training step (Trainer's replaySteps, src/tensor/replay.ts) on WebGPU (SwiftShader in
+// CI). The replay runs the eager step's dispatches (forward, backward, clipping, Adam, EMA) with each step's
+// learning rate and bias corrections as an input, so a run with it must end on exactly the weights, EMA and
+// reports of the same run taken eagerly. The expected values come from that eager run, never from the replay.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng';
+import { setCustomKernels } from '../../src/kernels/customKernels';
+import { buildNetwork } from '../../src/model/build';
+import { Trainer, type TrainReport } from '../../src/train/trainer';
+import { setupWebGPU } from '../kernels/webgpuSetup';
+import { unetConfig } from '../model/unetFixtures';
+
+interface Run {
+  params: Float32Array[];
+  ema: Float32Array[];
+  reports: TrainReport[];
+  readAtReports: number[];
+  stats: Trainer['replayStats'];
+}
+
+async function train(replaySteps: boolean, iterations: number): Promise<Run> {
+  const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2, dropout: 0 }), 21);
+  const rng = new Rng(5);
+  const first = [...net.params.values()][0];
+  const readAtReports: number[] = [];
+  const trainer = new Trainer(net.params, {
+    iterations, learningRate: 3e-3, schedule: 'linear-decay', warmup: 2, reportEvery: 2, emaDecay: 0.9, replaySteps,
+    // A readback between steps, as a checkpoint save makes: tfjs keeps a CPU copy of what it read.
+    onReport: async () => { readAtReports.push((await first.data())[0]); },
+  });
+  const result = await trainer.run(
+    () => ({
+      z: tf.tensor4d(rng.normals(2 * 784), [2, 28, 28, 1]),
+      target: tf.tensor4d(rng.normals(2 * 784), [2, 28, 28, 1]),
+      t: tf.tensor1d([rng.uniform(), rng.uniform()]),
+    }),
+    (b) => tf.mean(tf.squaredDifference(net.apply(b.z, b.t as tf.Tensor1D, { training: true }), b.target)) as tf.Scalar,
+  );
+  expect(result.stopped).toBe('done');
+  const run: Run = {
+    params: await Promise.all([...net.params.values()].map(async (v) => (await v.data()) as Float32Array)),
+    ema: await Promise.all([...trainer.ema!.values()].map(async (v) => (await v.data()) as Float32Array)),
+    reports: result.reports,
+    readAtReports,
+    stats: trainer.replayStats,
+  };
+  trainer.dispose();
+  net.dispose();
+  return run;
+}
+
+describe('a replayed training step on webgpu', () => {
+  let ready = false;
+  beforeAll(async () => {
+    ready = (await setupWebGPU()) !== null;
+    setCustomKernels(true);
+  }, 120_000);
+
+  it('ends on the eager run\'s weights, EMA and reports exactly, with one recording for the run', async () => {
+    if (!ready) return; // setupWebGPU said why (outside CI only)
+    const tensors = tf.memory().numTensors;
+    const eager = await train(false, 7);
+    const replayed = await train(true, 7);
+    expect(tf.memory().numTensors).toBe(tensors);
+    // Step 1 eager (it creates Adam's moments), step 2 recorded, steps 3-7 replayed.
+    expect(replayed.stats).toEqual({ recordings: 1, replays: 5, eager: 0 });
+    expect(eager.stats).toBeNull();
+    expect(replayed.reports).toEqual(eager.reports);
+    expect(replayed.readAtReports).toEqual(eager.readAtReports);
+    // The weights moved (so equality below says something), and moved the same way.
+    const initial = await train(false, 0);
+    expect(replayed.params.some((p, i) => p.some((x, j) => x !== initial.params[i][j]))).toBe(true);
+    replayed.params.forEach((p, i) => expect(p).toEqual(eager.params[i]));
+    replayed.ema.forEach((e, i) => expect(e).toEqual(eager.ema[i]));
+  }, 300_000);
+});
