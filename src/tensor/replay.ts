@@ -1,6 +1,7 @@
-// Record once, replay many times: a function of fixed-shape tensors (a network's forward pass) is run once
-// eagerly on tfjs-webgpu while every GPU dispatch it issues is recorded (pipeline, bind group, workgroup
-// counts); later calls with inputs of the same shapes copy the inputs into the recorded input buffers and
+// Record once, replay many times: a function of fixed-shape tensors (a network's forward pass, a whole training
+// step) is run once eagerly on tfjs-webgpu while every GPU dispatch encoded into a compute pass is recorded
+// (pipeline, bind group, workgroup counts), whoever encodes it: tfjs's kernels or our programs that encode
+// their own. Later calls with inputs of the same shapes copy the inputs into the recorded input buffers and
 // re-encode the same dispatches into one compute pass. No tfjs kernel runs on a replay: the ~100-400 µs of
 // JavaScript that tfjs spends per kernel (shape checks, uniform packing, a new bind group, buffer pooling;
 // measured in gpu/results/) becomes three encoder calls per dispatch. The GPU work is the same dispatches
@@ -11,11 +12,12 @@
 //   during the recording) are owned by the replay from the moment tfjs releases them during the recording,
 //   and go back to tfjs's pool only on dispose(). Intermediates may share a buffer, as tfjs's pool shares
 //   them, because a replay runs the dispatches in the recorded order; uniforms and uploads never do.
-// - Buffers it reads but did not create (the network's weights) are checked before every replay: each must
-//   still be the buffer of the same tensor. An optimizer step that assigns a weight a new tensor, or a
-//   disposed network, makes `valid()` false and the caller records again (ReplayCache does).
-// - A function that reads the GPU back, or runs an op on the CPU, cannot be recorded: CPU forwarding is off
-//   while recording, a readback aborts the recording, and the caller runs the function eagerly instead.
+// - Tensors that may be reassigned between calls (a network's variables, an optimizer's moments) are watched,
+//   and every tensor the recording read but did not make must still hold the same buffer. A reassigned or
+//   disposed one makes `valid()` false and the caller records again (ReplayCache does).
+// - A function that reads the GPU back or copies between GPU buffers cannot be recorded: it runs to the end
+//   eagerly (it may have side effects, like an optimizer step) and the caller keeps running it eagerly. CPU
+//   forwarding of small ops is off while recording, so no op runs on the CPU once and is baked in.
 // Relies on tfjs-backend-webgpu 4.x internals (recordAndSubmit, bufferManager, commandEncoder); when they
 // are missing, `replaySupported()` says so and callers run eagerly. tests/tensor/replay.test.ts pins them.
 import * as tf from '@tensorflow/tfjs';

@@ -249,7 +249,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
       : {}),
     ...(profile ? { train_step_kernel_profile: profile } : {}),
     ...(forwardDispatches !== undefined ? { dispatches_per_forward: forwardDispatches } : {}),
-    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms, trainer_step_speedup_vs_stock: trainer.speedup_vs_stock, trainer_step_replayed_speedup_vs_stock: trainer.replayed_speedup_vs_stock, trainer_step_ms_by_submit_batch: trainer.ms_by_submit_batch } : {}),
+    ...(trainer ? { dispatches_per_train_step: trainer.dispatches, trainer_step_ms: trainer.ms, trainer_step_speedup_vs_stock: trainer.speedup_vs_stock, trainer_step_replayed_speedup_vs_stock: trainer.replayed_speedup_vs_stock, trainer_step_issue_ms: trainer.issue_ms, trainer_step_ms_by_submit_batch: trainer.ms_by_submit_batch } : {}),
   };
 }
 
@@ -290,6 +290,8 @@ interface TrainerBench {
   ms: Record<TrainerVariant, number>;
   speedup_vs_stock: number;
   replayed_speedup_vs_stock: number;
+  /** Median ms from one step's start to the next's, without the closing readback: the JavaScript per step. */
+  issue_ms: Record<TrainerVariant, number>;
   /** Ours, with tfjs-webgpu's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE (dispatches per queue submit) at each value. */
   ms_by_submit_batch: Record<string, number>;
 }
@@ -311,7 +313,7 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
   const trainerWith = (variant: TrainerVariant, opts: TrainerOptions): Trainer =>
     withCustomKernels(variant === 'ours' || variant === 'replayed', () => new Trainer(net.params, { ...opts, replaySteps: variant === 'replayed' }));
   /** Dispatches of the second step (the first creates the moments), and ms per step: the median of `timedRuns` further runs. */
-  const run = async (variant: TrainerVariant, timedRuns: number): Promise<[number, number]> => {
+  const run = async (variant: TrainerVariant, timedRuns: number): Promise<[number, number, number]> => {
     const warm = trainerWith(variant, { iterations: 3, learningRate: 1e-4, emaDecay: 0.999, reportEvery: 3 });
     let before = 0;
     let dispatches = 0;
@@ -322,27 +324,35 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
     }, loss);
     warm.dispose();
     const samples: number[] = [];
+    const issue: number[] = [];
     while (samples.length < timedRuns) {
       // steps + 2 steps, timed from the third (the first allocates the moments, the second is the one a
       // replayed run records) to the readback at the end.
       const timed = trainerWith(variant, { iterations: steps + 3, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 2 });
       let t0 = 0;
+      let last = 0;
       await timed.run((step) => {
-        if (step === 3) t0 = performance.now();
+        const now = performance.now();
+        if (step === 3) t0 = now;
+        // Step to step, before the closing readback: the JavaScript of a step (the GPU runs behind it).
+        if (step > 3) issue.push(now - last);
+        last = now;
         return {};
       }, loss);
       samples.push((performance.now() - t0) / steps);
       timed.dispose();
     }
-    return [dispatches, median(samples)];
+    return [dispatches, median(samples), issue.length ? median(issue) : Number.NaN];
   };
   const submitDefault = tf.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE');
   try {
     const dispatches = {} as Record<TrainerVariant, number>;
     const ms = {} as Record<TrainerVariant, number>;
+    const issueMs = {} as Record<TrainerVariant, number>;
     for (const variant of ['replayed', 'ours', 'plain_optimizer', 'stock'] as const) {
-      [dispatches[variant], ms[variant]] = await withCustomKernels(variant !== 'stock', () => run(variant, runs));
+      [dispatches[variant], ms[variant], issueMs[variant]] = await withCustomKernels(variant !== 'stock', () => run(variant, runs));
       ms[variant] = round(ms[variant]);
+      issueMs[variant] = round(issueMs[variant]);
     }
     const bySubmit: Record<string, number> = {};
     for (const size of SUBMIT_BATCHES) {
@@ -355,6 +365,7 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
       ms,
       speedup_vs_stock: round(ms.stock / ms.ours),
       replayed_speedup_vs_stock: round(ms.stock / ms.replayed),
+      issue_ms: issueMs,
       ms_by_submit_batch: bySubmit,
     };
   } finally {
