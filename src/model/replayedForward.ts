@@ -17,7 +17,7 @@ export function replayedForward(net: Network): ReplayedForward {
   // Our kernels and tfjs's stock ones record different dispatches: a switch flipped between calls records anew.
   const cache = new ReplayCache(([z, t]) => net.apply(z, t as tf.Tensor1D), {
     variant: () => (customKernelsEnabled() ? 'ours' : 'stock'),
-    watch: () => [...net.params.values()],
+    watch: { tensors: () => [...net.params.values()] },
   });
   return {
     config: net.config,

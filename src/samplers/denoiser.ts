@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Parameterization, ScheduleConfig } from '../core/schedule';
 import type { Network } from '../model/network';
-import { replayedForward } from '../model/replayedForward';
+import { type ReplayedForward, replayedForward } from '../model/replayedForward';
 
 export interface Denoiser {
   readonly parameterization: Parameterization;
@@ -18,12 +18,14 @@ export interface Denoiser {
  * The network as a denoiser. On WebGPU its forward pass is recorded on the first call of each batch shape
  * and replayed on the rest (src/model/replayedForward.ts): call dispose() when sampling is done.
  */
-export function networkDenoiser(net: Network): Denoiser & { dispose(): void } {
+export function networkDenoiser(net: Network): Denoiser & { dispose(): void; readonly stats: ReplayedForward['stats'] } {
   const forward = replayedForward(net);
   return {
     parameterization: net.config.parameterization,
     schedule: net.config.schedule,
     output: (z, t) => tf.tidy(() => forward.apply(z, tf.fill([z.shape[0]], t) as tf.Tensor1D)),
     dispose: () => forward.dispose(),
+    /** Forward passes recorded, replayed and run eagerly so far. */
+    stats: forward.stats,
   };
 }

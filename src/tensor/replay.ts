@@ -5,7 +5,8 @@
 // re-encode the same dispatches into one compute pass. No tfjs kernel runs on a replay: the ~100-400 µs of
 // JavaScript that tfjs spends per kernel (shape checks, uniform packing, a new bind group, buffer pooling;
 // measured in gpu/results/) becomes three encoder calls per dispatch. The GPU work is the same dispatches
-// in the same order, so a replay's output is the eager output bit for bit.
+// in the same order, so a replay's output is the eager output (bit for bit in the tests; eagerly tfjs may run a
+// tiny op on CPU-resident data in JavaScript, which a recording runs on the GPU).
 //
 // What makes a recording valid, and how it stays valid:
 // - Buffers the recorded dispatches write (intermediates) or read as constants (uniforms, tensors uploaded
@@ -14,10 +15,13 @@
 //   them, because a replay runs the dispatches in the recorded order; uniforms and uploads never do.
 // - Tensors that may be reassigned between calls (a network's variables, an optimizer's moments) are watched,
 //   and every tensor the recording read but did not make must still hold the same buffer. A reassigned or
-//   disposed one makes `valid()` false and the caller records again (ReplayCache does).
-// - A function that reads the GPU back or copies between GPU buffers cannot be recorded: it runs to the end
-//   eagerly (it may have side effects, like an optimizer step) and the caller keeps running it eagerly. CPU
-//   forwarding of small ops is off while recording, so no op runs on the CPU once and is baked in.
+//   disposed one makes `valid()` false and the caller records again (ReplayCache does). Watched tensors that
+//   the recording writes in place must also be their buffer's only tensor (a kept clone would change too).
+// - A readback, a copy between buffers, a buffer clear or a CPU write into a storage buffer while recording
+//   makes the function unrecordable (a replay would not repeat it).
+// - A function that cannot be recorded runs to the end eagerly (it may have side effects, like an optimizer
+//   step) and the caller keeps running it eagerly. CPU forwarding of small ops is off while recording, so no
+//   op runs on the CPU once and is baked in.
 // Relies on tfjs-backend-webgpu 4.x internals (recordAndSubmit, bufferManager, commandEncoder); when they
 // are missing, `replaySupported()` says so and callers run eagerly. tests/tensor/replay.test.ts pins them.
 import * as tf from '@tensorflow/tfjs';
@@ -27,6 +31,7 @@ import { getWebGPUBackend } from './backend';
 /** What the replay reads of tfjs-backend-webgpu's backend object (public in JS, private in its typings). */
 interface TensorData {
   resource: GPUBuffer | GPUTexture | null;
+  refCount: number;
   /** A CPU copy tfjs keeps after a readback. */
   values: unknown;
 }
@@ -78,6 +83,12 @@ export function replaySupported(): string | null {
 }
 
 const READS_BACK = 'the function reads the GPU back';
+
+/** The tensors a recording must see unchanged (listed after the recorded run), and whether it writes them in place. */
+export interface Watch {
+  tensors?: () => readonly tf.Tensor[];
+  writes?: boolean;
+}
 
 /**
  * Replaces obj[name] with `fn` (which may call the method it replaces, read before patching) and returns the
@@ -137,6 +148,8 @@ export class Replay {
     private readonly owned: GPUBuffer[],
     /** Tensors (a network's variables) that must still hold the data they held when recorded. */
     private readonly watched: { tensor: tf.Tensor; dataId: object }[],
+    /** The recording writes the watched tensors in place: each must be their buffer's only tensor. */
+    private readonly writesWatched: boolean,
   ) {}
 
   /**
@@ -145,12 +158,13 @@ export class Replay {
    * end even when something in it cannot be recorded: fn may have side effects, like an optimizer step).
    * Throws what fn throws.
    */
-  static record(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], watch: readonly tf.Tensor[] = []): { replay: Replay; output: tf.Tensor } | { reason: string; output?: tf.Tensor } {
+  static record(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], watch: Watch = {}): { replay: Replay; output: tf.Tensor } | { reason: string; output?: tf.Tensor } {
     const unsupported = replaySupported();
     if (unsupported) return { reason: unsupported };
     if (tf.engine().isTapeOn()) return { reason: 'a gradient tape is recording' };
     const b = internals()!;
     if (b.activeTimers != null) return { reason: 'tf.time is timing kernels' };
+    if (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY')) return { reason: 'tfjs is compiling pipelines only' };
     if (inputs.some((x) => x.dtype !== 'float32' && x.dtype !== 'int32')) return { reason: 'inputs must be float32 or int32' };
 
     // The replay's own input tensors, filled from the caller's.
@@ -159,7 +173,12 @@ export class Replay {
       b.uploadToGPU(info.dataId);
       return tf.keep(tf.engine().makeTensorFromTensorInfo(info));
     });
-    copyInto(b, inputs, own.map((t) => bufferOf(b, t)));
+    try {
+      copyInto(b, inputs, own.map((t) => bufferOf(b, t)));
+    } catch (e) {
+      for (const t of own) t.dispose();
+      throw e;
+    }
 
     const dispatches: Dispatch[] = [];
     const created = new Set<object>(); // tensor data made while recording: dispatch outputs and constants
@@ -178,7 +197,10 @@ export class Replay {
     const passProto = (globalThis as unknown as { GPUComputePassEncoder: { prototype: GPUComputePassEncoder } }).GPUComputePassEncoder.prototype;
     const encoderProto = (globalThis as unknown as { GPUCommandEncoder: { prototype: GPUCommandEncoder } }).GPUCommandEncoder.prototype;
     const { setPipeline, setBindGroup, dispatchWorkgroups } = passProto;
-    const { copyBufferToBuffer } = encoderProto;
+    const { copyBufferToBuffer, clearBuffer } = encoderProto;
+    const { dispatchWorkgroupsIndirect } = passProto;
+    const queue = b.device.queue;
+    const writeBuffer = queue.writeBuffer;
     // The state of the pass being encoded: every dispatch is recorded with the pipeline and bind group it ran
     // with, whoever encodes it (tfjs's kernels, or our programs that encode their own, like the optimizer's).
     let pipeline: GPUComputePipeline | null = null;
@@ -229,9 +251,28 @@ export class Replay {
         if ((src.usage & usage.MAP_WRITE) === 0) refuse('the function copies between GPU buffers');
         copyBufferToBuffer.call(this, src, srcOffset, dst, dstOffset, size);
       }),
+      // What a replay would not repeat: refused, so the function stays eager rather than replayed without it.
+      patch(encoderProto, 'clearBuffer', function (this: GPUCommandEncoder, ...args: unknown[]) {
+        refuse('the function clears a GPU buffer');
+        return (clearBuffer as (...a: unknown[]) => void).apply(this, args);
+      }),
+      patch(passProto, 'dispatchWorkgroupsIndirect', function (this: GPUComputePassEncoder, ...args: unknown[]) {
+        refuse('the function dispatches indirectly');
+        return (dispatchWorkgroupsIndirect as (...a: unknown[]) => void).apply(this, args);
+      }),
+      patch(queue, 'writeBuffer', function (this: GPUQueue, buffer: GPUBuffer, ...rest: unknown[]) {
+        // tfjs writes uniforms this way (pinned, written once: fine); anything else would change per call.
+        if ((buffer.usage & usage.UNIFORM) === 0) refuse('the function writes a GPU buffer from the CPU');
+        return (writeBuffer as (...a: unknown[]) => void).call(queue, buffer, ...rest);
+      }),
       patch(b, 'recordAndSubmit', function (program: Program, output: tf.TensorInfo, inputs2: tf.TensorInfo[], uniforms?: unknown) {
         recordAndSubmit.call(b, program, output, inputs2, uniforms);
-        for (const t of inputs2) if (!read.has(t.dataId)) read.set(t.dataId, bufferOf(b, t));
+        for (const t of inputs2) {
+          if (read.has(t.dataId)) continue;
+          const r = b.tensorMap.get(t.dataId)?.resource;
+          if (r instanceof GPUBuffer) read.set(t.dataId, r);
+          else refuse('a kernel reads a texture');
+        }
         created.add(output.dataId);
       }),
       patch(b, 'write', function (values: unknown, shape: number[], dtype: tf.DataType) {
@@ -272,8 +313,9 @@ export class Replay {
     // Checked before each replay: what the recording read and did not make (weights), and what it made that
     // still lives outside it (a constant a model caches on first use); not what it made and freed (now owned).
     const external = [...read].filter(([id]) => !created.has(id) || b.tensorMap.has(id)).map(([dataId, buffer]) => ({ dataId, buffer }));
-    const watched = watch.map((tensor) => ({ tensor, dataId: tensor.dataId }));
-    const replay = new Replay(b, own, out, dispatches, external, owned, watched);
+    // Listed after fn ran: fn may have made some of them (an optimizer's first moments).
+    const watched = (watch.tensors?.() ?? []).map((tensor) => ({ tensor, dataId: tensor.dataId }));
+    const replay = new Replay(b, own, out, dispatches, external, owned, watched, !!watch.writes);
     if (!replay.valid()) {
       const output = replay.copyOut();
       replay.dispose();
@@ -300,6 +342,9 @@ export class Replay {
   valid(): boolean {
     if (this.disposed || internals() !== this.backend) return false;
     if (this.watched.some((w) => w.tensor.isDisposed || w.tensor.dataId !== w.dataId)) return false;
+    // An in-place write into a buffer another tensor shares (a clone, a snapshot kept by a caller) would
+    // change that tensor too; eagerly the optimizer copies first, a replay cannot.
+    if (this.writesWatched && this.watched.some((w) => this.backend.tensorMap.get(w.dataId)?.refCount !== 1)) return false;
     const map = this.backend.tensorMap;
     return this.external.every((e) => map.has(e.dataId) && map.get(e.dataId)?.resource === e.buffer);
   }
@@ -377,8 +422,8 @@ export class ReplayCache {
       maxRecordings?: number;
       /** Part of the signature beside the input shapes (e.g. which kernels are switched on). */
       variant?: () => string;
-      /** Tensors the function reads that may be reassigned between calls (a network's variables). */
-      watch?: () => readonly tf.Tensor[];
+      /** Tensors the function reads that may be reassigned between calls (a network's variables), and writes. */
+      watch?: Watch;
     } = {},
   ) {}
 
@@ -404,11 +449,12 @@ export class ReplayCache {
       known.dispose();
       this.recordings.delete(key);
     }
-    const r = Replay.record(this.fn, inputs, this.opts.watch?.() ?? []);
+    const r = Replay.record(this.fn, inputs, this.opts.watch);
     if ('reason' in r) {
-      this.refused = r.reason;
       this.stats.eager++;
-      return r.output ?? this.fn(inputs);
+      if (!r.output) return this.fn(inputs); // a passing reason (a timer, a tape): try again next call
+      this.refused = r.reason; // the function itself cannot be recorded: it stays eager
+      return r.output;
     }
     this.stats.recordings++;
     this.recordings.set(key, r.replay);

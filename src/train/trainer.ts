@@ -247,7 +247,7 @@ export class Trainer {
       const { value, grads } = tf.variableGrads(() => loss(batch, 0), vars);
       const norm = fused.apply(vars.map((v) => grads[v.name]), inputs[inputs.length - 1]);
       return tf.stack([value, tf.reshape(norm, [])]);
-    }, { maxRecordings: 1, watch: () => fused.stateTensors() });
+    }, { maxRecordings: 1, watch: { tensors: () => fused.stateTensors(), writes: true } });
     return {
       stats: cache.stats,
       call(batch: B, lr: number, emaDecay: number): tf.Tensor | null {

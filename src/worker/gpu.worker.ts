@@ -136,6 +136,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
           sampleShape: info.sampleShape,
           batch: req.batch,
           nfe: steps,
+          replayed: run.replayed,
           msPerImage: run.ms / req.batch,
           trajectory: run.trajectory,
           times: run.times,

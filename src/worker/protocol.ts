@@ -85,6 +85,8 @@ export interface ColumnSamples {
   batch: number;
   /** Network evaluations per image: one per DDIM step. */
   nfe: number;
+  /** Of those, how many replayed the recorded forward pass (webgpu: all but the first; elsewhere 0). */
+  replayed: number;
   /** Wall time of the whole batch (after a warm-up) divided by the batch size. */
   msPerImage: number;
   /** x̂ of sample 0 at every step, [steps, ...sampleShape] row-major. */

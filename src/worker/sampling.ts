@@ -17,6 +17,8 @@ export interface SampleRun {
   /** t at which each step's x̂ was predicted. */
   times: number[];
   ms: number;
+  /** Network evaluations answered by replaying the recorded forward pass (webgpu), of `times.length`. */
+  replayed: number;
 }
 
 export interface SampleArgs {
@@ -57,7 +59,7 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
       trajectory = (await stacked.data()) as Float32Array;
       stacked.dispose();
     }
-    return { samples, trajectory, times, ms };
+    return { samples, trajectory, times, ms, replayed: denoiser.stats.replays };
   } finally {
     denoiser.dispose();
     z1.dispose();

@@ -167,6 +167,10 @@ describe('the shipped models', () => {
     for (const n of [8, 4, 2, 1]) expect(await p.locator(`[data-testid=model-row][data-model-name="mnist/student-${n}.safetensors"]`).count()).toBe(1);
     expect(await p.locator('[data-testid=model-row][data-model-name="mnist/teacher.safetensors"]').count()).toBe(1);
     expect(await canvasHasContent(p, '[data-testid=sample-grid]')).toBe(true);
+    // The worker replayed the teacher's recorded forward pass at its second step (Chromium's WebGPU, not an
+    // eager fallback); the 1-step student has nothing to replay.
+    expect(await p.locator('[data-testid=ms]').nth(0).getAttribute('data-replayed')).toBe('1');
+    expect(await p.locator('[data-testid=ms]').nth(1).getAttribute('data-replayed')).toBe('0');
     await waitForText(p.locator('[data-testid=quality]').nth(1), /^-?\d+\.\d+$/, 60_000);
     await p.screenshot({ path: join(ARTIFACTS, 'shipped-mnist.png'), fullPage: true });
     await p.close();

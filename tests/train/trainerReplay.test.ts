@@ -17,17 +17,27 @@ interface Run {
   reports: TrainReport[];
   readAtReports: number[];
   stats: Trainer['replayStats'];
+  /** The clone of the first weight kept at the first report, as read then and at the end of the run. */
+  kept?: { then: Float32Array; atEnd: Float32Array };
 }
 
-async function train(replaySteps: boolean, iterations: number): Promise<Run> {
+async function train(replaySteps: boolean, iterations: number, keepClone = false): Promise<Run> {
   const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2, dropout: 0 }), 21);
   const rng = new Rng(5);
   const first = [...net.params.values()][0];
   const readAtReports: number[] = [];
+  let kept: { clone: tf.Tensor; then: Float32Array } | undefined;
   const trainer = new Trainer(net.params, {
     iterations, learningRate: 3e-3, schedule: 'linear-decay', warmup: 2, reportEvery: 2, emaDecay: 0.9, replaySteps,
     // A readback between steps, as a checkpoint save makes: tfjs keeps a CPU copy of what it read.
-    onReport: async () => { readAtReports.push((await first.data())[0]); },
+    onReport: async () => {
+      readAtReports.push((await first.data())[0]);
+      // A caller keeping a clone of a weight: it shares the weight's buffer, which the update writes in place.
+      if (keepClone && !kept) {
+        const clone = first.clone();
+        kept = { clone, then: (await clone.data()).slice() as Float32Array };
+      }
+    },
   });
   const result = await trainer.run(
     () => ({
@@ -44,7 +54,9 @@ async function train(replaySteps: boolean, iterations: number): Promise<Run> {
     reports: result.reports,
     readAtReports,
     stats: trainer.replayStats,
+    ...(kept ? { kept: { then: kept.then, atEnd: (await kept.clone.data()) as Float32Array } } : {}),
   };
+  kept?.clone.dispose();
   trainer.dispose();
   net.dispose();
   return run;
@@ -73,5 +85,19 @@ describe('a replayed training step on webgpu', () => {
     expect(replayed.params.some((p, i) => p.some((x, j) => x !== initial.params[i][j]))).toBe(true);
     replayed.params.forEach((p, i) => expect(p).toEqual(eager.params[i]));
     replayed.ema.forEach((e, i) => expect(e).toEqual(eager.ema[i]));
+  }, 300_000);
+
+  it('leaves a clone of a weight that a caller keeps untouched, taking the steps eagerly while it lives', async () => {
+    if (!ready) return;
+    const tensors = tf.memory().numTensors;
+    const eager = await train(false, 5, true);
+    const replayed = await train(true, 5, true);
+    expect(tf.memory().numTensors).toBe(tensors);
+    // The clone was taken after step 2 (the recording); steps 3-5 could not replay while it shared the buffer.
+    expect(replayed.stats).toEqual({ recordings: 1, replays: 0, eager: 3 });
+    expect(replayed.kept!.atEnd).toEqual(replayed.kept!.then);
+    expect(replayed.kept!.then).toEqual(eager.kept!.then);
+    replayed.params.forEach((p, i) => expect(p).toEqual(eager.params[i]));
+    expect(replayed.reports).toEqual(eager.reports);
   }, 300_000);
 });

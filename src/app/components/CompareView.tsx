@@ -47,7 +47,7 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy }: { inde
       </div>
       <dl className="stats">
         <dt>network evaluations per sample</dt><dd data-testid="nfe">{samples ? samples.nfe : '…'}</dd>
-        <dt>time per {isToy ? 'point' : 'image'}</dt><dd data-testid="ms">{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : '…'}</dd>
+        <dt>time per {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples && samples.replayed > 0 ? `the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : undefined}>{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : '…'}</dd>
         <dt title={quality?.metric}>quality ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : samples && !isToy ? '—' : '…'}</dd>
         {!isToy && <><dt title="root-mean-square pixel difference from column 1, image by image (same noise)">distance to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : '…'}</dd></>}
       </dl>
