@@ -66,6 +66,8 @@ export interface TrainResult {
   stopped: StopReason;
   /** For 'nonfinite': the first step whose loss or gradient norm was NaN or infinite. */
   nonFiniteStep?: number;
+  /** With replaySteps on webgpu: steps recorded, replayed and taken eagerly after the run's first. */
+  replay?: { recordings: number; replays: number; eager: number };
 }
 
 export class NonFiniteLossError extends Error {
@@ -366,7 +368,7 @@ export class Trainer {
       replay?.dispose();
     }
     const last = reports.at(-1);
-    return { steps: keptSteps, finalLoss: last?.loss ?? Number.NaN, reports, stopped, nonFiniteStep };
+    return { steps: keptSteps, finalLoss: last?.loss ?? Number.NaN, reports, stopped, nonFiniteStep, ...(this.replayStats ? { replay: this.replayStats } : {}) };
   }
 
   /** The EMA decay of step k, with the usual warm-up: d = min(decay, (1 + k)/(10 + k)). */

@@ -40,7 +40,11 @@ describe('replay on webgpu', () => {
     net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2 }), 5);
     // Away from the initialization (the output convolution starts at zero, so every output would be 0).
     let seed = 100;
-    for (const v of net.params.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.2, 'float32', seed++))));
+    for (const v of net.params.values()) {
+      const moved = tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.2, 'float32', seed++)));
+      v.assign(moved);
+      moved.dispose();
+    }
   }, 120_000);
   afterAll(() => net?.dispose());
 

@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { setCustomKernels } from '../../src/kernels/customKernels';
+import { distillRound } from '../../src/distill/round';
 import { buildNetwork } from '../../src/model/build';
+import { withReplay } from '../../src/tensor/replay';
 import { Trainer, type TrainReport } from '../../src/train/trainer';
 import { setupWebGPU } from '../kernels/webgpuSetup';
 import { unetConfig } from '../model/unetFixtures';
@@ -99,5 +101,35 @@ describe('a replayed training step on webgpu', () => {
     expect(replayed.kept!.then).toEqual(eager.kept!.then);
     replayed.params.forEach((p, i) => expect(p).toEqual(eager.params[i]));
     expect(replayed.reports).toEqual(eager.reports);
+  }, 300_000);
+
+  it('gives a distillation round the same student replayed (teacher forward passes and student steps) as eager', async () => {
+    if (!ready) return;
+    const tensors = tf.memory().numTensors;
+    const teacher = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: false, groups: 2, dropout: 0 }), 3);
+    let seed = 50;
+    for (const v of teacher.params.values()) {
+      const moved = tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.1, 'float32', seed++)));
+      v.assign(moved);
+      moved.dispose();
+    }
+    const round = (replay: boolean) => withReplay(replay, () => distillRound(teacher, {
+      studentSteps: 2, batchSize: 2, seed: 4, iterations: 5, learningRate: 1e-3, reportEvery: 5, clip: true,
+      data: (n, rng) => tf.tensor4d(rng.normals(n * 784), [n, 28, 28, 1]),
+    }));
+    const eager = await round(false);
+    const replayed = await round(true);
+    const weights = async (r: Awaited<ReturnType<typeof round>>) => Promise.all([...r.student.params.values()].map(async (v) => (await v.data()) as Float32Array));
+    const [we, wr, wt] = [await weights(eager), await weights(replayed), await weights({ student: teacher } as Awaited<ReturnType<typeof round>>)];
+    expect(wr.some((w, i) => w.some((x, j) => x !== wt[i][j]))).toBe(true); // the student moved off its teacher
+    wr.forEach((w, i) => expect(w).toEqual(we[i]));
+    expect(replayed.result.reports).toEqual(eager.result.reports);
+    // Step 1 eager, step 2 recorded, steps 3-5 replayed; with replay off, every step after the first eager.
+    expect(replayed.result.replay).toEqual({ recordings: 1, replays: 3, eager: 0 });
+    expect(eager.result.replay).toEqual({ recordings: 0, replays: 0, eager: 4 });
+    eager.student.dispose();
+    replayed.student.dispose();
+    teacher.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
   }, 300_000);
 });

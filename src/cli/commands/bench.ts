@@ -16,6 +16,7 @@ import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
 import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema } from '../../model/config';
 import { type Network, parameterCount } from '../../model/network';
+import { distillRound } from '../../distill/round';
 import { replayedForward } from '../../model/replayedForward';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
@@ -90,6 +91,7 @@ export function register(program: Command): void {
       const kernels = await benchKernels(plan);
       const unet = await benchUnet(config, plan);
       const sampler = await benchSampler(config, plan);
+      const distill = replaySupported() === null ? await benchDistillStep(config, plan) : undefined;
       const result = {
         backend: info.name,
         adapter: info.adapter,
@@ -101,6 +103,7 @@ export function register(program: Command): void {
         sampler_batch: plan.samplerBatch,
         sampler_ms_per_image: sampler.replayed,
         ...(sampler.eager ? { sampler_ms_per_image_eager: sampler.eager } : {}),
+        ...(distill ? { distill_step: distill } : {}),
         kernel_batch: plan.kernelBatch,
         kernels,
         method: `median of ${plan.reps} repetitions after ${WARMUP} warm-up; each repetition ends with a readback`,
@@ -424,6 +427,47 @@ async function benchSampler(config: ModelConfig, plan: Plan): Promise<{ replayed
   z1.dispose();
   net.dispose();
   return { replayed, ...(eager ? { eager } : {}) };
+}
+
+/**
+ * One distillation round of a randomly initialized teacher (Algorithm 2: two teacher DDIM steps for the
+ * target, the student's loss, gradients and update) at the largest batch, with replay on (the teacher's
+ * forward passes and the student's step recorded and replayed, as rounds run on webgpu) and off. Per step:
+ * GPU dispatches, and the JavaScript time from one step's batch draw to the next's (the GPU runs behind it).
+ */
+async function benchDistillStep(config: ModelConfig, plan: Plan): Promise<{ batch: number; dispatches: number; issue_ms: { replayed: number; eager: number } }> {
+  const teacher = buildNetwork(config, 0);
+  const batch = plan.batches[plan.batches.length - 1];
+  const steps = Math.max(plan.reps, 3) + 3;
+  const issue = { replayed: 0, eager: 0 };
+  let dispatches = 0;
+  try {
+    for (const variant of ['replayed', 'eager'] as const) {
+      progress(`distillation step, batch ${batch}, ${variant}`);
+      const counter = dispatchCounter();
+      const stamps: number[] = [];
+      const counts: number[] = [];
+      try {
+        const { student } = await withReplay(variant === 'replayed', () => distillRound(teacher, {
+          studentSteps: 4, batchSize: batch, seed: 1, iterations: steps, learningRate: 1e-4, reportEvery: steps,
+          data: (n, rng) => {
+            stamps.push(performance.now());
+            counts.push(counter.count);
+            return tf.tensor4d(rng.normals(n * 784), [n, 28, 28, 1]);
+          },
+        }));
+        student.dispose();
+      } finally {
+        counter.stop();
+      }
+      // From the third step on: the first is eager and the second records.
+      issue[variant] = round(median(stamps.slice(3).map((s, i) => s - stamps[i + 2])));
+      dispatches = counts[3] - counts[2];
+    }
+  } finally {
+    teacher.dispose();
+  }
+  return { batch, dispatches, issue_ms: issue };
 }
 
 interface ConvShape { label: string; size: number; ci: number; co: number; stride: number; pad: ConvPad }
