@@ -7,8 +7,9 @@
 // output instead would cost two more (copying) dispatches. All coefficients are uniforms: one compiled
 // pipeline per flavour serves every step of every sampler.
 import * as tf from '@tensorflow/tfjs';
-import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { DdimStepCoefficients } from '../core/ddimCoefficients';
+import { FlatOutputProgram } from './flatOutputProgram';
 
 export type DdimStepTarget = 'zS' | 'xHat';
 
@@ -25,23 +26,14 @@ export interface DdimStepUniforms {
   noiseStd: number;
 }
 
-export class DdimStepProgram implements WebGPUProgram {
+export class DdimStepProgram extends FlatOutputProgram {
   readonly variableNames: string[];
   readonly uniforms = 'xz : f32, xo : f32, ez : f32, eo : f32, alphaT : f32, sigmaT : f32, alphaS : f32, epsWeight : f32, noiseStd : f32,';
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly shaderKey: string;
 
   /** Inputs z, netOut (and noise) flattened to [size]; output [size]. */
   constructor(size: number, private readonly target: DdimStepTarget, private readonly clip: boolean, private readonly withNoise: boolean) {
+    super(size, `halfstepDdimStep_${target}_${clip ? 'clip' : 'noclip'}_${withNoise ? 'noise' : 'det'}`);
     this.variableNames = withNoise ? ['z', 'netOut', 'noise'] : ['z', 'netOut'];
-    this.outputShape = [size];
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-    this.shaderKey = `halfstepDdimStep_${target}_${clip ? 'clip' : 'noclip'}_${withNoise ? 'noise' : 'det'}`;
   }
 
   static uniformData(u: DdimStepUniforms): { type: string; data: number[] }[] {

@@ -17,8 +17,9 @@
 // dγ and dβ use one workgroup per channel: few workgroups for a large GPU (32-64 at MNIST sizes), chosen for the
 // dispatch count, which is what a training step pays for on a GPU; splitting rows would need a second pass.
 import * as tf from '@tensorflow/tfjs';
-import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { backendInfo } from '../tensor/backend';
+import { FlatOutputProgram } from './flatOutputProgram';
 
 /** GroupNorm's ε, as in PyTorch's nn.GroupNorm (and groupNormPlain). */
 export const GN_EPS = 1e-5;
@@ -157,21 +158,12 @@ export class GroupNormStatsProgram extends WorkgroupPerItemProgram {
 }
 
 /** y = SiLU(γ·x̂ + β) (or without SiLU), one thread per value: output [size]. */
-export class GroupNormApplyProgram implements WebGPUProgram {
+export class GroupNormApplyProgram extends FlatOutputProgram {
   readonly variableNames = ['x', 'stats', 'gamma', 'beta'];
   readonly uniforms = LAYOUT_UNIFORMS;
-  readonly workgroupSize: [number, number, number] = [64, 1, 1];
-  readonly size = true;
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly shaderKey: string;
 
   constructor(size: number, private readonly silu: boolean) {
-    this.outputShape = [size];
-    this.dispatchLayout = webgpu_util.flatDispatchLayout(this.outputShape);
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-    this.shaderKey = `halfstepGroupNormApply_${silu ? 'silu' : 'id'}`;
+    super(size, `halfstepGroupNormApply_${silu ? 'silu' : 'id'}`);
   }
 
   getUserCode(): string {
