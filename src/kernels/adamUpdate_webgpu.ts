@@ -14,6 +14,7 @@
 // the buffer (clone, assign, variable(x) share data), and drops any CPU copy a readback left behind.
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { copyOnGPU } from '../tensor/replay';
 
 /**
  * tfjs-webgpu 4.22's command stream, private in its typings: the encoder and pass its programs record
@@ -45,29 +46,13 @@ export function tensorBuffer(gpu: WebGPUBackend, t: tf.TensorInfo): GPUBuffer {
 }
 
 /**
- * A new tensor with its own buffer holding `t`'s values: a buffer-to-buffer copy on tfjs's command encoder,
- * in order with the dispatches around it, no dispatch of its own. How the Trainer snapshots weights that the
- * fused update then writes in place (a clone would share their buffer).
- */
-export function copyOnGPU(gpu: WebGPUBackend, t: tf.Tensor): tf.Tensor {
-  if (t.dtype !== 'float32') throw new Error(`copyOnGPU: ${t.dtype}, not float32`);
-  const src = tensorBuffer(gpu, t);
-  const info = gpu.makeTensorInfo(t.shape, 'float32');
-  const dst = tensorBuffer(gpu, info);
-  gpu.ensureCommandEncoderReady();
-  gpu.endComputePassEncoder();
-  stream(gpu).commandEncoder!.copyBufferToBuffer(src, 0, dst, 0, 4 * t.size);
-  return tf.engine().makeTensorFromTensorInfo(info);
-}
-
-/**
  * The buffer of variable `v`, safe to write in place: copied (GPU to GPU) into a fresh buffer first when
  * another tensor shares it, and with any cached CPU values dropped, since the write makes them stale.
  */
 export function ownedBuffer(gpu: WebGPUBackend, v: tf.Variable): GPUBuffer {
   if (v.dtype !== 'float32') throw new Error(`fused optimizer: ${v.name} is ${v.dtype}, not float32`);
   if (gpu.refCount(v.dataId) > 1) {
-    const copy = copyOnGPU(gpu, v);
+    const copy = copyOnGPU(v);
     v.assign(copy);
     copy.dispose();
   }

@@ -58,6 +58,8 @@ interface Internals {
   readSync(dataId: object): unknown;
   read(dataId: object): Promise<unknown>;
   readToGPU(dataId: object): unknown;
+  /** Tensor data the pending submit uses: disposing it waits for the submit. */
+  commandQueueOwnedIds: WeakSet<object>;
   write(values: unknown, shape: number[], dtype: tf.DataType): object;
 }
 
@@ -135,7 +137,6 @@ function bufferOf(b: Internals, t: tf.TensorInfo): GPUBuffer {
 /** A recorded function of fixed input shapes. Owns GPU buffers and three tensors: dispose() it. */
 export class Replay {
   private disposed = false;
-  private replays = 0;
 
   private constructor(
     private readonly backend: Internals,
@@ -324,23 +325,13 @@ export class Replay {
     return { replay, output: replay.copyOut() };
   }
 
-  /** GPU dispatches per run. */
-  get dispatchCount(): number {
-    return this.dispatches.length;
-  }
-
-  /** Runs since recording. */
-  get runs(): number {
-    return this.replays;
-  }
-
   /**
    * False once a watched tensor (a weight) was reassigned or disposed, a tensor the recording read was freed,
    * or the backend changed. (A weight's old data can outlive its variable's assign, in a clone say, so the
    * variables themselves are watched, not only the data the dispatches read.)
    */
   valid(): boolean {
-    if (this.disposed || internals() !== this.backend) return false;
+    if (this.disposed || (getWebGPUBackend() as unknown) !== this.backend) return false;
     if (this.watched.some((w) => w.tensor.isDisposed || w.tensor.dataId !== w.dataId)) return false;
     // An in-place write into a buffer another tensor shares (a clone, a snapshot kept by a caller) would
     // change that tensor too; eagerly the optimizer copies first, a replay cannot.
@@ -349,9 +340,12 @@ export class Replay {
     return this.external.every((e) => map.has(e.dataId) && map.get(e.dataId)?.resource === e.buffer);
   }
 
-  /** The recorded function on new inputs of the recorded shapes: a new tensor the caller owns. */
-  run(inputs: tf.Tensor[]): tf.Tensor {
-    if (!this.valid()) throw new Error('replay: the recording is no longer valid (a weight changed or it was disposed)');
+  /**
+   * The recorded function on new inputs of the recorded shapes: a new tensor the caller owns, or null when
+   * the recording is no longer valid() (then nothing ran).
+   */
+  run(inputs: tf.Tensor[]): tf.Tensor | null {
+    if (!this.valid()) return null;
     if (inputs.length !== this.inputs.length || inputs.some((x, i) => !tf.util.arraysEqual(x.shape, this.inputs[i].shape) || x.dtype !== this.inputs[i].dtype)) {
       throw new Error('replay: inputs differ from the recorded shapes');
     }
@@ -370,7 +364,6 @@ export class Replay {
       pass.dispatchWorkgroups(d.x, d.y, d.z);
     }
     pass.end();
-    this.replays++;
     return this.copyOut();
   }
 
@@ -386,23 +379,46 @@ export class Replay {
 
   /** The output buffer copied into a new tensor, and the queue submitted (one submit per run). */
   private copyOut(): tf.Tensor {
-    const b = this.backend;
-    const info = b.makeTensorInfo(this.output.shape, this.output.dtype);
-    b.uploadToGPU(info.dataId);
-    b.ensureCommandEncoderReady();
-    b.endComputePassEncoder();
-    b.commandEncoder!.copyBufferToBuffer(bufferOf(b, this.output), 0, bufferOf(b, info), 0, bytesOf(info));
-    b.submitQueue();
-    return tf.engine().makeTensorFromTensorInfo(info);
+    const out = copyToNew(this.backend, this.output);
+    this.backend.submitQueue();
+    return out;
   }
 }
 
-/** Encodes copies of `from` (uploaded first if they live on the CPU) into `to`, on tfjs's command encoder. */
-function copyInto(b: Internals, from: tf.Tensor[], to: GPUBuffer[]): void {
+/**
+ * Encodes copies of `from` (uploaded first if they live on the CPU) into `to`, on tfjs's command encoder, in
+ * order with the work around them; the sources are kept alive until the pending submit, as tfjs keeps a
+ * kernel's inputs.
+ */
+function copyInto(b: Internals, from: tf.TensorInfo[], to: GPUBuffer[]): void {
   for (const x of from) b.uploadToGPU(x.dataId);
   b.ensureCommandEncoderReady();
   b.endComputePassEncoder();
-  from.forEach((x, i) => b.commandEncoder!.copyBufferToBuffer(bufferOf(b, x), 0, to[i], 0, bytesOf(x)));
+  from.forEach((x, i) => {
+    b.commandQueueOwnedIds.add(x.dataId);
+    b.commandEncoder!.copyBufferToBuffer(bufferOf(b, x), 0, to[i], 0, bytesOf(x));
+  });
+}
+
+/** A new tensor with its own buffer holding `t`'s values: one encoded copy, no dispatch, no submit. */
+function copyToNew(b: Internals, t: tf.TensorInfo): tf.Tensor {
+  const info = b.makeTensorInfo(t.shape, t.dtype);
+  b.uploadToGPU(info.dataId);
+  copyInto(b, [t], [bufferOf(b, info)]);
+  b.commandQueueOwnedIds.add(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info);
+}
+
+/**
+ * A copy of float32 `t` in a buffer of its own, encoded on tfjs-webgpu's command encoder in order with the
+ * work around it. How the Trainer snapshots weights that the fused update writes in place (a clone would
+ * share their buffer), and how that update unshares a buffer before writing it.
+ */
+export function copyOnGPU(t: tf.Tensor): tf.Tensor {
+  if (t.dtype !== 'float32') throw new Error(`copyOnGPU: ${t.dtype}, not float32`);
+  const b = internals();
+  if (!b) throw new Error(`copyOnGPU: ${replaySupported()}`);
+  return copyToNew(b, t);
 }
 
 /**
@@ -427,11 +443,6 @@ export class ReplayCache {
     } = {},
   ) {}
 
-  /** Why the last call ran eagerly, if it did. */
-  get eagerReason(): string | null {
-    return this.refused ?? replaySupported();
-  }
-
   call(inputs: tf.Tensor[]): tf.Tensor {
     if (!replaying.enabled || this.refused || replaySupported() || tf.engine().isTapeOn()) {
       this.stats.eager++;
@@ -439,11 +450,12 @@ export class ReplayCache {
     }
     const key = `${this.opts.variant?.() ?? ''}|${inputs.map((x) => `${x.dtype}[${x.shape.join(',')}]`).join(';')}`;
     const known = this.recordings.get(key);
-    if (known && known.valid()) {
+    const replayed = known?.run(inputs);
+    if (known && replayed) {
       this.recordings.delete(key); // re-insert: most recently used last
       this.recordings.set(key, known);
       this.stats.replays++;
-      return known.run(inputs);
+      return replayed;
     }
     if (known) {
       known.dispose();

@@ -6,11 +6,11 @@
 // parameter tensor instead of ~17 tfjs ops: the step is bound by per-dispatch CPU cost, not by FLOPs.
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEventLoop } from '../core/eventLoop';
-import { adamStepTensor, adamUpdateWebGPU, copyOnGPU } from '../kernels/adamUpdate_webgpu';
+import { adamStepTensor, adamUpdateWebGPU } from '../kernels/adamUpdate_webgpu';
 import { useWebGPUKernels } from '../kernels/customKernels';
 import { globalNormWebGPU } from '../kernels/gradNorm_webgpu';
 import { getWebGPUBackend } from '../tensor/backend';
-import { ReplayCache } from '../tensor/replay';
+import { ReplayCache, copyOnGPU } from '../tensor/replay';
 
 export interface TrainerOptions {
   iterations: number;
@@ -233,9 +233,6 @@ export class Trainer {
     this.update = useWebGPUKernels() ? new FusedUpdate(vars, ema, this.opts.clipNorm) : new PlainUpdate(vars, ema, this.opts.clipNorm);
   }
 
-  /** The last run's recorded-step figures (recordings, replays, eager calls), when it recorded steps. */
-  replayStats: ReplayCache['stats'] | null = null;
-
   /**
    * One training step (gradients of `loss`, then the fused update with the step's scalars as an input) as a
    * replayable function of the batch's tensors. call() returns the step's [loss, ‖g‖], or null where the
@@ -288,8 +285,7 @@ export class Trainer {
     let firstBad = tf.scalar(iterations);
     // The fused update writes the weights in place, so its snapshots are copies, not clones sharing data.
     const fused = this.update instanceof FusedUpdate ? this.update : null;
-    const gpu = getWebGPUBackend();
-    const snapshot = (ts: tf.Tensor[]) => ts.map((v) => (fused && gpu ? copyOnGPU(gpu, v) : v.clone()));
+    const snapshot = (ts: tf.Tensor[]) => ts.map((v) => (fused ? copyOnGPU(v) : v.clone()));
     let good = snapshot(vars);
     let goodEma = this.ema ? snapshot([...this.ema.values()]) : null;
     const replay = fused && this.opts.replaySteps ? this.stepReplay(fused, vars, loss) : null;
@@ -364,11 +360,10 @@ export class Trainer {
       disposeAll(goodEma);
       sums.dispose();
       firstBad.dispose();
-      if (replay) this.replayStats = { ...replay.stats };
       replay?.dispose();
     }
     const last = reports.at(-1);
-    return { steps: keptSteps, finalLoss: last?.loss ?? Number.NaN, reports, stopped, nonFiniteStep, ...(this.replayStats ? { replay: this.replayStats } : {}) };
+    return { steps: keptSteps, finalLoss: last?.loss ?? Number.NaN, reports, stopped, nonFiniteStep, ...(replay ? { replay: { ...replay.stats } } : {}) };
   }
 
   /** The EMA decay of step k, with the usual warm-up: d = min(decay, (1 + k)/(10 + k)). */
