@@ -112,6 +112,17 @@ const GROUP_PROLOGUE = `
         let base = b * uniforms.hw * uniforms.channels + g * uniforms.cg;
         let n = uniforms.hw * uniforms.cg;`;
 
+/**
+ * WGSL, inside GROUP_PROLOGUE's scope: `body` once for each of this thread's share of the group's values,
+ * with `i` the value's flat index and `c` its channel.
+ */
+function forGroupValues(wg: number, body: string): string {
+  return `for (var j = i32(localId.x); j < n; j += ${wg}) {
+          let i = groupIndex(base, j);
+          let c = g * uniforms.cg + j % uniforms.cg;${body}
+        }`;
+}
+
 /** A program dispatched as one workgroup of `wg` threads per item: per group (B·G) or per channel (C). */
 abstract class WorkgroupPerItemProgram implements WebGPUProgram {
   abstract readonly variableNames: string[];
@@ -196,12 +207,9 @@ export class GroupNormFusedProgram extends WorkgroupPerItemProgram {
       fn main(index : i32) {
         ${GROUP_PROLOGUE}
         let st = groupStats(base, n);
-        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
-          let i = groupIndex(base, j);
-          let c = g * uniforms.cg + j % uniforms.cg;
+        ${forGroupValues(this.wg, `
           let a = (x[i] - st.x) * st.y * gamma[c] + beta[c];
-          result[i] = ${this.silu ? SILU_OF_A : 'a'};
-        }
+          result[i] = ${this.silu ? SILU_OF_A : 'a'};`)}
       }
     `;
   }
@@ -226,23 +234,17 @@ export class GroupNormGradXProgram extends WorkgroupPerItemProgram {
         let r = stats[2 * grp + 1];
         var s1 = 0.0;
         var s2 = 0.0;
-        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
-          let i = groupIndex(base, j);
-          let c = g * uniforms.cg + j % uniforms.cg;
+        ${forGroupValues(this.wg, `
           let xh = (x[i] - mean) * r;
           let gy = gamma[c] * gradA(dy[i], xh, gamma[c], beta[c]);
           s1 += gy;
-          s2 += gy * xh;
-        }
+          s2 += gy * xh;`)}
         let m1 = workgroupSum(s1) / f32(n);
         let m2 = workgroupSum(s2) / f32(n);
-        for (var j = i32(localId.x); j < n; j += ${this.wg}) {
-          let i = groupIndex(base, j);
-          let c = g * uniforms.cg + j % uniforms.cg;
+        ${forGroupValues(this.wg, `
           let xh = (x[i] - mean) * r;
           let gy = gamma[c] * gradA(dy[i], xh, gamma[c], beta[c]);
-          result[i] = r * (gy - m1 - xh * m2);
-        }
+          result[i] = r * (gy - m1 - xh * m2);`)}
       }
     `;
   }
