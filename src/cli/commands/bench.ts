@@ -272,6 +272,14 @@ async function issueMs(run: () => tf.Tensor, reps: number): Promise<number> {
   return median(samples);
 }
 
+/**
+ * Time from each step's batch draw to the next's, from stamps[from] on: the JavaScript of a step, before the
+ * closing readback (the GPU runs behind it).
+ */
+function stepGaps(stamps: number[], from: number): number[] {
+  return stamps.slice(from + 1).map((s, i) => s - stamps[from + i]);
+}
+
 /** Dispatches of one call of `run` (after a warm-up call, which also compiles its pipelines). */
 async function dispatchesOf(run: () => tf.Tensor): Promise<number> {
   await fence(run());
@@ -332,17 +340,13 @@ async function benchTrainer(net: Network, z: tf.Tensor4D, t: tf.Tensor1D, target
       // steps + 2 steps, timed from the third (the first allocates the moments, the second is the one a
       // replayed run records) to the readback at the end.
       const timed = trainerWith(variant, { iterations: steps + 3, startStep: 1, learningRate: 1e-4, emaDecay: 0.999, reportEvery: steps + 2 });
-      let t0 = 0;
-      let last = 0;
-      await timed.run((step) => {
-        const now = performance.now();
-        if (step === 3) t0 = now;
-        // Step to step, before the closing readback: the JavaScript of a step (the GPU runs behind it).
-        if (step > 3) issue.push(now - last);
-        last = now;
+      const stamps: number[] = []; // one per step, from step 1
+      await timed.run(() => {
+        stamps.push(performance.now());
         return {};
       }, loss);
-      samples.push((performance.now() - t0) / steps);
+      samples.push((performance.now() - stamps[2]) / steps);
+      issue.push(...stepGaps(stamps, 2));
       timed.dispose();
     }
     return [dispatches, median(samples), issue.length ? median(issue) : Number.NaN];
@@ -461,7 +465,7 @@ async function benchDistillStep(config: ModelConfig, plan: Plan): Promise<{ batc
         counter.stop();
       }
       // From the third step on: the first is eager and the second records.
-      issue[variant] = round(median(stamps.slice(3).map((s, i) => s - stamps[i + 2])));
+      issue[variant] = round(median(stepGaps(stamps, 2)));
       dispatches = counts[3] - counts[2];
     }
   } finally {
