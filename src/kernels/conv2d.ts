@@ -1,12 +1,14 @@
 // The convolution the UNet calls: NHWC input, filter [kh, kw, ci, co], optional bias [co], one stride for
-// both axes, 'same', 'valid' or explicit symmetric padding. The forward pass is tfjs's (its tiled conv is fast
-// on every backend; with a bias, its fused conv adds it in the same dispatch); the two gradients are ours
-// (conv2dGradients.ts): tiled WGSL programs on webgpu, forward convolutions on wasm (which has no
-// filter-gradient kernel). On cpu, and on webgpu with our kernels switched off (setCustomKernels(false), the
-// benchmark's baseline), this is exactly tf.conv2d (+ tf.add of the bias) with their stock gradients.
+// both axes, 'same', 'valid' or explicit symmetric padding. The forward pass is our register-tiled WGSL
+// program on webgpu (conv2d_webgpu.ts, bias in the same dispatch) and tfjs's elsewhere (its fused conv adds
+// the bias in the same kernel); the two gradients are ours (conv2dGradients.ts): tiled WGSL programs on
+// webgpu, forward convolutions on wasm (which has no filter-gradient kernel). On cpu, and on webgpu with our
+// kernels switched off (setCustomKernels(false), the benchmark's baseline), this is exactly tf.conv2d
+// (+ tf.add of the bias) with their stock gradients.
 import * as tf from '@tensorflow/tfjs';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGradients';
-import { customKernelsEnabled } from './customKernels';
+import { conv2dWebGPU } from './conv2d_webgpu';
+import { customKernelsEnabled, useWebGPUKernels } from './customKernels';
 
 export type Conv2dPad = ConvPad;
 
@@ -27,16 +29,22 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: Con
   if (!bias) {
     const op = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, fIn: tf.Tensor4D, save: tf.GradSaveFunc) => {
       save([xIn, fIn]);
-      return { value: tf.conv2d(xIn, fIn, stride, pad), gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => grads(dy, xs, fs) };
+      return { value: convForward(xIn, fIn, stride, pad), gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => grads(dy, xs, fs) };
     }) as unknown as GradientFunc);
     return op(x, filter);
   }
   const op = tf.customGrad<tf.Tensor4D>(((xIn: tf.Tensor4D, fIn: tf.Tensor4D, bIn: tf.Tensor1D, save: tf.GradSaveFunc) => {
     save([xIn, fIn]);
     return {
-      value: tf.fused.conv2d({ x: xIn, filter: fIn, strides: stride, pad, bias: bIn }),
+      value: convForward(xIn, fIn, stride, pad, bIn),
       gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => [...grads(dy, xs, fs), tf.sum(dy, [0, 1, 2])], // dbias: [co]
     };
   }) as unknown as GradientFunc);
   return op(x, filter, bias);
+}
+
+/** The forward convolution (+ bias) alone: ours on webgpu, tfjs's (fused with the bias) elsewhere. */
+export function convForward(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: Conv2dPad, bias?: tf.Tensor1D): tf.Tensor4D {
+  if (useWebGPUKernels()) return conv2dWebGPU(x, filter, stride, pad, bias);
+  return bias ? tf.fused.conv2d({ x, filter, strides: stride, pad, bias }) : tf.conv2d(x, filter, stride, pad);
 }

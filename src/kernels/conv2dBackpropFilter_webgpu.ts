@@ -11,38 +11,25 @@
 // Staging tiles in workgroup memory was measured too (README, Performance): several times slower on
 // SwiftShader, where workgroup barriers are costly, and not needed for reuse at these tile sizes.
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { InvocationProgram } from './invocationProgram';
 import { backendInfo } from '../tensor/backend';
 import { SplitKSumProgram } from './splitKSum_webgpu';
-
-const WORKGROUP = 64;
 
 /** WGSL type of a vector of `width` floats. */
 const vecType = (width: number): string => (width === 1 ? 'f32' : `vec${width}<f32>`);
 
-export class Conv2dBackpropFilterProgram implements WebGPUProgram {
+export class Conv2dBackpropFilterProgram extends InvocationProgram {
   readonly variableNames = ['x', 'dy'];
   readonly uniforms =
     'invocations : i32, perSplit : i32, rows : i32, rowsPerSplit : i32, dimM : i32, inH : i32, inW : i32, inC4 : i32, outH : i32, outW : i32, outC4 : i32, filterW : i32, strides : vec2<i32>, pads : vec2<i32>,';
-  readonly workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly variableComponents: number[];
-  readonly outputComponent: number;
-  readonly shaderKey: string;
 
   /**
    * Output: partial sums [splits, M, N] (M = kh·kw·ci, N = co). `ciWidth`, `coWidth`: 4 where the channel
    * count is a multiple of 4 (vector loads), else 1.
    */
-  constructor(invocations: number, m: number, n: number, splits: number, private readonly ciWidth: 1 | 4, coWidth: 1 | 4) {
-    this.outputShape = [splits, m, n];
-    this.variableComponents = [ciWidth, coWidth];
-    this.outputComponent = coWidth;
-    this.dispatchLayout = { x: [0, 1, 2] };
-    this.dispatch = [Math.ceil(invocations / WORKGROUP), 1, 1];
-    this.shaderKey = `halfstepConv2dBackpropFilter_${ciWidth}_${coWidth}`;
+  constructor(invocations: number, maxPerDim: number, m: number, n: number, splits: number, private readonly ciWidth: 1 | 4, coWidth: 1 | 4) {
+    super(invocations, maxPerDim, [splits, m, n], [ciWidth, coWidth], coWidth, `halfstepConv2dBackpropFilter_${ciWidth}_${coWidth}`);
   }
 
   getUserCode(): string {
@@ -135,7 +122,7 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
   ];
-  const program = new Conv2dBackpropFilterProgram(perSplit * splits, m, co, splits, ciWidth, coWidth);
+  const program = new Conv2dBackpropFilterProgram(perSplit * splits, gpu.device.limits.maxComputeWorkgroupsPerDimension, m, co, splits, ciWidth, coWidth);
   const partial = gpu.runWebGPUProgram(program, [x, dy], 'float32', uniforms); // [splits, M, N]
   if (splits === 1) return { dataId: partial.dataId, shape: filterShape, dtype: 'float32' }; // [1, M, N] is [kh, kw, ci, co]
   const sum = gpu.runWebGPUProgram(new SplitKSumProgram(m * co), [partial], 'float32', [{ type: 'int32', data: [splits] }]); // [M·N]

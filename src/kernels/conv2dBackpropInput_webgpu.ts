@@ -7,32 +7,20 @@
 // (ix = p + s·(4q + j)), so that with stride s they share which taps are valid and read 4 neighbouring
 // pixels of dY: no work on the zero terms of a strided convolution.
 import * as tf from '@tensorflow/tfjs';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { InvocationProgram } from './invocationProgram';
 
-const WORKGROUP = 64;
 /** Pixels per invocation (unrolled in the WGSL below). */
 const PIXELS = 4;
 
-export class Conv2dBackpropInputProgram implements WebGPUProgram {
+export class Conv2dBackpropInputProgram extends InvocationProgram {
   readonly variableNames = ['dy', 'w'];
   readonly uniforms =
     'invocations : i32, inH : i32, inW : i32, inC4 : i32, groups : i32, outH : i32, outW : i32, outC4 : i32, filterH : i32, filterW : i32, strides : vec2<i32>, pads : vec2<i32>,';
-  readonly workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  readonly outputShape: number[];
-  readonly dispatchLayout: { x: number[] };
-  readonly dispatch: [number, number, number];
-  readonly variableComponents: number[];
-  readonly outputComponent: number;
-  readonly shaderKey: string;
 
   /** Output: dX [B, H, W, ci]. `ciWidth`, `coWidth`: 4 where the channel count is a multiple of 4, else 1. */
-  constructor(invocations: number, inputShape: number[], private readonly ciWidth: 1 | 4, private readonly coWidth: 1 | 4) {
-    this.outputShape = inputShape;
-    this.variableComponents = [coWidth, coWidth];
-    this.outputComponent = ciWidth;
-    this.dispatchLayout = { x: [0, 1, 2, 3] };
-    this.dispatch = [Math.ceil(invocations / WORKGROUP), 1, 1];
-    this.shaderKey = `halfstepConv2dBackpropInput_${ciWidth}_${coWidth}`;
+  constructor(invocations: number, maxPerDim: number, inputShape: number[], private readonly ciWidth: 1 | 4, private readonly coWidth: 1 | 4) {
+    super(invocations, maxPerDim, inputShape, [coWidth, coWidth], ciWidth, `halfstepConv2dBackpropInput_${ciWidth}_${coWidth}`);
   }
 
   getUserCode(): string {
@@ -112,7 +100,7 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
   ];
-  return gpu.runWebGPUProgram(new Conv2dBackpropInputProgram(invocations, inputShape, ciWidth, coWidth), [dy, filter], 'float32', uniforms); // [B, H, W, ci]
+  return gpu.runWebGPUProgram(new Conv2dBackpropInputProgram(invocations, gpu.device.limits.maxComputeWorkgroupsPerDimension, inputShape, ciWidth, coWidth), [dy, filter], 'float32', uniforms); // [B, H, W, ci]
 }
 
 if (!tf.getKernel(CONV2D_BACKPROP_INPUT_KERNEL, 'webgpu')) {

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
+import { conv2dWebGPU } from '../../kernels/conv2d_webgpu';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBackpropInput, conv2dBackpropInputStock } from '../../kernels/conv2dGradients';
 import { useWebGPUKernels, withCustomKernels } from '../../kernels/customKernels';
 import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
@@ -502,6 +503,14 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     const label = `${s.label}, batch ${b}`;
     progress(`kernels: ${label}`);
     const forward = round(await timeMs(() => tf.conv2d(x, f, s.stride, s.pad), plan.reps));
+    if (webgpu) {
+      // The forward pass as the UNet runs it, with its bias: our program against tfjs's fused conv.
+      const bias = tf.tensor1d(rng.normals(co));
+      const oursFwd = round(await timeMs(() => conv2dWebGPU(x, f, s.stride, s.pad, bias), plan.reps));
+      const stockFwd = round(await timeMs(() => tf.fused.conv2d({ x, filter: f, strides: s.stride, pad: s.pad, bias }), plan.reps));
+      timings.push({ name: `conv2d + bias ${label}`, ours_ms: oursFwd, stock_ms: stockFwd, speedup: round(stockFwd / oursFwd) });
+      bias.dispose();
+    }
     const ours = round(await timeMs(() => conv2dBackpropFilter(x, dy, fShape, s.stride, s.pad), plan.reps));
     const stock = wasm ? null : round(await timeMs(() => conv2dBackpropFilterStock(x, dy, fShape, s.stride, s.pad), plan.reps));
     timings.push({ name: `conv2dBackpropFilter ${label}`, ours_ms: ours, stock_ms: stock, speedup: stock === null ? null : round(stock / ours), forward_ms: forward });
