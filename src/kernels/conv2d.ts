@@ -7,6 +7,7 @@
 // (+ tf.add of the bias) with their stock gradients.
 import * as tf from '@tensorflow/tfjs';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGradients';
+import { columnSum } from './columnSum';
 import { conv2dWebGPU } from './conv2d_webgpu';
 import { customKernelsEnabled, useWebGPUKernels } from './customKernels';
 
@@ -37,7 +38,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: Con
     save([xIn, fIn]);
     return {
       value: convForward(xIn, fIn, stride, pad, bIn),
-      gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => [...grads(dy, xs, fs), tf.sum(dy, [0, 1, 2])], // dbias: [co]
+      gradFunc: (dy: tf.Tensor4D, [xs, fs]: tf.Tensor[]) => [...grads(dy, xs, fs), columnSum(dy)], // dbias: [co]
     };
   }) as unknown as GradientFunc);
   return op(x, filter, bias);

@@ -2,6 +2,8 @@
 // the sinusoidal time embedding. Pure functions of (params, inputs); call them inside tf.tidy.
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
+import { columnSum } from '../kernels/columnSum';
+import { denseForward, denseGrads } from '../kernels/dense';
 
 /** Collects named variables in creation order, initialised from one seeded generator. */
 export class ParamBuilder {
@@ -46,20 +48,16 @@ export function disposeParams(params: ReadonlyMap<string, tf.Variable>): void {
   for (const v of params.values()) v.dispose();
 }
 
-// The forward pass is tfjs's fused product (the bias added in the same kernel). The gradients on wasm are
-// written with explicit transposes: tfjs-wasm's matMul with transposeA/transposeB (what the stock gradient
-// uses) runs 2-5x slower than a plain product (measured 3.5x on a whole MLP step). Elsewhere the flags are
-// free, and each explicit transpose would be one more dispatch on webgpu.
+// The forward pass and the matrix gradients are kernels/dense.ts's (our conv programs on webgpu, tfjs's
+// products elsewhere); the bias gradient is Σ over the batch.
 const denseOp = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
-    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+    value: denseForward(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D),
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
       const [xs, ws] = saved as tf.Tensor2D[];
       const g = dy as tf.Tensor2D; // [B, out]
-      const dx = tf.getBackend() === 'wasm' ? tf.matMul(g, tf.transpose(ws)) : tf.matMul(g, ws, false, true); // [B, in]
-      const dw = tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(xs), g) : tf.matMul(xs, g, true, false); // [in, out]
-      return [dx, dw, tf.sum(g, 0)]; // db: [out]
+      return [...denseGrads(xs, ws, g), columnSum(g)]; // dx: [B, in], dW: [in, out], db: [out]
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
