@@ -10,10 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
+import { columnSumWebGPU } from '../../kernels/columnSum_webgpu';
 import { conv2dWebGPU } from '../../kernels/conv2d_webgpu';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBackpropInput, conv2dBackpropInputStock } from '../../kernels/conv2dGradients';
 import { useWebGPUKernels, withCustomKernels } from '../../kernels/customKernels';
 import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
+import { denseForward } from '../../kernels/dense';
 import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema } from '../../model/config';
 import { type Network, parameterCount } from '../../model/network';
@@ -530,6 +532,17 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     const plain = round(await timeMs(() => asList(ddimStepPlain(z, netOut, c, true)), plan.reps));
     timings.push({ name: `ddimStep (clip) [${shape.join(', ')}]`, ours_ms: ours, stock_ms: plain, speedup: round(plain / ours) });
     tf.dispose([z, netOut]);
+    // A residual block's embedding projection, and the bias gradient of a 28×28, 32-channel conv.
+    const [x, w, bias] = [tf.tensor2d(rng.normals(b * 256), [b, 256]), tf.tensor2d(rng.normals(256 * 64), [256, 64]), tf.tensor1d(rng.normals(64))];
+    progress('kernels: dense, column sum');
+    const oursDense = round(await timeMs(() => denseForward(x, w, bias), plan.reps));
+    const stockDense = round(await timeMs(() => tf.fused.matMul({ a: x, b: w, bias }), plan.reps));
+    timings.push({ name: `dense + bias [${b}, 256] x [256, 64]`, ours_ms: oursDense, stock_ms: stockDense, speedup: round(stockDense / oursDense) });
+    const dy = tf.tensor4d(rng.normals(b * 784 * 32), [b, 28, 28, 32]);
+    const oursSum = round(await timeMs(() => columnSumWebGPU(dy), plan.reps));
+    const stockSum = round(await timeMs(() => tf.sum(dy, [0, 1, 2]), plan.reps));
+    timings.push({ name: `bias gradient (column sum) [${b}, 28, 28, 32]`, ours_ms: oursSum, stock_ms: stockSum, speedup: round(stockSum / oursSum) });
+    tf.dispose([x, w, bias, dy]);
   }
   return timings;
 }
