@@ -22,7 +22,7 @@ if [ "$mode" = pack ]; then
   bash ../shared/gpu/pack.sh src/cli/main.ts
   cp "$keep"/* .gpu/ 2>/dev/null || true
   rm -rf "$keep"
-  grep -q halfstepConv2dBackpropFilter .gpu/run.mjs || { echo "the bundle lacks our kernels: .gpu/run.mjs is stale" >&2; exit 1; }
+  grep -q halfstepConv2dBackpropFilter .gpu/run.mjs && grep -q halfstepConv2d_ .gpu/run.mjs || { echo "the bundle lacks our kernels: .gpu/run.mjs is stale" >&2; exit 1; }
   echo "carry .gpu and run: OUT=... bash gpu/check.sh run"
   exit 0
 fi

@@ -7,10 +7,11 @@ import type { BatchSource } from '../data/batchSource';
 import { cloneNetwork } from '../model/build';
 import { usesDropout } from '../model/config';
 import type { Network } from '../model/network';
-import { replayedForward } from '../model/replayedForward';
-import { type XSpaceBatch, diffuse, xSpaceCoefficients, xSpaceLoss } from '../train/diffusionLoss';
+import { kernelVariant } from '../kernels/customKernels';
+import { ReplayCache } from '../tensor/replay';
+import { type XSpaceBatch, xSpaceCoefficients, xSpaceLoss } from '../train/diffusionLoss';
 import { type TrainResult, Trainer, type TrainerOptions } from '../train/trainer';
-import { distillTimes, distillationTarget } from './target';
+import { distillBatch, distillTimes, targetCoefficients } from './target';
 
 export interface RoundOptions extends Omit<TrainerOptions, 'schedule' | 'emaDecay' | 'startStep'> {
   /** N: the student's step count; the teacher samples with 2N. */
@@ -26,6 +27,8 @@ export interface RoundOptions extends Omit<TrainerOptions, 'schedule' | 'emaDeca
 export interface RoundResult {
   student: Network;
   result: TrainResult;
+  /** How the batches (z_t and the teacher's target) were made: recorded, replayed, eager (webgpu records). */
+  batches: { recordings: number; replays: number; eager: number };
 }
 
 /** Trains a new student from `teacher` (left untouched). The caller owns the student. */
@@ -37,8 +40,12 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
   // Optimizer reset each round (a fresh Trainer); lr decays linearly to 0 over the round.
   // Without dropout the loss depends on the batch alone: on webgpu a step is recorded once and replayed.
   const trainer = new Trainer(student.params, { replaySteps: !usesDropout(student.config), ...opts, schedule: 'linear-decay' });
-  // The frozen teacher runs two forward passes per step at one batch shape: recorded once, replayed after.
-  const frozen = replayedForward(teacher);
+  // A batch (z_t, then the frozen teacher's two DDIM steps and the target) is the same GPU work every step at
+  // one batch shape: recorded once, replayed after, with x, ε and the per-example coefficients as its inputs.
+  const batches = new ReplayCache(([x, eps, coef]) => distillBatch(teacher, x, eps, coef as tf.Tensor2D, clip), {
+    variant: kernelVariant,
+    watch: { tensors: () => [...teacher.params.values()] },
+  });
   try {
     const result = await trainer.run(
       (): XSpaceBatch => {
@@ -49,18 +56,17 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
         const aMid = times.map((k) => timePoint(k.tMid, schedule));
         const aEnd = times.map((k) => timePoint(k.tEnd, schedule));
         const eps = tf.tensor(rng.normals(x.size), x.shape);
-        const zT = diffuse(x, eps, at);
-        const xTarget = distillationTarget(frozen, zT, at, aMid, aEnd, clip);
+        const [zT, xTarget] = batches.call([x, eps, targetCoefficients(parameterization, at, aMid, aEnd)]);
         return { zT, xTarget, ...xSpaceCoefficients(at, parameterization, weighting, x.rank) };
       },
       (b, step) => xSpaceLoss(student, b, seed + step),
     );
-    return { student, result };
+    return { student, result, batches: { ...batches.stats } };
   } catch (e) {
     student.dispose();
     throw e;
   } finally {
-    frozen.dispose();
+    batches.dispose();
     trainer.dispose();
   }
 }

@@ -25,3 +25,8 @@ export function withCustomKernels<T>(on: boolean, f: () => T): T {
 export function useWebGPUKernels(): boolean {
   return ours.enabled && tf.getBackend() === 'webgpu';
 }
+
+/** Which kernels a recording of GPU work holds: a replay recorded with one must not serve the other. */
+export function kernelVariant(): 'ours' | 'stock' {
+  return ours.enabled ? 'ours' : 'stock';
+}

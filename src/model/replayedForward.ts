@@ -2,7 +2,7 @@
 // (src/tensor/replay.ts): what samplers and a distillation round's frozen teacher call hundreds of times
 // with the same shapes. Elsewhere (cpu, wasm, a gradient tape, dropout on) it is the network's own apply.
 import type * as tf from '@tensorflow/tfjs';
-import { customKernelsEnabled } from '../kernels/customKernels';
+import { kernelVariant } from '../kernels/customKernels';
 import { ReplayCache } from '../tensor/replay';
 import type { ApplyOptions, Network } from './network';
 
@@ -16,7 +16,7 @@ export interface ReplayedForward extends Pick<Network, 'config' | 'apply'> {
 export function replayedForward(net: Network): ReplayedForward {
   // Our kernels and tfjs's stock ones record different dispatches: a switch flipped between calls records anew.
   const cache = new ReplayCache(([z, t]) => net.apply(z, t as tf.Tensor1D), {
-    variant: () => (customKernelsEnabled() ? 'ours' : 'stock'),
+    variant: kernelVariant,
     watch: { tensors: () => [...net.params.values()] },
   });
   return {

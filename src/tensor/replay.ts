@@ -134,14 +134,21 @@ function bufferOf(b: Internals, t: tf.TensorInfo): GPUBuffer {
   return r;
 }
 
-/** A recorded function of fixed input shapes. Owns GPU buffers and three tensors: dispose() it. */
-export class Replay {
+/** What a recorded function returns: one tensor or a list of them. */
+export type Outputs = tf.Tensor | tf.Tensor[];
+
+const asList = (out: Outputs): tf.Tensor[] => (Array.isArray(out) ? out : [out]);
+
+/** A recorded function of fixed input shapes. Owns GPU buffers and tensors: dispose() it. */
+export class Replay<T extends Outputs = tf.Tensor> {
   private disposed = false;
 
   private constructor(
     private readonly backend: Internals,
     private readonly inputs: tf.Tensor[],
-    private readonly output: tf.Tensor,
+    /** fn's outputs as recorded (copied out after each run), and whether fn returned a list. */
+    private readonly outputs: tf.Tensor[],
+    private readonly listed: boolean,
     private readonly dispatches: Dispatch[],
     /** Tensors read but not made by the recording, with the buffer each had then. */
     private readonly external: { dataId: object; buffer: GPUBuffer }[],
@@ -154,12 +161,12 @@ export class Replay {
   ) {}
 
   /**
-   * Runs `fn` on `inputs` eagerly while recording it. Returns the replay and fn's output (a new tensor the
+   * Runs `fn` on `inputs` eagerly while recording it. Returns the replay and fn's output (new tensors the
    * caller owns), or, when fn cannot be recorded, the reason, with fn's output when fn ran (it runs to the
    * end even when something in it cannot be recorded: fn may have side effects, like an optimizer step).
    * Throws what fn throws.
    */
-  static record(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], watch: Watch = {}): { replay: Replay; output: tf.Tensor } | { reason: string; output?: tf.Tensor } {
+  static record<T extends Outputs>(fn: (inputs: tf.Tensor[]) => T, inputs: tf.Tensor[], watch: Watch = {}): { replay: Replay<T>; output: T } | { reason: string; output?: T } {
     const unsupported = replaySupported();
     if (unsupported) return { reason: unsupported };
     if (tf.engine().isTapeOn()) return { reason: 'a gradient tape is recording' };
@@ -288,7 +295,7 @@ export class Replay {
     const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
     tf.env().set('WEBGPU_CPU_FORWARD', false);
 
-    let out: tf.Tensor | null = null;
+    let out: T | null = null;
     let failure: unknown = null;
     try {
       out = tf.tidy(() => fn(own));
@@ -310,13 +317,13 @@ export class Replay {
       if (failure || !out) throw failure;
       return { reason: refusal!, output: out };
     }
-    tf.keep(out);
+    const outputs = asList(out).map((t) => tf.keep(t));
     // Checked before each replay: what the recording read and did not make (weights), and what it made that
     // still lives outside it (a constant a model caches on first use); not what it made and freed (now owned).
     const external = [...read].filter(([id]) => !created.has(id) || b.tensorMap.has(id)).map(([dataId, buffer]) => ({ dataId, buffer }));
     // Listed after fn ran: fn may have made some of them (an optimizer's first moments).
     const watched = (watch.tensors?.() ?? []).map((tensor) => ({ tensor, dataId: tensor.dataId }));
-    const replay = new Replay(b, own, out, dispatches, external, owned, watched, !!watch.writes);
+    const replay = new Replay<T>(b, own, outputs, Array.isArray(out), dispatches, external, owned, watched, !!watch.writes);
     if (!replay.valid()) {
       const output = replay.copyOut();
       replay.dispose();
@@ -341,10 +348,10 @@ export class Replay {
   }
 
   /**
-   * The recorded function on new inputs of the recorded shapes: a new tensor the caller owns, or null when
-   * the recording is no longer valid() (then nothing ran).
+   * The recorded function on new inputs of the recorded shapes: new tensors the caller owns, as fn returned
+   * them, or null when the recording is no longer valid() (then nothing ran).
    */
-  run(inputs: tf.Tensor[]): tf.Tensor | null {
+  run(inputs: tf.Tensor[]): T | null {
     if (!this.valid()) return null;
     if (inputs.length !== this.inputs.length || inputs.some((x, i) => !tf.util.arraysEqual(x.shape, this.inputs[i].shape) || x.dtype !== this.inputs[i].dtype)) {
       throw new Error('replay: inputs differ from the recorded shapes');
@@ -371,17 +378,17 @@ export class Replay {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of this.inputs) t.dispose();
-    this.output.dispose();
+    for (const t of this.outputs) t.dispose();
     const b = internals();
     // After a backend change the buffers went with the old device.
     if (b === this.backend) for (const buf of this.owned) b.bufferManager.releaseBuffer(buf);
   }
 
-  /** The output buffer copied into a new tensor, and the queue submitted (one submit per run). */
-  private copyOut(): tf.Tensor {
-    const out = copyToNew(this.backend, this.output);
+  /** The output buffers copied into new tensors, and the queue submitted (one submit per run). */
+  private copyOut(): T {
+    const out = this.outputs.map((t) => copyToNew(this.backend, t));
     this.backend.submitQueue();
-    return out;
+    return (this.listed ? out : out[0]) as T;
   }
 }
 
@@ -426,14 +433,14 @@ export function copyOnGPU(t: tf.Tensor): tf.Tensor {
  * on first use and again when a recording went stale; eager where recording is impossible. At most
  * `maxRecordings` are kept (a sampler's full batches and its last, smaller one). dispose() frees them all.
  */
-export class ReplayCache {
-  private readonly recordings = new Map<string, Replay>();
+export class ReplayCache<T extends Outputs = tf.Tensor> {
+  private readonly recordings = new Map<string, Replay<T>>();
   private refused: string | null = null;
   /** Recordings made, and runs answered from one (the first, recorded call counts as a recording only). */
   readonly stats = { recordings: 0, replays: 0, eager: 0 };
 
   constructor(
-    private readonly fn: (inputs: tf.Tensor[]) => tf.Tensor,
+    private readonly fn: (inputs: tf.Tensor[]) => T,
     private readonly opts: {
       maxRecordings?: number;
       /** Part of the signature beside the input shapes (e.g. which kernels are switched on). */
@@ -443,7 +450,7 @@ export class ReplayCache {
     } = {},
   ) {}
 
-  call(inputs: tf.Tensor[]): tf.Tensor {
+  call(inputs: tf.Tensor[]): T {
     if (!replaying.enabled || this.refused || replaySupported() || tf.engine().isTapeOn()) {
       this.stats.eager++;
       return this.fn(inputs);

@@ -3,7 +3,7 @@
 // expected values here always come from an eager pass with replay switched off, never from the replay itself.
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distillationTarget } from '../../src/distill/target';
+import { distillBatch, distillationTarget, targetCoefficients } from '../../src/distill/target';
 import { timePoint } from '../../src/core/schedule';
 import { withCustomKernels } from '../../src/kernels/customKernels';
 import { buildNetwork } from '../../src/model/build';
@@ -12,7 +12,7 @@ import { replayedForward } from '../../src/model/replayedForward';
 import { networkDenoiser } from '../../src/samplers/denoiser';
 import { generateSamples } from '../../src/samplers/generate';
 import { countDispatches } from '../../src/tensor/dispatchCounter';
-import { Replay, withReplay } from '../../src/tensor/replay';
+import { Replay, ReplayCache, withReplay } from '../../src/tensor/replay';
 import { setupWebGPU } from '../kernels/webgpuSetup';
 import { unetConfig } from '../model/unetFixtures';
 
@@ -189,5 +189,22 @@ describe('replay on webgpu', () => {
     expect(maxAbsDiff(got, want)).toBe(0);
     frozen.dispose();
     zT.dispose();
+
+    // A whole distillation batch, two outputs (z_t and x̃) from three inputs: a list replayed as a list.
+    const batches = new ReplayCache(([x, eps, coef]) => distillBatch(net, x, eps, coef as tf.Tensor2D, true));
+    const coef = targetCoefficients(net.config.parameterization, at, aMid, aEnd);
+    const inputs = (seed: number) => [noise(seed, [3, 28, 28, 1]), noise(seed + 1, [3, 28, 28, 1]), coef];
+    const lists = async (ts: tf.Tensor[]) => Promise.all(ts.map(values));
+    for (const seed of [20, 30, 40]) { // recorded, then replayed at new inputs
+      const [x, eps] = inputs(seed);
+      const replayedBatch = await lists(batches.call([x, eps, coef]));
+      const eagerBatch = await lists(withReplay(false, () => distillBatch(net, x, eps, coef, true)));
+      expect(replayedBatch).toHaveLength(2);
+      replayedBatch.forEach((r, k) => expect(maxAbsDiff(r, eagerBatch[k])).toBe(0));
+      tf.dispose([x, eps]);
+    }
+    expect(batches.stats).toEqual({ recordings: 1, replays: 2, eager: 0 });
+    batches.dispose();
+    coef.dispose();
   }, 180_000);
 });

@@ -103,7 +103,7 @@ describe('a replayed training step on webgpu', () => {
     expect(replayed.reports).toEqual(eager.reports);
   }, 300_000);
 
-  it('gives a distillation round the same student replayed (teacher forward passes and student steps) as eager', async () => {
+  it('gives a distillation round the same student replayed (its batches and student steps) as eager', async () => {
     if (!ready) return;
     const tensors = tf.memory().numTensors;
     const teacher = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: false, groups: 2, dropout: 0 }), 3);
@@ -127,6 +127,9 @@ describe('a replayed training step on webgpu', () => {
     // Step 1 eager, step 2 recorded, steps 3-5 replayed; with replay off, every step after the first eager.
     expect(replayed.result.replay).toEqual({ recordings: 1, replays: 3, eager: 0 });
     expect(eager.result.replay).toEqual({ recordings: 0, replays: 0, eager: 4 });
+    // Each batch (z_t and the teacher's target: two forward passes and the arithmetic around them) likewise.
+    expect(replayed.batches).toEqual({ recordings: 1, replays: 4, eager: 0 });
+    expect(eager.batches).toEqual({ recordings: 0, replays: 0, eager: 5 });
     eager.student.dispose();
     replayed.student.dispose();
     teacher.dispose();
