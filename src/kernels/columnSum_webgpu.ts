@@ -2,8 +2,7 @@
 // as [R, C]. tfjs's Sum over leading axes first transposes the whole of dY (so that the reduced axis is
 // innermost), then reduces it in a second program: two dispatches and a copy of dY. Here each invocation sums
 // one slice of the rows for 4 channels (a vec4), neighbouring invocations reading neighbouring channels of the
-// same row, and a second program adds the slices (splitKSum_webgpu.ts, as for the filter gradient); a single
-// slice where the rows are few.
+// same row, and a second program adds the slices (splitKSum_webgpu.ts, as for the filter gradient).
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { invocationTarget, splitPlan } from './conv2dBackpropFilter_webgpu';
@@ -16,8 +15,8 @@ export class ColumnSumProgram extends InvocationProgram {
   readonly uniforms = 'invocations : i32, rows : i32, rowsPerSplit : i32, cols4 : i32,';
 
   /** Output: partial sums [splits, C]. `width`: 4 where C is a multiple of 4, else 1. */
-  constructor(invocations: number, maxPerDim: number, splits: number, cols: number, width: 1 | 4) {
-    super(invocations, maxPerDim, [splits, cols], [width], width, `halfstepColumnSum_${width}`);
+  constructor(invocations: number, splits: number, cols: number, width: 1 | 4) {
+    super(invocations, [splits, cols], [width], width, `halfstepColumnSum_${width}`);
   }
 
   getUserCode(): string {
@@ -50,9 +49,13 @@ function kernelFunc({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backen
   const rows = tf.util.sizeFromShape(x.shape) / cols;
   const width = cols % 4 === 0 ? 4 : 1;
   const perSplit = cols / width;
-  const { splits, rowsPerSplit } = splitPlan(perSplit, rows, invocationTarget(backendInfo()?.adapter?.architecture));
+  // Each slice's thread adds rowsPerSplit rows, then each channel's thread adds the slices: about √rows each,
+  // where the filter gradient's plan (made for filters, with many values per slice) would give a bias of a
+  // few channels thousands of slices and one thread per channel a long chain of them.
+  const target = Math.min(invocationTarget(backendInfo()?.adapter?.architecture), perSplit * Math.ceil(Math.sqrt(rows)));
+  const { splits, rowsPerSplit } = splitPlan(perSplit, rows, target);
   const uniforms = [perSplit * splits, rows, rowsPerSplit, perSplit].map((v) => ({ type: 'int32', data: [v] }));
-  const program = new ColumnSumProgram(perSplit * splits, gpu.device.limits.maxComputeWorkgroupsPerDimension, splits, cols, width);
+  const program = new ColumnSumProgram(perSplit * splits, splits, cols, width);
   const partial = gpu.runWebGPUProgram(program, [x], 'float32', uniforms); // [splits, C]
   if (splits === 1) return { dataId: partial.dataId, shape: [cols], dtype: 'float32' };
   const sum = gpu.runWebGPUProgram(new SplitKSumProgram(cols), [partial], 'float32', [{ type: 'int32', data: [splits] }]); // [C]

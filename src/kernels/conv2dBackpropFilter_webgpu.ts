@@ -28,8 +28,8 @@ export class Conv2dBackpropFilterProgram extends InvocationProgram {
    * Output: partial sums [splits, M, N] (M = kh·kw·ci, N = co). `ciWidth`, `coWidth`: 4 where the channel
    * count is a multiple of 4 (vector loads), else 1.
    */
-  constructor(invocations: number, maxPerDim: number, m: number, n: number, splits: number, private readonly ciWidth: 1 | 4, coWidth: 1 | 4) {
-    super(invocations, maxPerDim, [splits, m, n], [ciWidth, coWidth], coWidth, `halfstepConv2dBackpropFilter_${ciWidth}_${coWidth}`);
+  constructor(invocations: number, m: number, n: number, splits: number, private readonly ciWidth: 1 | 4, coWidth: 1 | 4) {
+    super(invocations, [splits, m, n], [ciWidth, coWidth], coWidth, `halfstepConv2dBackpropFilter_${ciWidth}_${coWidth}`);
   }
 
   getUserCode(): string {
@@ -122,7 +122,7 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
   ];
-  const program = new Conv2dBackpropFilterProgram(perSplit * splits, gpu.device.limits.maxComputeWorkgroupsPerDimension, m, co, splits, ciWidth, coWidth);
+  const program = new Conv2dBackpropFilterProgram(perSplit * splits, m, co, splits, ciWidth, coWidth);
   const partial = gpu.runWebGPUProgram(program, [x, dy], 'float32', uniforms); // [splits, M, N]
   if (splits === 1) return { dataId: partial.dataId, shape: filterShape, dtype: 'float32' }; // [1, M, N] is [kh, kw, ci, co]
   const sum = gpu.runWebGPUProgram(new SplitKSumProgram(m * co), [partial], 'float32', [{ type: 'int32', data: [splits] }]); // [M·N]

@@ -19,8 +19,8 @@ export class Conv2dBackpropInputProgram extends InvocationProgram {
     'invocations : i32, inH : i32, inW : i32, inC4 : i32, groups : i32, outH : i32, outW : i32, outC4 : i32, filterH : i32, filterW : i32, strides : vec2<i32>, pads : vec2<i32>,';
 
   /** Output: dX [B, H, W, ci]. `ciWidth`, `coWidth`: 4 where the channel count is a multiple of 4, else 1. */
-  constructor(invocations: number, maxPerDim: number, inputShape: number[], private readonly ciWidth: 1 | 4, private readonly coWidth: 1 | 4) {
-    super(invocations, maxPerDim, inputShape, [coWidth, coWidth], ciWidth, `halfstepConv2dBackpropInput_${ciWidth}_${coWidth}`);
+  constructor(invocations: number, inputShape: number[], private readonly ciWidth: 1 | 4, private readonly coWidth: 1 | 4) {
+    super(invocations, inputShape, [coWidth, coWidth], ciWidth, `halfstepConv2dBackpropInput_${ciWidth}_${coWidth}`);
   }
 
   getUserCode(): string {
@@ -28,6 +28,7 @@ export class Conv2dBackpropInputProgram extends InvocationProgram {
     const px = Array.from({ length: PIXELS }, (_, j) => j);
     const acc = this.ciWidth === 1 ? 'f32' : 'vec4<f32>';
     const dotCo = this.coWidth === 1 ? '(a * b)' : 'dot(a, b)';
+    const dType = this.coWidth === 1 ? 'f32' : 'vec4<f32>';
     const sum = (j: number) => (this.ciWidth === 1 ? `dotCo(d${j}, w0)` : `vec4<f32>(${ciLanes.map((i) => `dotCo(d${j}, w${i})`).join(', ')})`);
     return `
       fn dotCo(a : ${this.coWidth === 1 ? 'f32' : 'vec4<f32>'}, b : ${this.coWidth === 1 ? 'f32' : 'vec4<f32>'}) -> f32 { return ${dotCo}; }
@@ -56,14 +57,14 @@ export class Conv2dBackpropInputProgram extends InvocationProgram {
             let ox0 = tx / sx;
             if (ox0 * sx != tx) { continue; }
             let rowBase = (b * uniforms.outH + oy) * uniforms.outW;
-            // Pixel j reads dY column ox0 + j; outside dY it contributes zero (mask), read at column 0.
+            // Pixel j reads dY column ox0 + j; outside dY it reads zero (column 0 is read and replaced, not
+            // multiplied by 0, so an Inf or NaN there cannot leak in).
             ${px.map((j) => `let in${j} = ox0 + ${j} >= 0 && ox0 + ${j} < uniforms.outW;
-            let d${j}Base = (rowBase + select(0, ox0 + ${j}, in${j})) * uniforms.outC4;
-            let mask${j} = select(0.0, 1.0, in${j});`).join('\n            ')}
+            let d${j}Base = (rowBase + select(0, ox0 + ${j}, in${j})) * uniforms.outC4;`).join('\n            ')}
             let wBase = ((kh * uniforms.filterW + kw) * uniforms.inC4 * ${this.ciWidth} + ci4 * ${this.ciWidth}) * uniforms.outC4;
             for (var co4 = 0; co4 < uniforms.outC4; co4++) {
               ${ciLanes.map((i) => `let w${i} = w[wBase + ${i} * uniforms.outC4 + co4];`).join('\n              ')}
-              ${px.map((j) => `let d${j} = dy[d${j}Base + co4] * mask${j};
+              ${px.map((j) => `let d${j} = select(${dType}(0.0), dy[d${j}Base + co4], in${j});
               acc${j} += ${sum(j)};`).join('\n              ')}
             }
           }
@@ -100,7 +101,7 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
   ];
-  return gpu.runWebGPUProgram(new Conv2dBackpropInputProgram(invocations, gpu.device.limits.maxComputeWorkgroupsPerDimension, inputShape, ciWidth, coWidth), [dy, filter], 'float32', uniforms); // [B, H, W, ci]
+  return gpu.runWebGPUProgram(new Conv2dBackpropInputProgram(invocations, inputShape, ciWidth, coWidth), [dy, filter], 'float32', uniforms); // [B, H, W, ci]
 }
 
 if (!tf.getKernel(CONV2D_BACKPROP_INPUT_KERNEL, 'webgpu')) {

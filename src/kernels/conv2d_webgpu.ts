@@ -3,7 +3,7 @@
 // i.e. C[m, n] = Σ_k A[m, k]·B[k, n] with m = (b, oy, ox), n = co, k = (kh, kw, ci); taps outside X are zero.
 // Stock tfjs-webgpu runs this as a workgroup-tiled matrix product (Conv2DMMProgram) that works out the
 // (b, y, x, kh, kw, ci) of every element it stages with integer divisions, and barriers around each tile; in
-// the H100 run it reached under 1 TFLOP/s on the UNet's 28×28 convolutions, slower than our filter gradient
+// the H100 runs it reached 0.8–1.9 TFLOP/s on the UNet's 28×28 convolutions, slower than our filter gradient
 // of the same size (README, Performance).
 // Here each invocation owns a register tile of 4 pixels of one output row × 4 output channels (four
 // accumulators of vec4): per tap (kh, kw) and 4 input channels, 4 vec4 loads of X and 4 of W feed 64
@@ -24,8 +24,8 @@ export class Conv2dProgram extends InvocationProgram {
     'invocations : i32, inH : i32, inW : i32, inC4 : i32, groups : i32, outH : i32, outW : i32, outC4 : i32, filterH : i32, filterW : i32, strides : vec2<i32>, pads : vec2<i32>,';
 
   /** Output: Y [B, H', W', co]. `ciWidth`, `coWidth`: 4 where the channel count is a multiple of 4, else 1. */
-  constructor(invocations: number, maxPerDim: number, outputShape: number[], private readonly ciWidth: 1 | 4, coWidth: 1 | 4, private readonly bias: boolean) {
-    super(invocations, maxPerDim, outputShape, bias ? [ciWidth, coWidth, coWidth] : [ciWidth, coWidth], coWidth, `halfstepConv2d_${ciWidth}_${coWidth}_${bias}`);
+  constructor(invocations: number, outputShape: number[], private readonly ciWidth: 1 | 4, coWidth: 1 | 4, private readonly bias: boolean) {
+    super(invocations, outputShape, bias ? [ciWidth, coWidth, coWidth] : [ciWidth, coWidth], coWidth, `halfstepConv2d_${ciWidth}_${coWidth}_${bias}`);
     this.variableNames = bias ? ['x', 'w', 'bias'] : ['x', 'w'];
   }
 
@@ -34,6 +34,7 @@ export class Conv2dProgram extends InvocationProgram {
     const lanes = this.ciWidth === 1 ? [''] : ['.x', '.y', '.z', '.w'];
     const acc = this.outputComponent === 1 ? 'f32' : 'vec4<f32>';
     const init = this.bias ? 'bias[co4]' : `${acc}(0.0)`;
+    const xType = this.ciWidth === 1 ? 'f32' : 'vec4<f32>';
     return `
       fn main(g : i32) {
         if (g >= uniforms.invocations) { return; }
@@ -62,15 +63,15 @@ export class Conv2dProgram extends InvocationProgram {
           if (iy < 0 || iy >= inH) { continue; }
           let rowBase = (b * inH + iy) * inW;
           for (var kw = 0; kw < filterW; kw++) {
-            // Pixel j reads input column (ox0 + j)·s + kw - p_left; outside X it adds zero (mask), read at column 0.
+            // Pixel j reads input column (ox0 + j)·s + kw - p_left; outside X it reads zero (column 0 is read and
+            // replaced, not multiplied by 0, so an Inf or NaN there cannot leak into the padding).
             ${px.map((j) => `let ix${j} = (ox0 + ${j}) * sx + kw - uniforms.pads.y;
             let in${j} = ix${j} >= 0 && ix${j} < inW;
-            var xi${j} = (rowBase + select(0, ix${j}, in${j})) * inC4;
-            let m${j} = select(0.0, 1.0, in${j});`).join('\n            ')}
+            var xi${j} = (rowBase + select(0, ix${j}, in${j})) * inC4;`).join('\n            ')}
             var wi = (kh * filterW + kw) * wTap + co4;
             for (var ci4 = 0; ci4 < inC4; ci4++) {
               ${lanes.map((_, i) => `let w${i} = w[wi + ${i} * wRow];`).join('\n              ')}
-              ${px.map((j) => `let x${j} = x[xi${j}] * m${j};
+              ${px.map((j) => `let x${j} = select(${xType}(0.0), x[xi${j}], in${j});
               acc${j} += ${lanes.map((l, i) => `x${j}${l} * w${i}`).join(' + ')};
               xi${j} += 1;`).join('\n              ')}
               wi += ${this.ciWidth} * wRow;
@@ -89,14 +90,12 @@ export const CONV2D_KERNEL = 'HalfstepConv2D';
 interface ConvAttrs {
   strides: [number, number];
   pad: 'same' | 'valid' | number;
-  /** Workgroups per dispatch dimension; the device's limit unless a test lowers it. */
-  maxWorkgroupsPerDim?: number;
 }
 
 function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const gpu = backend as WebGPUBackend;
   const { x, filter, bias } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo };
-  const { strides, pad, maxWorkgroupsPerDim } = attrs as unknown as ConvAttrs;
+  const { strides, pad } = attrs as unknown as ConvAttrs;
   const filterShape = filter.shape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad);
   const [kh, kw, ci, co] = filterShape;
@@ -109,8 +108,7 @@ function kernelFunc({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap;
     { type: 'int32', data: [info.strideHeight, info.strideWidth] },
     { type: 'int32', data: [info.padInfo.top, info.padInfo.left] },
   ];
-  const maxPerDim = maxWorkgroupsPerDim ?? gpu.device.limits.maxComputeWorkgroupsPerDimension;
-  const program = new Conv2dProgram(invocations, maxPerDim, info.outShape, ciWidth, coWidth, bias !== undefined);
+  const program = new Conv2dProgram(invocations, info.outShape, ciWidth, coWidth, bias !== undefined);
   return gpu.runWebGPUProgram(program, bias ? [x, filter, bias] : [x, filter], 'float32', uniforms); // [B, H', W', co]
 }
 
@@ -119,8 +117,8 @@ if (!tf.getKernel(CONV2D_KERNEL, 'webgpu')) {
 }
 
 /** conv2d(x, filter) (+ bias) for x: [B, H, W, ci], filter [kh, kw, ci, co] on the webgpu backend; not differentiable by itself. */
-export function conv2dWebGPU(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: 'same' | 'valid' | number, bias?: tf.Tensor1D, maxWorkgroupsPerDim?: number): tf.Tensor4D {
-  const attrs: ConvAttrs = { strides: [stride, stride], pad, ...(maxWorkgroupsPerDim ? { maxWorkgroupsPerDim } : {}) };
+export function conv2dWebGPU(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: 'same' | 'valid' | number, bias?: tf.Tensor1D): tf.Tensor4D {
+  const attrs: ConvAttrs = { strides: [stride, stride], pad };
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   return tf.engine().runKernel(CONV2D_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

@@ -1,21 +1,10 @@
-// The shape our register-tiled programs share (the convolution and its two gradients): 64 threads per
-// workgroup, numbered g = 0, 1, … across the whole dispatch (tfjs's getGlobalIndex, in one or two
-// dimensions), each program working out its own output coordinates from g and guarding the tail itself.
+// The shape our register-tiled programs share (the convolution, its two gradients, the column sum): 64
+// threads per workgroup, numbered g = 0, 1, … across the whole dispatch, each program working out its own
+// output coordinates from g and guarding the tail itself. (Past the device's workgroups per dimension tfjs
+// spreads the dispatch over two or three dimensions, and its getGlobalIndex numbers the threads across them.)
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 
-export const WORKGROUP = 64;
-
-/**
- * Workgroup counts for `invocations` threads: [n, 1, 1] where n fits one dimension (`maxPerDim`, the
- * device's maxComputeWorkgroupsPerDimension), else spread over x and y.
- */
-export function flatDispatch(invocations: number, maxPerDim: number): [number, number, number] {
-  const groups = Math.ceil(invocations / WORKGROUP);
-  if (groups <= maxPerDim) return [groups, 1, 1];
-  const rows = Math.ceil(groups / maxPerDim);
-  if (rows > maxPerDim) throw new Error(`${invocations} GPU invocations exceed the device's dispatch limit`);
-  return [Math.ceil(groups / rows), rows, 1];
-}
+const WORKGROUP = 64;
 
 export abstract class InvocationProgram implements WebGPUProgram {
   abstract readonly variableNames: string[];
@@ -25,9 +14,9 @@ export abstract class InvocationProgram implements WebGPUProgram {
   readonly dispatch: [number, number, number];
 
   /** `invocations` threads writing `outputShape` (in vectors of `outputComponent` floats). */
-  constructor(invocations: number, maxPerDim: number, readonly outputShape: number[], readonly variableComponents: number[], readonly outputComponent: number, readonly shaderKey: string) {
+  constructor(invocations: number, readonly outputShape: number[], readonly variableComponents: number[], readonly outputComponent: number, readonly shaderKey: string) {
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
-    this.dispatch = flatDispatch(invocations, maxPerDim);
+    this.dispatch = [Math.ceil(invocations / WORKGROUP), 1, 1];
   }
 
   abstract getUserCode(): string;

@@ -146,8 +146,9 @@ export class Replay<T extends Outputs = tf.Tensor> {
   private constructor(
     private readonly backend: Internals,
     private readonly inputs: tf.Tensor[],
-    /** fn's outputs as recorded (copied out after each run), and whether fn returned a list. */
+    /** fn's outputs as recorded (copied out after each run), those of them fn made, and whether fn returned a list. */
     private readonly outputs: tf.Tensor[],
+    private readonly madeOutputs: tf.Tensor[],
     private readonly listed: boolean,
     private readonly dispatches: Dispatch[],
     /** Tensors read but not made by the recording, with the buffer each had then. */
@@ -318,12 +319,14 @@ export class Replay<T extends Outputs = tf.Tensor> {
       return { reason: refusal!, output: out };
     }
     const outputs = asList(out).map((t) => tf.keep(t));
+    // An output fn did not make (an input or a weight passed through) is not the replay's to free.
+    const made = outputs.filter((t) => created.has(t.dataId));
     // Checked before each replay: what the recording read and did not make (weights), and what it made that
     // still lives outside it (a constant a model caches on first use); not what it made and freed (now owned).
     const external = [...read].filter(([id]) => !created.has(id) || b.tensorMap.has(id)).map(([dataId, buffer]) => ({ dataId, buffer }));
     // Listed after fn ran: fn may have made some of them (an optimizer's first moments).
     const watched = (watch.tensors?.() ?? []).map((tensor) => ({ tensor, dataId: tensor.dataId }));
-    const replay = new Replay<T>(b, own, outputs, Array.isArray(out), dispatches, external, owned, watched, !!watch.writes);
+    const replay = new Replay<T>(b, own, outputs, made, Array.isArray(out), dispatches, external, owned, watched, !!watch.writes);
     if (!replay.valid()) {
       const output = replay.copyOut();
       replay.dispose();
@@ -378,7 +381,7 @@ export class Replay<T extends Outputs = tf.Tensor> {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of this.inputs) t.dispose();
-    for (const t of this.outputs) t.dispose();
+    for (const t of this.madeOutputs) t.dispose();
     const b = internals();
     // After a backend change the buffers went with the old device.
     if (b === this.backend) for (const buf of this.owned) b.bufferManager.releaseBuffer(buf);

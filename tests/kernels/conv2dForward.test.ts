@@ -1,33 +1,18 @@
 // Our WGSL forward convolution (conv2d_webgpu.ts) on webgpu against tfjs's conv2d on cpu (an independent
 // implementation) on every case of convCases, with and without the bias, and against a float64 loop written
-// from the definition; the dispatch spread over two dimensions when one is not enough.
+// from the definition; non-finite inputs kept out of the padding.
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { conv2d } from '../../src/kernels/conv2d';
 import { conv2dWebGPU } from '../../src/kernels/conv2d_webgpu';
-import { flatDispatch } from '../../src/kernels/invocationProgram';
+import { conv2dBackpropInputWebGPU } from '../../src/kernels/conv2dBackpropInput_webgpu';
+import { conv2dBackpropInputStock } from '../../src/kernels/conv2dGradients';
 import { countDispatches } from '../../src/tensor/dispatchCounter';
 import { convCases as cases, dyShape } from './convCases';
 import { expectClose, on, setupWebGPU } from './webgpuSetup';
 
 const gpu = await setupWebGPU();
-
-describe('flatDispatch', () => {
-  it('uses one dimension while it can, else two that cover every invocation', () => {
-    expect(flatDispatch(64 * 10, 65535)).toEqual([10, 1, 1]);
-    expect(flatDispatch(64 * 10 + 1, 65535)).toEqual([11, 1, 1]);
-    for (const [n, max] of [[64 * 11, 10], [64 * 40 + 3, 7], [64 * 65535 * 3, 65535]]) {
-      const [x, y, z] = flatDispatch(n, max);
-      expect(x).toBeLessThanOrEqual(max);
-      expect(y).toBeGreaterThan(1);
-      expect(z).toBe(1);
-      expect(x * y * 64).toBeGreaterThanOrEqual(n);
-      expect((x * y - x) * 64).toBeLessThan(n); // no whole row of workgroups past the end
-    }
-    expect(() => flatDispatch(64 * 101, 10)).toThrow(/dispatch limit/);
-  });
-});
 
 /** Y = conv(X, W) + b from the definition, in float64 (a second formulation, not tfjs's). */
 function convLoop(xv: Float32Array, [B, H, W, ci]: number[], fv: Float32Array, [kh, kw, , co]: number[], bv: Float32Array | null, [, oh, ow]: number[], s: number, top: number, left: number): Float64Array {
@@ -74,15 +59,37 @@ describe.skipIf(!gpu)('conv2d forward on webgpu', () => {
     });
   }
 
-  it('spread over two dispatch dimensions (a lowered limit) it computes the same values', async () => {
-    const c = cases.find((k) => k.name.startsWith('many channels'))!; // 16 rows × 1 group × 32 co4: 512 invocations
-    expect(flatDispatch(512, 3)).toEqual([3, 3, 1]); // 8 workgroups on a 3 × 3 grid: one past the end
-    const rng = new Rng(5);
-    const [xv, fv, bv] = [c.x, c.f, [c.f[3]]].map((s) => rng.normals(tf.util.sizeFromShape(s)));
-    const [flat, spread] = tf.tidy(() => [1 << 16, 3].map((limit) => conv2dWebGPU(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.stride, c.pad, tf.tensor1d(bv), limit)));
-    const [a, b] = [(await flat.data()) as Float32Array, (await spread.data()) as Float32Array];
-    tf.dispose([flat, spread]);
-    expect(Array.from(b)).toEqual(Array.from(a));
+  it('an Inf or NaN in X or dY reaches only the outputs whose window holds it, as on cpu (padding reads zeros)', async () => {
+    // One non-finite value in column 0 of each image row: with padding, the right edge's taps outside X must
+    // not read it (our programs read a clamped address there and must replace, not multiply by 0, what they read).
+    const c = cases.find((k) => k.name === 'stride 1 same, channels ÷4')!;
+    const rng = new Rng(13);
+    const xv = rng.normals(tf.util.sizeFromShape(c.x));
+    const fv = rng.normals(tf.util.sizeFromShape(c.f));
+    const yShape = dyShape(c);
+    const dyv = rng.normals(tf.util.sizeFromShape(yShape));
+    const poison = (v: Float32Array, [, , w, ch]: number[]) => {
+      for (let i = 0; i < v.length; i += w * ch) v[i] = i % (2 * w * ch) === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+    };
+    poison(xv, c.x);
+    poison(dyv, yShape);
+    const run = () => [
+      tf.conv2d(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.stride, c.pad),
+      conv2dBackpropInputStock(tf.tensor4d(dyv, yShape), tf.tensor4d(fv, c.f), c.x, c.stride, c.pad),
+    ];
+    const [yRef, dxRef] = await on('cpu', run);
+    const [y, dx] = tf.tidy(() => [
+      conv2dWebGPU(tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), c.stride, c.pad),
+      conv2dBackpropInputWebGPU(tf.tensor4d(dyv, yShape), tf.tensor4d(fv, c.f), c.x, c.stride, c.pad),
+    ]);
+    const [yGot, dxGot] = [(await y.data()) as Float32Array, (await dx.data()) as Float32Array];
+    tf.dispose([y, dx]);
+    for (const [got, ref] of [[yGot, yRef], [dxGot, dxRef]]) {
+      const finite = (v: Float32Array) => Array.from(v, Number.isFinite);
+      expect(finite(ref).some((f) => !f)).toBe(true); // the poison reached some outputs
+      expect(finite(ref).some((f) => f)).toBe(true); // and not all
+      expect(finite(got)).toEqual(finite(ref));
+    }
   });
 
   it('conv2d() runs it as one dispatch, bias included', async () => {

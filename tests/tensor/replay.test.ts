@@ -149,6 +149,27 @@ describe('replay on webgpu', () => {
     x.dispose();
   }, 60_000);
 
+  it('returns a list as a list, including an input and a weight passed through, and frees only what it made', async () => {
+    if (!ready) return;
+    const init = tf.tensor1d([10, 20, 30]);
+    const w = tf.variable(init);
+    init.dispose();
+    const tensors = tf.memory().numTensors;
+    const cache = new ReplayCache(([a]) => [tf.mul(a, w), a, w], { watch: { tensors: () => [w] } });
+    const runs: Float32Array[][] = [];
+    for (const v of [[1, 2, 3], [4, 5, 6], [7, 8, 9]]) {
+      const a = tf.tensor1d(v);
+      runs.push(await Promise.all(cache.call([a]).map(values)));
+      a.dispose();
+    }
+    expect(cache.stats).toEqual({ recordings: 1, replays: 2, eager: 0 });
+    expect(runs[2]).toEqual([new Float32Array([70, 160, 270]), new Float32Array([7, 8, 9]), new Float32Array([10, 20, 30])]);
+    cache.dispose();
+    expect(w.isDisposed).toBe(false); // the weight passed through is still the caller's
+    expect(tf.memory().numTensors).toBe(tensors);
+    w.dispose();
+  }, 60_000);
+
   it('frees what it recorded: tensors and GPU bytes back where they were', async () => {
     if (!ready) return;
     const gpuBytes = () => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU;
