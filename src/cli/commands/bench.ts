@@ -16,6 +16,7 @@ import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBa
 import { useWebGPUKernels, withCustomKernels } from '../../kernels/customKernels';
 import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
 import { denseForward } from '../../kernels/dense';
+import { groupNorm } from '../../kernels/groupNorm';
 import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema } from '../../model/config';
 import { type Network, parameterCount } from '../../model/network';
@@ -542,7 +543,19 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     const oursSum = round(await timeMs(() => columnSumWebGPU(dy), plan.reps));
     const stockSum = round(await timeMs(() => tf.sum(dy, [0, 1, 2]), plan.reps));
     timings.push({ name: `bias gradient (column sum) [${b}, 28, 28, 32]`, ours_ms: oursSum, stock_ms: stockSum, speedup: round(stockSum / oursSum) });
-    tf.dispose([x, w, bias, dy]);
+    // GroupNorm + SiLU as a residual block runs it, 8 groups: the forward pass alone (sampling), and with the
+    // gradients of x, γ and β (training); stock is groupNormPlain (closed-form gradient) + tfjs's SiLU.
+    const [gamma, beta] = [tf.tensor1d(rng.normals(32)), tf.tensor1d(rng.normals(32))];
+    const gn = () => groupNorm(dy, 8, gamma, beta, true);
+    const gnGrads = () => tf.grads((a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(groupNorm(a as tf.Tensor4D, 8, g as tf.Tensor1D, c as tf.Tensor1D, true), dy)))([dy, gamma, beta]);
+    progress('kernels: GroupNorm + SiLU');
+    const gnRuns: [string, () => tf.Tensor | tf.Tensor[]][] = [['forward', gn], ['forward and backward', gnGrads]];
+    for (const [label, run] of gnRuns) {
+      const oursGn = round(await timeMs(run, plan.reps));
+      const stockGn = round(await timeMs(() => withCustomKernels(false, run), plan.reps));
+      timings.push({ name: `groupNorm + SiLU ${label} [${b}, 28, 28, 32], 8 groups`, ours_ms: oursGn, stock_ms: stockGn, speedup: round(stockGn / oursGn) });
+    }
+    tf.dispose([x, w, bias, dy, gamma, beta]);
   }
   return timings;
 }
