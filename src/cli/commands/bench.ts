@@ -439,8 +439,8 @@ async function benchSampler(config: ModelConfig, plan: Plan): Promise<{ replayed
 
 /**
  * One distillation round of a randomly initialized teacher (Algorithm 2: two teacher DDIM steps for the
- * target, the student's loss, gradients and update) at the largest batch, with replay on (the teacher's
- * forward passes and the student's step recorded and replayed, as rounds run on webgpu) and off. Per step:
+ * target, the student's loss, gradients and update) at the largest batch, with replay on (each batch and the
+ * student's step recorded and replayed, as rounds run on webgpu) and off. Per step:
  * GPU dispatches, and the JavaScript time from one step's batch draw to the next's (the GPU runs behind it).
  */
 async function benchDistillStep(config: ModelConfig, plan: Plan): Promise<{ batch: number; dispatches: number; issue_ms: { replayed: number; eager: number } }> {
@@ -495,6 +495,13 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
   const rng = new Rng(2);
   const b = plan.kernelBatch;
   const timings: KernelTiming[] = [];
+  type Run = () => tf.Tensor | tf.Tensor[];
+  /** Times ours, then stock (null where tfjs has no such kernel), in the same run, and lists the pair. */
+  const compare = async (name: string, ours: Run, stock: Run | null, extra: { forward_ms?: number } = {}): Promise<void> => {
+    const oursMs = round(await timeMs(ours, plan.reps));
+    const stockMs = stock === null ? null : round(await timeMs(stock, plan.reps));
+    timings.push({ name, ours_ms: oursMs, stock_ms: stockMs, speedup: stockMs === null ? null : round(stockMs / oursMs), ...extra });
+  };
   for (const s of CONV_SHAPES) {
     const { ci, co } = s;
     const xShape: [number, number, number, number] = [b, s.size, s.size, ci];
@@ -509,17 +516,11 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     if (webgpu) {
       // The forward pass as the UNet runs it, with its bias: our program against tfjs's fused conv.
       const bias = tf.tensor1d(rng.normals(co));
-      const oursFwd = round(await timeMs(() => conv2dWebGPU(x, f, s.stride, s.pad, bias), plan.reps));
-      const stockFwd = round(await timeMs(() => tf.fused.conv2d({ x, filter: f, strides: s.stride, pad: s.pad, bias }), plan.reps));
-      timings.push({ name: `conv2d + bias ${label}`, ours_ms: oursFwd, stock_ms: stockFwd, speedup: round(stockFwd / oursFwd) });
+      await compare(`conv2d + bias ${label}`, () => conv2dWebGPU(x, f, s.stride, s.pad, bias), () => tf.fused.conv2d({ x, filter: f, strides: s.stride, pad: s.pad, bias }));
       bias.dispose();
     }
-    const ours = round(await timeMs(() => conv2dBackpropFilter(x, dy, fShape, s.stride, s.pad), plan.reps));
-    const stock = wasm ? null : round(await timeMs(() => conv2dBackpropFilterStock(x, dy, fShape, s.stride, s.pad), plan.reps));
-    timings.push({ name: `conv2dBackpropFilter ${label}`, ours_ms: ours, stock_ms: stock, speedup: stock === null ? null : round(stock / ours), forward_ms: forward });
-    const oursIn = round(await timeMs(() => conv2dBackpropInput(dy, f, xShape, s.stride, s.pad), plan.reps));
-    const stockIn = round(await timeMs(() => conv2dBackpropInputStock(dy, f, xShape, s.stride, s.pad), plan.reps));
-    timings.push({ name: `conv2dBackpropInput ${label}`, ours_ms: oursIn, stock_ms: stockIn, speedup: round(stockIn / oursIn), forward_ms: forward });
+    await compare(`conv2dBackpropFilter ${label}`, () => conv2dBackpropFilter(x, dy, fShape, s.stride, s.pad), wasm ? null : () => conv2dBackpropFilterStock(x, dy, fShape, s.stride, s.pad), { forward_ms: forward });
+    await compare(`conv2dBackpropInput ${label}`, () => conv2dBackpropInput(dy, f, xShape, s.stride, s.pad), () => conv2dBackpropInputStock(dy, f, xShape, s.stride, s.pad), { forward_ms: forward });
     tf.dispose([x, f, dy]);
   }
   if (webgpu) {
@@ -529,31 +530,23 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     const c = ddimStepCoefficients('v', timePoint(0.5), timePoint(0.25));
     const asList = (r: { zS: tf.Tensor; xHat: tf.Tensor }) => [r.xHat, r.zS];
     progress('kernels: DDIM step');
-    const ours = round(await timeMs(() => asList(ddimStep(z, netOut, c, true)), plan.reps));
-    const plain = round(await timeMs(() => asList(ddimStepPlain(z, netOut, c, true)), plan.reps));
-    timings.push({ name: `ddimStep (clip) [${shape.join(', ')}]`, ours_ms: ours, stock_ms: plain, speedup: round(plain / ours) });
+    await compare(`ddimStep (clip) [${shape.join(', ')}]`, () => asList(ddimStep(z, netOut, c, true)), () => asList(ddimStepPlain(z, netOut, c, true)));
     tf.dispose([z, netOut]);
     // A residual block's embedding projection, and the bias gradient of a 28×28, 32-channel conv.
     const [x, w, bias] = [tf.tensor2d(rng.normals(b * 256), [b, 256]), tf.tensor2d(rng.normals(256 * 64), [256, 64]), tf.tensor1d(rng.normals(64))];
     progress('kernels: dense, column sum');
-    const oursDense = round(await timeMs(() => denseForward(x, w, bias), plan.reps));
-    const stockDense = round(await timeMs(() => tf.fused.matMul({ a: x, b: w, bias }), plan.reps));
-    timings.push({ name: `dense + bias [${b}, 256] x [256, 64]`, ours_ms: oursDense, stock_ms: stockDense, speedup: round(stockDense / oursDense) });
+    await compare(`dense + bias [${b}, 256] x [256, 64]`, () => denseForward(x, w, bias), () => tf.fused.matMul({ a: x, b: w, bias }));
     const dy = tf.tensor4d(rng.normals(b * 784 * 32), [b, 28, 28, 32]);
-    const oursSum = round(await timeMs(() => columnSumWebGPU(dy), plan.reps));
-    const stockSum = round(await timeMs(() => tf.sum(dy, [0, 1, 2]), plan.reps));
-    timings.push({ name: `bias gradient (column sum) [${b}, 28, 28, 32]`, ours_ms: oursSum, stock_ms: stockSum, speedup: round(stockSum / oursSum) });
+    await compare(`bias gradient (column sum) [${b}, 28, 28, 32]`, () => columnSumWebGPU(dy), () => tf.sum(dy, [0, 1, 2]));
     // GroupNorm + SiLU as a residual block runs it, 8 groups: the forward pass alone (sampling), and with the
     // gradients of x, γ and β (training); stock is groupNormPlain (closed-form gradient) + tfjs's SiLU.
     const [gamma, beta] = [tf.tensor1d(rng.normals(32)), tf.tensor1d(rng.normals(32))];
     const gn = () => groupNorm(dy, 8, gamma, beta, true);
     const gnGrads = () => tf.grads((a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(groupNorm(a as tf.Tensor4D, 8, g as tf.Tensor1D, c as tf.Tensor1D, true), dy)))([dy, gamma, beta]);
     progress('kernels: GroupNorm + SiLU');
-    const gnRuns: [string, () => tf.Tensor | tf.Tensor[]][] = [['forward', gn], ['forward and backward', gnGrads]];
+    const gnRuns: [string, Run][] = [['forward', gn], ['forward and backward', gnGrads]];
     for (const [label, run] of gnRuns) {
-      const oursGn = round(await timeMs(run, plan.reps));
-      const stockGn = round(await timeMs(() => withCustomKernels(false, run), plan.reps));
-      timings.push({ name: `groupNorm + SiLU ${label} [${b}, 28, 28, 32], 8 groups`, ours_ms: oursGn, stock_ms: stockGn, speedup: round(stockGn / oursGn) });
+      await compare(`groupNorm + SiLU ${label} [${b}, 28, 28, 32], 8 groups`, run, () => withCustomKernels(false, run));
     }
     tf.dispose([x, w, bias, dy, gamma, beta]);
   }
