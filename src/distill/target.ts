@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { predictionCoefficients } from '../core/ddimCoefficients';
 import type { Parameterization, TimePoint } from '../core/schedule';
 import type { Network } from '../model/network';
+import { diffuseWith } from '../train/diffusionLoss';
 
 /** What the target needs of the frozen teacher: a Network, or its replayed forward pass (src/model/replayedForward.ts). */
 export type Teacher = Pick<Network, 'config' | 'apply'>;
@@ -76,7 +77,7 @@ function targetFromColumns(teacher: Teacher, zT: tf.Tensor, k: Record<Column, tf
 export function distillBatch(teacher: Teacher, x: tf.Tensor, eps: tf.Tensor, coef: tf.Tensor2D, clip: boolean): [tf.Tensor, tf.Tensor] {
   return tf.tidy(() => {
     const k = columns(coef, x.rank);
-    const zT = tf.add(tf.mul(k.alphaT, x), tf.mul(k.sigmaT, eps));
+    const zT = diffuseWith(x, eps, k.alphaT, k.sigmaT);
     return [zT, targetFromColumns(teacher, zT, k, clip)];
   });
 }

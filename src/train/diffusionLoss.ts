@@ -47,7 +47,12 @@ export function xSpaceLoss(net: Network, b: XSpaceBatch, seed: number): tf.Scala
 
 /** z_t = α_t·x + σ_t·ε for per-example times. x, eps: [B, ...sample]. */
 export function diffuse(x: tf.Tensor, eps: tf.Tensor, points: TimePoint[]): tf.Tensor {
-  return tf.add(tf.mul(perExample(points.map((p) => p.alpha), x.rank), x), tf.mul(perExample(points.map((p) => p.sigma), x.rank), eps));
+  return diffuseWith(x, eps, perExample(points.map((p) => p.alpha), x.rank), perExample(points.map((p) => p.sigma), x.rank));
+}
+
+/** z_t = α_t·x + σ_t·ε with α_t and σ_t as per-example tensors ([B, 1, …, 1]) already on the device. */
+export function diffuseWith(x: tf.Tensor, eps: tf.Tensor, alpha: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
+  return tf.add(tf.mul(alpha, x), tf.mul(sigma, eps));
 }
 
 export function timePoints(ts: number[], schedule: ScheduleConfig): TimePoint[] {
