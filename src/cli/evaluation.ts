@@ -17,7 +17,7 @@ export async function sampleNetwork(net: Network, steps: number, count: number, 
   const denoiser = networkDenoiser(net);
   try {
     const samples = await generateSamples(denoiser, { seed, count, shape, steps, clip: net.config.data.kind === 'image', onBatch });
-      return { samples, shape, msPerImage: (performance.now() - started) / count };
+    return { samples, shape, msPerImage: (performance.now() - started) / count };
   } finally {
     denoiser.dispose();
   }

@@ -125,7 +125,7 @@ function GPUBufferUsageFlags(): { MAP_READ: number; MAP_WRITE: number; UNIFORM: 
 }
 
 function bytesOf(t: tf.TensorInfo): number {
-  return 4 * t.shape.reduce((a, b) => a * b, 1);
+  return 4 * tf.util.sizeFromShape(t.shape);
 }
 
 function bufferOf(b: Internals, t: tf.TensorInfo): GPUBuffer {
