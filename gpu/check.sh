@@ -10,6 +10,7 @@
 #   Another UNet (e.g. the shipped MNIST teacher's): MODEL=models/mnist/teacher.safetensors with either run
 #     (LOCAL runs the bundle with this machine's node and never sources .gpu/env.sh, which unpacks into /;
 #      PyTorch is optional there: without it torch.json holds the import error.)
+#   TUNING=on|off overrides kernel tuning (auto: on for a GPU, off on SwiftShader)
 set -euo pipefail
 mode=${1:?usage: check.sh pack|run}
 root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
@@ -33,6 +34,8 @@ mkdir -p "$OUT"
 quick=${QUICK:+--quick}
 model=()
 [ -n "${MODEL:-}" ] && model=(--model "$MODEL")
+# Kernel tuning (src/kernels/autotune.ts): auto tunes on a GPU; TUNING=on forces it (a dry run on SwiftShader), off skips it.
+tuning=(--kernel-tuning "${TUNING:-auto}")
 if [ -n "${LOCAL:-}" ]; then
   NODE=node
   export VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json} XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
@@ -46,7 +49,7 @@ else
 fi
 
 echo "[$(date +%T)] tfjs-webgpu bench ${quick}" >&2
-"$NODE" .gpu/run.mjs bench --json --backend webgpu $quick "${model[@]}" > "$OUT/bench.json" 2> "$OUT/bench.log" || { tail -20 "$OUT/bench.log" >&2; exit 1; }
+"$NODE" .gpu/run.mjs bench --json --backend webgpu $quick "${model[@]}" "${tuning[@]}" > "$OUT/bench.json" 2> "$OUT/bench.log" || { tail -20 "$OUT/bench.log" >&2; exit 1; }
 backend=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["backend"], d.get("fallbackReason", ""))' "$OUT/bench.json")
 [ "${backend%% *}" = webgpu ] || { echo "the bench did not run on webgpu: $backend" >&2; exit 1; }
 echo "[$(date +%T)] PyTorch" >&2
@@ -80,5 +83,9 @@ targets = {
     'train_step_8x_stock': {'figure': step, 'met': None if step is None else step >= 8},
     'forward_within_2x_pytorch': {'batch': largest, 'figure': fwd.get(largest), 'by_batch': fwd, 'met': None if largest is None else fwd[largest] <= 2},  # None: no PyTorch figure
 }
-print(json.dumps({'targets': targets, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
+# Kernel tuning (src/kernels/autotune.ts): at how many shapes of each op ours or tfjs's kernel measured faster.
+tuned = {}
+for c in bench.get('kernel_tuning', {}).get('choices', []):
+    tuned.setdefault(c['op'], {'ours': 0, 'stock': 0})[c['impl']] += 1
+print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
 EOF

@@ -1,5 +1,7 @@
-// The --backend option every compute subcommand takes, and the one place the CLI starts tfjs.
+// The --backend option every compute subcommand takes (and --kernel-tuning, which those that run a UNet on
+// webgpu take), and the one place the CLI starts tfjs.
 import { Option } from 'commander';
+import { type KernelChoice, TUNING_MODES, type TuningMode, onKernelsTuned, setKernelTuning, tuningActive } from '../kernels/autotune';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, initBackend } from '../tensor/backend';
 
 export const backendOption = () =>
@@ -7,12 +9,28 @@ export const backendOption = () =>
     .choices([...BACKEND_PREFERENCES])
     .default('auto');
 
-/** Starts the backend and says on stderr which one runs (and why not the preferred one). */
-export async function startBackend(pref: BackendPreference, quiet = false): Promise<BackendInfo> {
+export const kernelTuningOption = () =>
+  new Option('--kernel-tuning <mode>', "on webgpu, time our kernels against tfjs's at each shape and run the faster: auto (on a GPU, not on SwiftShader), on, off")
+    .choices([...TUNING_MODES])
+    .default('auto');
+
+/** Starts the backend and says on stderr which one runs (and why not the preferred one), and whether kernels are tuned. */
+export async function startBackend(pref: BackendPreference, quiet = false, tuning?: TuningMode): Promise<BackendInfo> {
   const info = await initBackend(pref);
+  if (tuning) setKernelTuning(tuning);
+  if (!quiet && tuning) onKernelsTuned((choices, ms) => process.stderr.write(`${describeTuning(choices, ms)}\n`));
   if (!quiet) {
     const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ')})` : '';
-    process.stderr.write(`backend: ${info.name}${adapter}${pref !== 'auto' && info.fallbackReason ? ` — ${info.fallbackReason}` : ''}\n`);
+    const tuned = tuning && info.name === 'webgpu' ? `, kernel tuning ${tuningActive() ? 'on' : 'off'}` : '';
+    process.stderr.write(`backend: ${info.name}${adapter}${tuned}${pref !== 'auto' && info.fallbackReason ? ` — ${info.fallbackReason}` : ''}\n`);
   }
   return info;
+}
+
+/** One line on what a tuning pass chose, e.g. `kernel tuning: timed 12 shapes in 1.3 s; tfjs's kernel faster at 2: conv2d [64,28,28,32] …`. */
+export function describeTuning(choices: KernelChoice[], ms: number): string {
+  const stock = choices.filter((c) => c.impl === 'stock');
+  const failed = choices.filter((c) => c.error);
+  const where = stock.length ? `tfjs's kernel faster at ${stock.length}: ${stock.map((c) => c.signature).join('; ')}` : 'ours kept at every one';
+  return `kernel tuning: timed ${choices.length} shape${choices.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s; ${where}${failed.length ? `; ${failed.length} could not be timed (${failed[0].error})` : ''}`;
 }

@@ -1,6 +1,7 @@
 // The convolution the UNet calls: NHWC input, filter [kh, kw, ci, co], optional bias [co], one stride for
 // both axes, 'same', 'valid' or explicit symmetric padding. The forward pass is our register-tiled WGSL
-// program on webgpu (conv2d_webgpu.ts, bias in the same dispatch) and tfjs's elsewhere (its fused conv adds
+// program on webgpu (conv2d_webgpu.ts, bias in the same dispatch; tfjs's at shapes where a GPU measured
+// tfjs's faster, autotune.ts) and tfjs's elsewhere (its fused conv adds
 // the bias in the same kernel); the two gradients are ours (conv2dGradients.ts): tiled WGSL programs on
 // webgpu, forward convolutions on wasm (which has no filter-gradient kernel). On cpu, and on webgpu with our
 // kernels switched off (setCustomKernels(false), the benchmark's baseline), this is exactly tf.conv2d
@@ -8,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropInput } from './conv2dGradients';
 import { columnSum } from './columnSum';
+import { pick } from './autotune';
 import { conv2dWebGPU } from './conv2d_webgpu';
 import { customKernelsEnabled, useWebGPUKernels } from './customKernels';
 
@@ -44,8 +46,18 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, stride = 1, pad: Con
   return op(x, filter, bias);
 }
 
-/** The forward convolution (+ bias) alone: ours on webgpu, tfjs's (fused with the bias) elsewhere. */
+/**
+ * The forward convolution (+ bias) alone: on webgpu ours, or tfjs's where it measured faster at this shape
+ * on this GPU (autotune.ts); tfjs's (fused with the bias) elsewhere.
+ */
 export function convForward(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: Conv2dPad, bias?: tf.Tensor1D): tf.Tensor4D {
-  if (useWebGPUKernels()) return conv2dWebGPU(x, filter, stride, pad, bias);
+  if (!useWebGPUKernels()) return convForwardStock(x, filter, stride, pad, bias);
+  return pick('conv2d', `stride ${stride}, ${pad}`, bias ? [x, filter, bias] : [x, filter],
+    ([xs, fs, bs]) => conv2dWebGPU(xs as tf.Tensor4D, fs as tf.Tensor4D, stride, pad, bs as tf.Tensor1D | undefined),
+    ([xs, fs, bs]) => convForwardStock(xs as tf.Tensor4D, fs as tf.Tensor4D, stride, pad, bs as tf.Tensor1D | undefined));
+}
+
+/** tfjs's forward convolution, with the bias in the same kernel. */
+export function convForwardStock(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, pad: Conv2dPad, bias?: tf.Tensor1D): tf.Tensor4D {
   return bias ? tf.fused.conv2d({ x, filter, strides: stride, pad, bias }) : tf.conv2d(x, filter, stride, pad);
 }

@@ -1,5 +1,6 @@
 // The two gradients of an NHWC conv2d, each in three formulations, and the choice between them per backend:
-//   webgpu: our tiled WGSL programs (conv2dBackprop*_webgpu.ts);
+//   webgpu: our tiled WGSL programs (conv2dBackprop*_webgpu.ts); for the input gradient, tfjs's kernel
+//           at the shapes where it measured faster on the GPU in use (autotune.ts);
 //   wasm:   forward convolutions over transposed / dilated tensors (tfjs-wasm has no Conv2DBackpropFilter
 //           kernel, and at stride 1 its Conv2DBackpropInput runs 3-8x slower than the forward-conv form;
 //           at stride 2 the dilated form multiplies 3/4 zeros and ties with it, so there tfjs's kernel runs);
@@ -7,18 +8,13 @@
 // Notation: x [B, H, W, ci], filter W [kh, kw, ci, co], dy [B, H', W', co], stride s, padding (p_top, p_left)
 // as tfjs computes it for 'same' / 'valid' / a number.
 import * as tf from '@tensorflow/tfjs';
+import { pick } from './autotune';
 import { conv2dBackpropFilterWebGPU } from './conv2dBackpropFilter_webgpu';
 import { conv2dBackpropInputWebGPU } from './conv2dBackpropInput_webgpu';
 import { useWebGPUKernels } from './customKernels';
 
 export type ConvPad = 'same' | 'valid' | number;
 type Shape4 = [number, number, number, number];
-
-/**
- * Whether our WGSL input-gradient program replaces tfjs-webgpu's. Measured with `npm run bench`
- * (kernels: conv2dBackpropInput), see README, Performance.
- */
-const OURS_FOR_INPUT_GRADIENT = true;
 
 /** dW: [kh, kw, ci, co] = Σ_{b,y,x} X[b, y·s + kh - p_top, x·s + kw - p_left, ci] · dY[b, y, x, co]. */
 export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, stride: number, pad: ConvPad): tf.Tensor4D {
@@ -29,7 +25,13 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
 
 /** dX: [B, H, W, ci] = Σ_{kh,kw,co} dY[b, (iy + p_top - kh)/s, (ix + p_left - kw)/s, co] · W[kh, kw, ci, co]. */
 export function conv2dBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: Shape4, stride: number, pad: ConvPad): tf.Tensor4D {
-  if (OURS_FOR_INPUT_GRADIENT && useWebGPUKernels()) return conv2dBackpropInputWebGPU(dy, filter, inputShape, stride, pad);
+  if (useWebGPUKernels()) {
+    // Ours or tfjs's, whichever measured faster at this shape on this GPU (on the H100 ours was 0.88-1.9x
+    // tfjs's, by shape; README, Performance).
+    return pick('conv2dBackpropInput', `input [${inputShape.join(',')}], stride ${stride}, ${pad}`, [dy, filter],
+      ([d, f]) => conv2dBackpropInputWebGPU(d as tf.Tensor4D, f as tf.Tensor4D, inputShape, stride, pad),
+      ([d, f]) => conv2dBackpropInputStock(d as tf.Tensor4D, f as tf.Tensor4D, inputShape, stride, pad));
+  }
   if (tf.getBackend() === 'wasm' && stride === 1) return conv2dBackpropInputAsConv(dy, filter, inputShape, stride, pad);
   return conv2dBackpropInputStock(dy, filter, inputShape, stride, pad);
 }

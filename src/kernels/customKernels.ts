@@ -2,6 +2,7 @@
 // can run the same training step on stock tfjs-webgpu kernels and on ours, in one process.
 import * as tf from '@tensorflow/tfjs';
 import { Toggle } from '../core/toggle';
+import { choiceVersion } from './autotune';
 
 const ours = new Toggle(true);
 
@@ -26,7 +27,10 @@ export function useWebGPUKernels(): boolean {
   return ours.enabled && tf.getBackend() === 'webgpu';
 }
 
-/** Which kernels a recording of GPU work holds: a replay recorded with one must not serve the other. */
-export function kernelVariant(): 'ours' | 'stock' {
-  return ours.enabled ? 'ours' : 'stock';
+/**
+ * Which kernels a recording of GPU work holds: a replay recorded with one set must not serve another. With
+ * ours on, the tuned choices between ours and stock per shape (autotune.ts) are part of it.
+ */
+export function kernelVariant(): string {
+  return ours.enabled ? `ours#${choiceVersion()}` : 'stock';
 }

@@ -2,6 +2,7 @@
 // seed and k (seededNoise draws sequentially), so any batch size gives the same samples.
 import * as tf from '@tensorflow/tfjs';
 import { initialNoise } from '../core/rng';
+import { tunePendingKernels } from '../kernels/autotune';
 import { type SampleOptions, sampleDdimAsync } from './ddim';
 import type { Denoiser } from './denoiser';
 
@@ -33,6 +34,9 @@ export async function generateSamples(denoiser: Denoiser, opts: GenerateOptions)
     } finally {
       x.dispose();
     }
+    // Shapes this batch ran for the first time are timed ours against tfjs's now, between batches
+    // (autotune.ts): the next batch replays the faster kernels.
+    await tunePendingKernels();
     opts.onBatch?.(start + n, count);
   }
   return out;

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { yieldToEventLoop } from '../core/eventLoop';
 import { adamStepTensor, adamUpdateWebGPU } from '../kernels/adamUpdate_webgpu';
-import { useWebGPUKernels } from '../kernels/customKernels';
+import { tunePendingKernels } from '../kernels/autotune';
+import { kernelVariant, useWebGPUKernels } from '../kernels/customKernels';
 import { globalNormWebGPU } from '../kernels/gradNorm_webgpu';
 import { getWebGPUBackend } from '../tensor/backend';
 import { ReplayCache, copyOnGPU } from '../tensor/replay';
@@ -246,7 +247,7 @@ export class Trainer {
       const { value, grads } = tf.variableGrads(() => loss(batch, 0), vars);
       const norm = fused.apply(vars.map((v) => grads[v.name]), inputs[inputs.length - 1]);
       return tf.stack([value, tf.reshape(norm, [])]);
-    }, { maxRecordings: 1, watch: { tensors: () => fused.stateTensors(), writes: true } });
+    }, { maxRecordings: 1, variant: kernelVariant, watch: { tensors: () => fused.stateTensors(), writes: true } });
     return {
       stats: cache.stats,
       call(batch: B, lr: number, emaDecay: number): tf.Tensor | null {
@@ -346,6 +347,9 @@ export class Trainer {
           sinceReport = 0;
           lrSum = 0;
         }
+        // The first step ran every op of a step once: time ours against tfjs's kernels at shapes not timed
+        // before (autotune.ts; nothing to do when tuning is off), before later steps are recorded.
+        if (step === startStep) await tunePendingKernels();
         // Let the event loop run (cancel messages, progress bars) between steps.
         await yieldToEventLoop();
       }

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
+import { type KernelChoice, type TuningMode, kernelTuning, setKernelTuning, tunePendingKernels, tuningActive } from '../../kernels/autotune';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
@@ -28,7 +29,7 @@ import type { BackendPreference } from '../../tensor/backend';
 import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
 import { replaySupported, withReplay } from '../../tensor/replay';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
-import { backendOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 
@@ -40,6 +41,7 @@ interface BenchOpts {
   quick?: boolean;
   model?: string;
   backend: BackendPreference;
+  kernelTuning: TuningMode;
 }
 
 /** What a run measures. `full` is the MNIST teacher at the batch sizes of training and sampling grids. */
@@ -79,9 +81,10 @@ export function register(program: Command): void {
     .option('--quick', 'a narrower UNet and small batches: a few minutes on SwiftShader (2 CPU cores)')
     .option('--model <checkpoint>', "time this checkpoint's UNet (e.g. models/mnist/teacher.safetensors) instead of the 32/64/64 one (8/16/16 with --quick)")
     .addOption(backendOption())
+    .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: BenchOpts) => {
-      const info = await startBackend(opts.backend, opts.json);
+      const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
       // The bench is about WebGPU: on a machine without a GPU adapter, measure on SwiftShader (Chromium's
       // software Vulkan) with the quick plan, in a child process since Dawn reads its driver list at start.
       if (info.name !== 'webgpu' && opts.backend === 'auto' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
@@ -92,7 +95,11 @@ export function register(program: Command): void {
       }
       const plan = opts.quick ? QUICK : FULL;
       const config = opts.model ? await modelConfigOf(opts.model) : benchConfig(plan.channels);
+      // kernels[] is each program of ours against tfjs's: with tuning off, whatever a tuning would choose.
+      setKernelTuning('off');
       const kernels = await benchKernels(plan);
+      setKernelTuning(opts.kernelTuning);
+      const tuning = await tuneKernels(config, plan);
       const unet = await benchUnet(config, plan);
       const sampler = await benchSampler(config, plan);
       const distill = replaySupported() === null ? await benchDistillStep(config, plan) : undefined;
@@ -110,6 +117,7 @@ export function register(program: Command): void {
         ...(distill ? { distill_step: distill } : {}),
         kernel_batch: plan.kernelBatch,
         kernels,
+        kernel_tuning: tuning,
         method: `median of ${plan.reps} repetitions after ${WARMUP} warm-up; each repetition ends with a readback`,
       };
       process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `${JSON.stringify(result, null, 2)}\n`);
@@ -186,6 +194,33 @@ function trainStep(net: Network, optimizer: tf.Optimizer, z: tf.Tensor4D, t: tf.
     optimizer.applyGradients(grads);
     return value;
   });
+}
+
+/**
+ * Before anything is timed: one training step and one forward pass of the UNet at every batch size the bench
+ * runs, then ours against tfjs's kernels timed at each shape they met (autotune.ts), so that every figure
+ * below runs the kernels a user's run would settle on. Nothing to do where tuning is off (SwiftShader, by
+ * default).
+ */
+async function tuneKernels(config: ModelConfig, plan: Plan): Promise<{ mode: TuningMode; active: boolean; ms: number; choices: KernelChoice[] }> {
+  const mode = kernelTuning();
+  if (!tuningActive()) return { mode, active: false, ms: 0, choices: [] };
+  progress('timing our kernels against stock at each shape (kernel tuning)');
+  const t0 = performance.now();
+  const net = buildNetwork(config, 0);
+  const rng = new Rng(2);
+  const optimizer = tf.train.sgd(0);
+  for (const b of new Set([...plan.batches, plan.samplerBatch])) {
+    const z = imageBatch(rng, b);
+    const t = tf.tensor1d(Array.from({ length: b }, () => rng.uniform()));
+    await fence(trainStep(net, optimizer, z, t, z));
+    await fence(tf.tidy(() => net.apply(z, t)));
+    tf.dispose([z, t]);
+  }
+  optimizer.dispose();
+  net.dispose();
+  const choices = await tunePendingKernels();
+  return { mode, active: true, ms: round(performance.now() - t0), choices };
 }
 
 async function benchUnet(config: ModelConfig, plan: Plan) {

@@ -4,9 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
+import type { TuningMode } from '../../kernels/autotune';
 import { chainStages, distillChain, roundIterations } from '../../distill/chain';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { MNIST_TEACHER, qualityFor, trainingData } from '../datasets';
@@ -29,6 +30,7 @@ interface DistillOpts {
   dtype: 'f32' | 'f16';
   teacherEval: boolean;
   backend: BackendPreference;
+  kernelTuning: TuningMode;
   json?: boolean;
 }
 
@@ -62,6 +64,7 @@ export function register(program: Command): void {
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
     .option('--no-teacher-eval', 'skip the teacher\'s figure at --from steps (the costliest one: run `halfstep eval` for it beside the chain)')
     .addOption(backendOption())
+    .addOption(kernelTuningOption())
     .option('--json', 'print JSON Lines: the teacher\'s figure, one line per stage as it finishes, then a summary')
     .action(async (opts: DistillOpts) => {
       if (opts.to >= opts.from) throw new CliError(`--to (${opts.to}) must be below --from (${opts.from})`);
@@ -71,7 +74,7 @@ export function register(program: Command): void {
       }
       const { data } = teacherCkpt.config;
       const evalSteps = new Set(opts.evalSteps ?? chainStages(opts.from, opts.to));
-      await startBackend(opts.backend, opts.json);
+      await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const quality = await qualityFor(data);
       const dataSource = trainingData(data, opts.seed + 1);
       const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);

@@ -1,7 +1,8 @@
 // `halfstep eval`: a checkpoint's sample quality at a step count, from seeded noise.
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend } from '../backendOption';
+import type { TuningMode } from '../../kernels/autotune';
+import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { MNIST_TEACHER, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
@@ -20,6 +21,7 @@ interface EvalOpts {
   n: number;
   seed: number;
   backend: BackendPreference;
+  kernelTuning: TuningMode;
   json?: boolean;
 }
 
@@ -33,13 +35,14 @@ export function register(program: Command): void {
     .option('--n <count>', 'number of samples', positiveInt, 2000)
     .option('--seed <s>', 'noise seed', nonNegativeInt, 1)
     .addOption(backendOption())
+    .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: EvalOpts) => {
       if (opts.real) return evalReal(opts);
       const file = opts.ckpt ?? MNIST_TEACHER;
       const ckpt = await loadCheckpoint(file);
       const steps = resolveSteps(file, ckpt, opts.steps);
-      const info = await startBackend(opts.backend, opts.json);
+      const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const net = networkFromCheckpoint(file, ckpt);
       const quality = await qualityFor(net.config.data);
       const bar = progressBar('sample', opts.n);
@@ -55,7 +58,7 @@ export function register(program: Command): void {
 /** The metric on real data: N training images drawn without replacement with the seed, against the test set's statistics. */
 async function evalReal(opts: EvalOpts): Promise<void> {
   if (opts.ckpt || opts.steps) throw new CliError('--real measures training images: leave out --ckpt and --steps');
-  const info = await startBackend(opts.backend, opts.json);
+  const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
   const quality = await qualityFor({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' });
   const split = loadMnist('train');
   if (opts.n > split.count) throw new CliError(`--n ${opts.n}: MNIST has ${split.count} training images`);

@@ -3,7 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend } from '../backendOption';
+import type { TuningMode } from '../../kernels/autotune';
+import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { sampleNetwork } from '../evaluation';
 import { encodeNpyFloat32 } from '../npy';
@@ -19,6 +20,7 @@ interface SampleOpts {
   seed: number;
   out: string;
   backend: BackendPreference;
+  kernelTuning: TuningMode;
   json?: boolean;
 }
 
@@ -32,11 +34,12 @@ export function register(program: Command): void {
     .option('--n <count>', 'number of samples', positiveInt, 1000)
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count', nonNegativeInt, 0)
     .addOption(backendOption())
+    .addOption(kernelTuningOption())
     .option('--json', 'print a JSON summary')
     .action(async (opts: SampleOpts) => {
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
-      await startBackend(opts.backend, opts.json);
+      await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const net = networkFromCheckpoint(opts.ckpt, ckpt);
       const bar = progressBar('sample', opts.n);
       const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
+import type { TuningMode } from '../../kernels/autotune';
 import { Option, type Command } from 'commander';
 import type { Parameterization } from '../../core/schedule';
 import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
@@ -14,7 +15,7 @@ import { parameterCount } from '../../model/network';
 import { trainTeacher } from '../../train/teacher';
 import type { Trainer } from '../../train/trainer';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, readBytes, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
@@ -42,6 +43,7 @@ interface TrainOpts {
   maxSeconds?: number;
   saveEvery: number;
   backend: BackendPreference;
+  kernelTuning: TuningMode;
   json?: boolean;
 }
 
@@ -76,13 +78,14 @@ export function register(program: Command): void {
     .option('--max-seconds <s>', 'stop (and save) after this many seconds of training', positiveNumber)
     .option('--save-every <k>', 'write the checkpoint and resume state every k iterations', positiveInt, 500)
     .addOption(backendOption())
+    .addOption(kernelTuningOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainOpts) => {
       const kind = opts.data === 'mnist' ? 'mnist' : 'toy';
       const [batch, lr, ema] = [opts.batch ?? DEFAULTS[kind][0], opts.lr ?? DEFAULTS[kind][1], opts.ema ?? DEFAULTS[kind][2]];
       if (ema !== undefined && !(ema < 1)) throw new CliError(`--ema must be below 1, got ${ema}`);
       const channels = opts.channels.split(',').map(Number);
-      const info = await startBackend(opts.backend, opts.json);
+      const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
 
       let net: Network;
       let startStep = 0;

@@ -1,0 +1,248 @@
+// Kernel tuning (src/kernels/autotune.ts) on WebGPU (SwiftShader in CI): which ops queue which shapes, that
+// a choice of stock really runs tfjs's kernel and gives our kernel's values, that timing makes a choice by
+// its own rule, and that recordings made before a choice changed are not replayed after it. Which of ours or
+// stock is faster is not asserted (speed belongs to `npm run bench`); that the choice follows the timings is.
+import * as tf from '@tensorflow/tfjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Rng } from '../../src/core/rng';
+import {
+  STOCK_MARGIN, choiceVersion, decide, forceKernelChoice, isSoftwareAdapter, kernelChoices, pendingKernelTuning, pendingSignatures, pick,
+  resetKernelChoices, setKernelTuning, tunePendingKernels, tuningActive,
+} from '../../src/kernels/autotune';
+import { columnSum } from '../../src/kernels/columnSum';
+import { convForward } from '../../src/kernels/conv2d';
+import { conv2dBackpropInput } from '../../src/kernels/conv2dGradients';
+import { kernelVariant } from '../../src/kernels/customKernels';
+import { denseForward, denseGrads } from '../../src/kernels/dense';
+import { buildNetwork } from '../../src/model/build';
+import { replayedForward } from '../../src/model/replayedForward';
+import { Trainer } from '../../src/train/trainer';
+import { unetConfig } from '../model/unetFixtures';
+import { expectClose, setupWebGPU } from './webgpuSetup';
+
+const gpu = await setupWebGPU();
+
+describe('the choice rule', () => {
+  it(`keeps ours unless stock takes under ${STOCK_MARGIN} of our time; a failed timing keeps ours`, () => {
+    expect(decide(10, 8.9)).toBe('stock');
+    expect(decide(10, 9.1)).toBe('ours');
+    expect(decide(10, 10)).toBe('ours');
+    expect(decide(1, 3)).toBe('ours');
+    expect(decide(10, Number.NaN)).toBe('ours');
+    expect(decide(Number.NaN, 1)).toBe('ours');
+  });
+
+  it('tells software adapters from GPUs', () => {
+    expect(isSoftwareAdapter({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'mesa', architecture: '', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: '', description: 'NVIDIA: 580.159.04 580.159.4.0' })).toBe(false);
+    expect(isSoftwareAdapter({ vendor: 'apple', architecture: 'metal-3', description: '' })).toBe(false);
+  });
+});
+
+/** Every op that tuning decides, on fixed values: [label, thunk]; each thunk makes its own inputs (run it in tf.tidy). */
+function ops(rng: Rng): [string, () => tf.Tensor][] {
+  const values = (shape: number[]) => {
+    const v = rng.normals(shape.reduce((a, b) => a * b, 1));
+    return () => tf.tensor(v, shape);
+  };
+  const [x, f, b, dy2] = [values([2, 7, 7, 4]), values([3, 3, 4, 8]), values([8]), values([2, 4, 4, 8])];
+  const [xm, w, bm, g] = [values([3, 12]), values([12, 5]), values([5]), values([3, 5])];
+  const col = values([2, 5, 5, 6]);
+  const t4 = (v: () => tf.Tensor) => v() as tf.Tensor4D;
+  const t2 = (v: () => tf.Tensor) => v() as tf.Tensor2D;
+  return [
+    ['conv2d + bias, stride 1', () => convForward(t4(x), t4(f), 1, 'same', b() as tf.Tensor1D)],
+    ['conv2d, stride 2', () => convForward(t4(x), t4(f), 2, 'same')],
+    ['conv2d input gradient, stride 2', () => conv2dBackpropInput(t4(dy2), t4(f), [2, 7, 7, 4], 2, 'same')],
+    ['dense', () => denseForward(t2(xm), t2(w), bm() as tf.Tensor1D)],
+    ['dense input gradient', () => denseGrads(t2(xm), t2(w), t2(g))[0]],
+    ['dense weight gradient', () => denseGrads(t2(xm), t2(w), t2(g))[1]],
+    ['column sum', () => columnSum(col())],
+  ];
+}
+
+/** `run`'s values and the names of the kernels it ran. */
+async function profiled(run: () => tf.Tensor): Promise<{ values: Float32Array; kernels: string[] }> {
+  let out: tf.Tensor | undefined;
+  const info = await tf.profile(() => {
+    out = tf.tidy(run);
+    return out;
+  });
+  const values = (await out!.data()) as Float32Array;
+  out!.dispose();
+  return { values, kernels: info.kernelNames };
+}
+
+/** One after another: tfjs's profiler keeps one active profile, which concurrent tf.profile calls would share. */
+async function profiledEach(list: [string, () => tf.Tensor][]): Promise<{ values: Float32Array; kernels: string[] }[]> {
+  const out = [];
+  for (const [, run] of list) out.push(await profiled(run));
+  return out;
+}
+
+describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
+  let before = 0;
+  beforeEach(() => {
+    resetKernelChoices();
+    before = tf.memory().numTensors;
+  });
+  afterEach(() => {
+    setKernelTuning('auto');
+    resetKernelChoices();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("is off by default on SwiftShader: ours runs and nothing is queued", async () => {
+    expect(isSoftwareAdapter(gpu!.adapter!)).toBe(true);
+    expect(tuningActive()).toBe(false);
+    const rng = new Rng(1);
+    for (const [, run] of ops(rng)) tf.dispose(tf.tidy(run));
+    expect(pendingKernelTuning()).toBe(0);
+    expect(await tunePendingKernels()).toEqual([]);
+    setKernelTuning('on');
+    expect(tuningActive()).toBe(true);
+  });
+
+  it('queues each op at its shape once, with the signature that names it', () => {
+    setKernelTuning('on');
+    const rng = new Rng(2);
+    for (const [, run] of ops(rng)) tf.dispose(tf.tidy(run));
+    for (const [, run] of ops(rng)) tf.dispose(tf.tidy(run)); // the same shapes again: nothing new
+    expect(pendingKernelTuning()).toBe(7);
+    const x = tf.zeros([2, 7, 7, 4]) as tf.Tensor4D;
+    const f = tf.zeros([3, 3, 4, 8]) as tf.Tensor4D;
+    tf.dispose(convForward(x, f, 1, 'valid')); // another padding is another signature
+    expect(pendingKernelTuning()).toBe(8);
+    tf.dispose([x, f]);
+  });
+
+  it('a choice of stock runs tfjs\'s kernel instead of ours, with the same values, for every tuned op', async () => {
+    setKernelTuning('on');
+    const seed = 3;
+    const oursRuns = await profiledEach(ops(new Rng(seed)));
+    const signatures = pendingSignatures(); // every op's shape, queued by the runs above
+    expect(signatures).toHaveLength(7);
+    const v0 = choiceVersion();
+    for (const s of signatures) forceKernelChoice(s, 'stock');
+    expect(choiceVersion()).toBeGreaterThan(v0);
+    expect(kernelVariant()).toBe(`ours#${choiceVersion()}`);
+    const stockRuns = await profiledEach(ops(new Rng(seed)));
+    ops(new Rng(seed)).forEach(([label], i) => {
+      expect(oursRuns[i].kernels.some((k) => k.startsWith('Halfstep')), `${label}: ours runs a Halfstep kernel`).toBe(true);
+      expect(stockRuns[i].kernels.some((k) => k.startsWith('Halfstep')), `${label}: stock runs none (${stockRuns[i].kernels.join(', ')})`).toBe(false);
+      expectClose(stockRuns[i].values, oursRuns[i].values, 1e-5, 1e-5);
+    });
+    expect(pendingKernelTuning()).toBe(0);
+    // Tuning off runs ours everywhere again, and says so to recordings.
+    const v1 = choiceVersion();
+    setKernelTuning('off');
+    expect(choiceVersion()).toBeGreaterThan(v1);
+    const offRuns = await profiledEach(ops(new Rng(seed)));
+    offRuns.forEach((r, i) => expect(r.kernels.some((k) => k.startsWith('Halfstep')), ops(new Rng(seed))[i][0]).toBe(true));
+  });
+
+  it('times both implementations of each queued shape and chooses by the rule', async () => {
+    setKernelTuning('on');
+    const rng = new Rng(4);
+    for (const [, run] of ops(rng)) tf.dispose(tf.tidy(run));
+    const made = await tunePendingKernels();
+    expect(made.map((c) => c.op)).toEqual(['conv2d', 'conv2d', 'conv2dBackpropInput', 'dense', 'denseBackpropInput', 'denseBackpropFilter', 'columnSum']);
+    expect(made[0].signature).toBe('conv2d [2,7,7,4] [3,3,4,8] [8]; stride 1, same');
+    for (const c of made) {
+      expect(c.ours_ms, c.signature).toBeGreaterThan(0);
+      expect(c.stock_ms, c.signature).toBeGreaterThan(0);
+      expect(c.impl, c.signature).toBe(decide(c.ours_ms, c.stock_ms));
+    }
+    expect(kernelChoices()).toEqual(made);
+    expect(pendingKernelTuning()).toBe(0);
+    // Tuned shapes are not queued again.
+    for (const [, run] of ops(new Rng(5))) tf.dispose(tf.tidy(run));
+    expect(pendingKernelTuning()).toBe(0);
+  });
+
+  it('times GPU work: of two implementations, one doing ~100x the work of the other, the lighter is chosen', async () => {
+    setKernelTuning('on');
+    const x = tf.randomNormal([1, 32, 32, 16], 0, 1, 'float32', 11) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 16, 16], 0, 0.1, 'float32', 12) as tf.Tensor4D;
+    // Four 3x3 convolutions of 16 channels against one multiply: if the timing read back nothing or timed only
+    // JavaScript, both would look alike and the rule would keep ours.
+    const heavy = ([a]: tf.Tensor[]) => tf.tidy(() => [0, 1, 2, 3].reduce((y) => tf.conv2d(y, w, 1, 'same'), a as tf.Tensor4D));
+    const light = ([a]: tf.Tensor[]) => tf.mul(a, 2);
+    tf.dispose(pick('testHeavyOurs', '', [x], heavy, light));
+    const made = await tunePendingKernels();
+    expect(made).toHaveLength(1);
+    const [choice] = made;
+    expect(choice.signature).toBe('testHeavyOurs [1,32,32,16]');
+    expect(choice.timing).toBe('replay');
+    expect(choice.impl).toBe('stock');
+    expect(choice.stock_ms * 10).toBeLessThan(choice.ours_ms);
+    tf.dispose([x, w]);
+  });
+
+  it('a shape whose stock kernel fails while being timed keeps ours and says why', async () => {
+    setKernelTuning('on');
+    const x = tf.ones([2, 3]);
+    const out = pick<tf.Tensor>('testFailingStock', 'x', [x], ([a]) => tf.mul(a, 3), () => { throw new Error('no kernel for this shape'); });
+    expect(Array.from(await out.data())).toEqual([3, 3, 3, 3, 3, 3]);
+    out.dispose();
+    const [choice] = await tunePendingKernels();
+    expect(choice).toMatchObject({ signature: 'testFailingStock [2,3]; x', impl: 'ours', error: 'no kernel for this shape' });
+    expect(Number.isNaN(choice.ours_ms)).toBe(true);
+    tf.dispose(x);
+  });
+
+  it('a forward pass recorded before a choice changed is recorded again, not replayed', async () => {
+    setKernelTuning('on');
+    const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2, dropout: 0 }), 7);
+    const fwd = replayedForward(net);
+    const z = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 8);
+    const t = tf.tensor1d([0.7, 0.2]);
+    const first = fwd.apply(z, t); // recorded with ours; its shapes queued
+    const firstValues = (await first.data()) as Float32Array;
+    first.dispose();
+    const queued = pendingKernelTuning();
+    expect(queued).toBeGreaterThan(5);
+    const replayed = fwd.apply(z, t);
+    expect(fwd.stats).toMatchObject({ recordings: 1, replays: 1 });
+    replayed.dispose();
+    for (const s of pendingSignatures()) forceKernelChoice(s, 'stock');
+    const again = fwd.apply(z, t); // stock kernels now: a new recording
+    expect(fwd.stats).toMatchObject({ recordings: 2, replays: 1 });
+    expectClose((await again.data()) as Float32Array, firstValues, 1e-4, 1e-5);
+    again.dispose();
+    tf.dispose(fwd.apply(z, t));
+    expect(fwd.stats).toMatchObject({ recordings: 2, replays: 2 });
+    fwd.dispose();
+    net.dispose();
+    tf.dispose([z, t]);
+  });
+
+  it('a Trainer tunes after its first step, then records its step, and records it again when a choice changes', async () => {
+    setKernelTuning('on');
+    const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2, dropout: 0 }), 9);
+    const rng = new Rng(10);
+    // At the report after step 2, every tuned shape is switched to stock: the recorded step must be recorded
+    // again (with tfjs's kernels), not replayed with ours.
+    const trainer = new Trainer(net.params, {
+      iterations: 6, learningRate: 1e-3, reportEvery: 3, replaySteps: true,
+      onReport: (r) => {
+        if (r.step === 3) for (const c of kernelChoices()) forceKernelChoice(c.signature, 'stock');
+      },
+    });
+    const result = await trainer.run(
+      () => ({ z: tf.tensor4d(rng.normals(2 * 784), [2, 28, 28, 1]), t: tf.tensor1d([rng.uniform(), rng.uniform()]) }),
+      (b) => tf.mean(tf.square(net.apply(b.z, b.t as tf.Tensor1D, { training: true }))) as tf.Scalar,
+    );
+    expect(result.stopped).toBe('done');
+    expect(Number.isFinite(result.finalLoss)).toBe(true);
+    // Step 0 eager and tuned after; step 1 recorded, 2 replayed; the switch; step 3 recorded, 4 and 5 replayed.
+    expect(result.replay).toMatchObject({ recordings: 2, replays: 3 });
+    expect(result.reports).toHaveLength(2);
+    expect(pendingKernelTuning()).toBe(0);
+    const tunedOps = new Set(kernelChoices().map((c) => c.op));
+    expect([...tunedOps].sort()).toEqual(['columnSum', 'conv2d', 'conv2dBackpropInput', 'dense', 'denseBackpropFilter', 'denseBackpropInput']);
+    trainer.dispose();
+    net.dispose();
+  }, 120_000);
+});
