@@ -2,6 +2,7 @@
 // page stays responsive. Requests and events are the typed messages of ./protocol.ts.
 import * as tf from '@tensorflow/tfjs';
 import { isToyDataset, toyDataset } from '../data/toy2d';
+import { pendingKernelTuning, tunePendingKernels, tuningActive } from '../kernels/autotune';
 import { getWebGPUBackend, initBackend, onDeviceLost } from '../tensor/backend';
 import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
@@ -112,6 +113,13 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     const warmKey = `${modelId}:${req.batch}`;
     if (!warmed.has(warmKey)) {
       await sampleNetwork(net, { seed: req.seed, count: req.batch, steps: 1, signal: job.signal });
+      // On a GPU, the shapes this warm-up ran for the first time: ours against tfjs's kernels (autotune.ts),
+      // before the timed run, which then runs the faster of each.
+      if (tuningActive() && pendingKernelTuning() > 0) {
+        job.progress(done, total, "Timing our kernels against tfjs's on this GPU (once per shape)", true);
+        await tunePendingKernels();
+        job.progress(done, total, label, true);
+      }
       warmed.add(warmKey);
     }
     const run = await sampleNetwork(net, {

@@ -2,7 +2,6 @@
 // what the page sees is read back once per call (the samples, and x̂ of sample 0 at every step).
 import * as tf from '@tensorflow/tfjs';
 import { timePoint } from '../core/schedule';
-import { tunePendingKernels } from '../kernels/autotune';
 import { isToyDataset } from '../data/toy2d';
 import { toyQuality } from '../metrics/quality';
 import { sampleShape, type DataSpec } from '../model/config';
@@ -60,8 +59,6 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
       trajectory = (await stacked.data()) as Float32Array;
       stacked.dispose();
     }
-    // Kernels at shapes first run by this draw are timed ours against tfjs's now (autotune.ts), outside `ms`.
-    await tunePendingKernels();
     return { samples, trajectory, times, ms, replayed: denoiser.stats.replays };
   } finally {
     denoiser.dispose();
