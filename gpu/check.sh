@@ -87,5 +87,8 @@ targets = {
 tuned = {}
 for c in bench.get('kernel_tuning', {}).get('choices', []):
     tuned.setdefault(c['op'], {'ours': 0, 'stock': 0})[c['impl']] += 1
-print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
+# What tuning gained on the replayed forward pass (present where it chose a stock kernel somewhere): ours-only / tuned.
+ours_only = unet.get('forward_replayed_ms_per_image_all_ours', {})
+tuned_gain = {k: round(v / unet['forward_replayed_ms_per_image'][k], 3) for k, v in ours_only.items() if unet.get('forward_replayed_ms_per_image', {}).get(k)}
+print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'forward_tuning_gain': tuned_gain, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
 EOF

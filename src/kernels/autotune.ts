@@ -28,7 +28,7 @@ export type Impl = 'ours' | 'stock';
 
 /**
  * 'auto' tunes on a GPU and not on SwiftShader, where it costs far more than it gains (the quick bench with
- * tuning on: 108 shapes timed in 107 s, ours kept at 107; README, Performance); 'on' tunes on any
+ * tuning on: 108 shapes timed in 100-107 s, ours kept at 107-108; README, Performance); 'on' tunes on any
  * WebGPU adapter (how the tests exercise it on SwiftShader); 'off' always runs ours.
  */
 export type TuningMode = 'auto' | 'on' | 'off';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { type KernelChoice, type TuningMode, kernelTuning, setKernelTuning, tunePendingKernels, tuningActive } from '../../kernels/autotune';
+import { type KernelChoice, type TuningMode, kernelChoices, kernelTuning, setKernelTuning, tunePendingKernels, tuningActive } from '../../kernels/autotune';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
@@ -232,6 +232,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   let trainer: TrainerBench | undefined;
   let forwardDispatches: number | undefined;
   const replayed: Record<string, number> = {};
+  const allOurs: Record<string, number> = {};
   const issue: Record<string, { eager: number; replayed: number }> = {};
   const replays = replaySupported() === null;
   // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
@@ -251,6 +252,17 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
         eager: round(await issueMs(() => tf.tidy(() => net.apply(z, t)), plan.reps)),
         replayed: round(await issueMs(() => fwd.apply(z, t), plan.reps)),
       };
+      // Where tuning chose a stock kernel somewhere, the same forward pass on ours alone: what tuning gained.
+      if (tuningActive() && kernelChoices().some((c) => c.impl === 'stock')) {
+        progress(`unet forward replayed, our kernels at every shape (tuning off), batch ${b}`);
+        const mode = kernelTuning();
+        setKernelTuning('off');
+        try {
+          allOurs[b] = round((await timeMs(() => fwd.apply(z, t), plan.reps)) / b);
+        } finally {
+          setKernelTuning(mode);
+        }
+      }
       fwd.dispose();
     }
     progress(`unet training step, batch ${b}`);
@@ -282,6 +294,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
       ? {
           forward_replayed_ms_per_image: replayed,
           forward_replay_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(forward[b] / replayed[b])])),
+          ...(Object.keys(allOurs).length ? { forward_replayed_ms_per_image_all_ours: allOurs } : {}),
           forward_issue_ms: issue,
         }
       : {}),
