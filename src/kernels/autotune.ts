@@ -72,8 +72,19 @@ let spentMs = 0;
 
 export function setKernelTuning(m: TuningMode): void {
   // Switching tuning off (or on again) changes which kernel runs wherever stock was chosen.
-  if (m !== mode && [...chosen.values()].some((c) => c.impl !== 'ours')) version++;
+  if (m !== mode && stockChosen()) version++;
   mode = m;
+}
+
+/** Runs `f` with tuning set to `m`, then restores the mode it had, also when `f` throws. */
+export async function withKernelTuning<T>(m: TuningMode, f: () => Promise<T>): Promise<T> {
+  const was = mode;
+  setKernelTuning(m);
+  try {
+    return await f();
+  } finally {
+    setKernelTuning(was);
+  }
 }
 
 export function kernelTuning(): TuningMode {
@@ -96,6 +107,11 @@ export function isSoftwareAdapter(adapter: { vendor: string; architecture: strin
 /** Changes whenever a tuned choice makes an op run other kernels than before (recordings key on it). */
 export function choiceVersion(): number {
   return version;
+}
+
+/** Whether tfjs's kernel was chosen at any shape (then ours alone would run other kernels). */
+export function stockChosen(): boolean {
+  return [...chosen.values()].some((c) => c.impl === 'stock');
 }
 
 /** The choices made so far in this process, in the order they were made. */
@@ -129,7 +145,7 @@ export function forceKernelChoice(signature: string, impl: Impl): void {
 
 /** Forgets every choice and queued shape (tests; a new adapter). */
 export function resetKernelChoices(): void {
-  if ([...chosen.values()].some((c) => c.impl !== 'ours')) version++;
+  if (stockChosen()) version++;
   chosen.clear();
   pending.clear();
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { type KernelChoice, type TuningMode, kernelChoices, kernelTuning, setKernelTuning, tunePendingKernels, tuningActive } from '../../kernels/autotune';
+import { type KernelChoice, type TuningMode, kernelTuning, stockChosen, tunePendingKernels, tuningActive, withKernelTuning } from '../../kernels/autotune';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
@@ -96,9 +96,7 @@ export function register(program: Command): void {
       const plan = opts.quick ? QUICK : FULL;
       const config = opts.model ? await modelConfigOf(opts.model) : benchConfig(plan.channels);
       // kernels[] is each program of ours against tfjs's: with tuning off, whatever a tuning would choose.
-      setKernelTuning('off');
-      const kernels = await benchKernels(plan);
-      setKernelTuning(opts.kernelTuning);
+      const kernels = await withKernelTuning('off', () => benchKernels(plan));
       const tuning = await tuneKernels(config, plan);
       const unet = await benchUnet(config, plan);
       const sampler = await benchSampler(config, plan);
@@ -253,15 +251,9 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
         replayed: round(await issueMs(() => fwd.apply(z, t), plan.reps)),
       };
       // Where tuning chose a stock kernel somewhere, the same forward pass on ours alone: what tuning gained.
-      if (tuningActive() && kernelChoices().some((c) => c.impl === 'stock')) {
+      if (tuningActive() && stockChosen()) {
         progress(`unet forward replayed, our kernels at every shape (tuning off), batch ${b}`);
-        const mode = kernelTuning();
-        setKernelTuning('off');
-        try {
-          allOurs[b] = round((await timeMs(() => fwd.apply(z, t), plan.reps)) / b);
-        } finally {
-          setKernelTuning(mode);
-        }
+        allOurs[b] = round((await withKernelTuning('off', () => timeMs(() => fwd.apply(z, t), plan.reps))) / b);
       }
       fwd.dispose();
     }
