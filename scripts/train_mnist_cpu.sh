@@ -20,9 +20,9 @@ cd "$(git rev-parse --show-toplevel 2>/dev/null || dirname "$0"/..)"
 RUN=${RUN:-runs/mnist}
 TEACHER_SECONDS=${TEACHER_SECONDS:-4000}
 FROM=${FROM:-256}
-ITERS=${ITERS:-100,100,300,400,500,600,700,800}
+ITERS=${ITERS:-50,50,200,300,400,500,600,700}
 BATCH=${BATCH:-32}
-LR=${LR:-2e-4}
+LR=${LR:-5e-4}
 N=${N:-500}
 H=(node bin/halfstep.mjs)
 teacher=$RUN/teacher.safetensors

@@ -1,15 +1,16 @@
 // The page: header (mode, view, backend, file picker), the no-WebGPU banner, the checkpoint list and the
 // current view. Starting the worker, loading the shipped models and redrawing the comparison happen here.
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { currentSet, loadImageMetric, loadShippedSet, resolveColumns, runCompare } from './actions';
 import { BackendBanner } from './components/BackendBanner';
 import { CompareView } from './components/CompareView';
 import { DistillView } from './components/DistillView';
 import { DropOverlay, FilePicker, useWindowDrop } from './components/DropZone';
+import { LoadMessages } from './components/LoadMessages';
 import { ModelList } from './components/ModelList';
 import type { Mode, View } from './settings';
 import { useStore } from './store';
-import { syncSettingsWithUrl } from './urlSync';
+import { shareableLink, syncSettingsWithUrl } from './urlSync';
 import { installTestHooks, send, startWorker, testHooksEnabled } from './workerClient';
 import type { BackendPreference } from '../worker/protocol';
 
@@ -49,12 +50,42 @@ function BackendBadge() {
 }
 
 function Tabs<T extends string>({ value, options, onChange, label }: { value: T; options: [T, string][]; onChange(v: T): void; label: string }) {
+  // The WAI-ARIA tabs pattern: one tab stop, arrow keys move between the tabs (and select, as they switch instantly).
+  const move = (e: React.KeyboardEvent<HTMLDivElement>) => {
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    e.preventDefault();
+    const at = options.findIndex(([v]) => v === value);
+    const next = (at + step + options.length) % options.length;
+    onChange(options[next][0]);
+    (e.currentTarget.children[next] as HTMLElement | undefined)?.focus();
+  };
   return (
-    <div className="tabs" role="tablist" aria-label={label}>
+    <div className="tabs" role="tablist" aria-label={label} onKeyDown={move}>
       {options.map(([v, text]) => (
-        <button key={v} role="tab" aria-selected={value === v} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
+        <button key={v} role="tab" aria-selected={value === v} tabIndex={value === v ? 0 : -1} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
       ))}
     </div>
+  );
+}
+
+function CopyLink() {
+  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
+  useEffect(() => {
+    if (!copied) return;
+    const t = setTimeout(() => setCopied(null), 2500);
+    return () => clearTimeout(t);
+  }, [copied]);
+  const copy = () => {
+    const link = shareableLink(location.href);
+    const done = navigator.clipboard?.writeText(link);
+    if (!done) return setCopied('no');
+    done.then(() => setCopied('yes'), () => setCopied('no'));
+  };
+  return (
+    <button onClick={copy} title="Copy a link that reproduces this view" data-testid="copy-link" aria-live="polite">
+      {copied === 'yes' ? 'Link copied ✓' : copied === 'no' ? 'Copy failed: use the address bar' : 'Copy link'}
+    </button>
   );
 }
 
@@ -88,11 +119,12 @@ export function App() {
           <Tabs<Mode> label="mode" value={settings.mode} options={[['mnist', 'Digits (MNIST)'], ['toy', '2D toy']]} onChange={(mode) => patch({ mode, cols: [] })} />
           <Tabs<View> label="view" value={settings.view} options={[['compare', 'Compare'], ['distill', 'Distill']]} onChange={(view) => patch({ view })} />
           <FilePicker />
-          <button onClick={() => void navigator.clipboard?.writeText(location.href)} title="Copy a link that reproduces this view">Copy link</button>
+          <CopyLink />
           <BackendBadge />
         </div>
       </header>
       <BackendBanner />
+      <LoadMessages />
       <main>
         {settings.view === 'compare' ? <CompareView /> : <DistillView />}
         <ModelList />

@@ -5,6 +5,7 @@ import { MAX_COLUMNS, type ColumnRef, type Mode, type Settings } from './setting
 import { METRIC_FILES, shippedFilesOf, shippedSetFor } from './shipped';
 import { useStore } from './store';
 import type { JobStatus } from './store/jobsSlice';
+import { inView } from './store/modelsSlice';
 import { exportModel, newId, send } from './workerClient';
 
 // ------------------------------------------------------------------ models
@@ -12,7 +13,7 @@ import { exportModel, newId, send } from './workerClient';
 /** A dropped or picked file: read its bytes and hand them to the worker, which validates them. */
 export async function loadFile(file: File): Promise<void> {
   const requestId = newId('load');
-  useStore.getState().startLoad(requestId, file.name);
+  useStore.getState().startLoad(requestId, file.name, true);
   let bytes: ArrayBuffer;
   try {
     bytes = await file.arrayBuffer();
@@ -82,7 +83,7 @@ export function currentSet(s: Settings): string {
 
 /** The models a mode can compare: images in MNIST mode, 2D points of the chosen toy set in toy mode. */
 export function modelsOfMode(models: ModelInfo[], mode: Mode, toy: string): ModelInfo[] {
-  return models.filter((m) => (mode === 'mnist' ? m.dataKind === 'image' : m.dataKind === 'toy2d' && m.dataName === toy));
+  return models.filter((m) => inView(m, mode, toy));
 }
 
 function resolveRef(ref: string, models: ModelInfo[], set: string): ModelInfo | undefined {
@@ -114,6 +115,8 @@ export function defaultColumns(models: ModelInfo[], set: string): ColumnRef[] {
 export interface ResolvedColumn {
   ref: ColumnRef;
   model: ModelInfo | undefined;
+  /** When `model` is missing: a loaded model the link names that belongs to another mode or toy set. */
+  elsewhere?: ModelInfo;
 }
 
 /** The columns to draw: the link's, or the set's defaults when the link names none. */
@@ -121,7 +124,39 @@ export function resolveColumns(s: Settings, models: ModelInfo[]): ResolvedColumn
   const set = currentSet(s);
   const pool = modelsOfMode(models, s.mode, s.toy);
   const refs = s.cols.length ? s.cols : defaultColumns(pool, set);
-  return refs.map((ref) => ({ ref, model: resolveRef(ref.model, pool, set) }));
+  return refs.map((ref) => {
+    const model = resolveRef(ref.model, pool, set);
+    return model || !ref.model.startsWith('h:') ? { ref, model } : { ref, model, elsewhere: resolveRef(ref.model, models, set) };
+  });
+}
+
+/** Where a model belongs, in words: 'MNIST' or 'the 2D set moons'. */
+export function setName(m: ModelInfo): string {
+  return m.dataKind === 'image' ? 'MNIST' : `the 2D set ${m.dataName}`;
+}
+
+/**
+ * Menu labels of a pool of models: the short label, and where two share it (a shipped student-4 and one
+ * distilled here), which one: its source, then a number.
+ */
+export function menuLabels(pool: ModelInfo[]): Map<string, string> {
+  const byLabel = new Map<string, ModelInfo[]>();
+  for (const m of pool) byLabel.set(modelLabel(m), [...(byLabel.get(modelLabel(m)) ?? []), m]);
+  const out = new Map<string, string>();
+  for (const [label, group] of byLabel) {
+    const seen = new Map<string, number>();
+    for (const m of group) {
+      if (group.length === 1) {
+        out.set(m.id, label);
+        continue;
+      }
+      const n = (seen.get(m.source) ?? 0) + 1;
+      seen.set(m.source, n);
+      const sameSource = group.filter((g) => g.source === m.source).length > 1;
+      out.set(m.id, `${label} (${m.source}${sameSource ? ` #${n}` : ''})`);
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ jobs
@@ -204,7 +239,7 @@ export function startToyTraining(iterations: number): string {
   const s = useStore.getState();
   cancelIfRunning(s.toyJobId);
   const jobId = begin('trainToy', 'Training a toy teacher');
-  s.beginToyTraining(jobId);
+  s.beginToyTraining(jobId, s.settings.toy);
   send({ type: 'trainToy', jobId, dataset: s.settings.toy, iterations, batchSize: 256, learningRate: 2e-3, seed: s.settings.seed });
   return jobId;
 }
@@ -214,7 +249,7 @@ export function runTrajectories(columns: { model: ModelInfo; steps: number; labe
   const s = useStore.getState();
   cancelIfRunning(s.trajectoryJobId);
   const jobId = begin('trajectories', 'Trajectories');
-  s.beginTrajectories(jobId, columns.map((c) => c.label));
+  s.beginTrajectories(jobId, columns.map((c) => c.label), s.settings.toy);
   send({ type: 'trajectories', jobId, columns: columns.map((c) => ({ modelId: c.model.id, steps: c.steps })), seed: s.settings.seed, count });
 }
 

@@ -86,7 +86,7 @@ export function drawPointCloud(canvas: HTMLCanvasElement, size: number, points: 
   dots(ctx, points, size, 'rgba(255, 196, 61, 0.85)', 1.5);
 }
 
-/** ODE paths [count, steps + 1, 2]: noise end grey, data end bright, one polyline per point. */
+/** ODE paths [count, steps + 1, 2]: one blue polyline per point, its noise end white, its data end yellow. */
 export function drawPaths(canvas: HTMLCanvasElement, size: number, paths: Float32Array, count: number, steps: number, reference?: Float32Array): void {
   const ctx = clearPlot(canvas, size);
   if (reference) dots(ctx, reference, size, 'rgba(120, 130, 150, 0.3)', 1);
@@ -111,6 +111,6 @@ export function drawPaths(canvas: HTMLCanvasElement, size: number, paths: Float3
     ends[2 * p] = paths[p * stride + 2 * steps];
     ends[2 * p + 1] = paths[p * stride + 2 * steps + 1];
   }
-  dots(ctx, starts, size, 'rgba(160, 160, 170, 0.6)', 1.2);
+  dots(ctx, starts, size, 'rgba(235, 240, 250, 0.85)', 1.3);
   dots(ctx, ends, size, 'rgba(255, 196, 61, 0.95)', 1.8);
 }

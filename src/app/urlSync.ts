@@ -20,3 +20,10 @@ export function syncSettingsWithUrl(): () => void {
     window.removeEventListener('hashchange', read);
   };
 }
+
+/** The page's link without `?backend=` (a forced backend is the sender's choice, not part of the view). */
+export function shareableLink(href: string): string {
+  const url = new URL(href);
+  url.searchParams.delete('backend');
+  return url.toString();
+}

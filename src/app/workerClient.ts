@@ -78,7 +78,7 @@ function route(e: WorkerEvent): void {
       memoryWaiters.delete(e.requestId);
       break;
     case 'loaded':
-      s.addModel(e.requestId, e.model);
+      s.addModel(e.requestId, e.model, e.alreadyLoaded);
       break;
     case 'metric':
       s.setImageMetric(e.ready, e.message);

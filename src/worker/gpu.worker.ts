@@ -9,7 +9,8 @@ import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
-import { checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, modelInfo, networkOf, register, unregister } from './registry';
+import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedWithHash, modelInfo, networkOf, register, unregister } from './registry';
+import { explainLoadError } from './loadErrors';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
 
@@ -184,11 +185,17 @@ function handle(req: Request): void {
         await ready;
         try {
           const checkpoint = readCheckpoint(bytes);
+          const same = loadedWithHash(checkpoint.hash);
+          if (same) {
+            const model = req.source === 'shipped' && req.shippedKey && !same.shippedKey ? adoptAsShipped(same.id, req.name, req.shippedKey) : same;
+            post({ type: 'loaded', requestId: req.requestId, model, alreadyLoaded: true });
+            return;
+          }
           checkAgainstLoadedTeacher(checkpoint);
           const { info } = register(checkpoint, { name: req.name, source: req.source, shippedKey: req.shippedKey, bytes });
           post({ type: 'loaded', requestId: req.requestId, model: info });
         } catch (e) {
-          post({ type: 'loadFailed', requestId: req.requestId, name: req.name, message: message(e) });
+          post({ type: 'loadFailed', requestId: req.requestId, name: req.name, message: explainLoadError(e, req.name) });
         }
       })();
       return;

@@ -127,7 +127,8 @@ export type WorkerEvent =
   /** After a loss: the backend now in use (WebGPU again, or the fallback) and what happened, for the banner. */
   | { type: 'backendRecovered'; backend: BackendInfo; message: string }
   | { type: 'memory'; requestId: string; numTensors: number; numBytes: number }
-  | { type: 'loaded'; requestId: string; model: ModelInfo }
+  /** `alreadyLoaded`: the same bytes were loaded before (the model is listed once, as `model`). */
+  | { type: 'loaded'; requestId: string; model: ModelInfo; alreadyLoaded?: boolean }
   | { type: 'metric'; ready: boolean; message: string }
   | { type: 'loadFailed'; requestId: string; name: string; message: string }
   | { type: 'progress'; jobId: string; kind: JobKind; done: number; total: number; label: string }

@@ -61,6 +61,22 @@ export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
   if (teacher) checkStudentOfTeacher(checkpoint, teacher.checkpoint);
 }
 
+/** The model already loaded with these exact bytes (same content hash), if any. */
+export function loadedWithHash(hash: string): ModelInfo | undefined {
+  for (const e of entries.values()) if (e.info.hash === hash) return e.info;
+  return undefined;
+}
+
+/**
+ * A shipped file whose bytes were already loaded from a drop: the one entry becomes the shipped model (its
+ * shipped name is what links and the default columns use), instead of a second copy under another name.
+ */
+export function adoptAsShipped(id: string, name: string, shippedKey: string): ModelInfo {
+  const e = entry(id);
+  e.info = { ...e.info, name, source: 'shipped', shippedKey };
+  return e.info;
+}
+
 function entry(id: string): Entry {
   const e = entries.get(id);
   if (!e) throw new Error(`model ${id} is not loaded`);

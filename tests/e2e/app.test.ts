@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
 import { corruptCheckpoint, hashPrefix, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
-import { ARTIFACTS, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
+import { ARTIFACTS, canvasHasContent, dropFiles, ROOT, serveApp, waitForText, watchConsole, type Served } from './harness';
 
 let served: Served;
 let page: Page;
@@ -140,6 +140,76 @@ describe('without WebGPU', () => {
     expect(await p.locator('[data-testid=round-row]').count()).toBe(1);
     await p.close();
   }, 180_000);
+});
+
+describe('bad and surprising files, and the number fields (wasm: no shader compiles)', () => {
+  it('says at the top of the page why a file did not load, what it is, and lists a file once', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1024, height: 768 } });
+    // Toy mode, tiny columns: nothing to sample for long.
+    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1,student-1@1`);
+    await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 120_000 });
+    const rows = await p.locator('[data-testid=model-row]').count();
+    const moonsTeacher = new Uint8Array(readFileSync(join(ROOT, 'models/toy/moons/teacher.safetensors')));
+    const mnistStudent = new Uint8Array(readFileSync(join(ROOT, 'models/mnist/student-1.safetensors')));
+    await dropFiles(p, [
+      { name: 'notes.txt', bytes: new TextEncoder().encode('lecture notes, not a checkpoint') },
+      { name: 'cut.safetensors', bytes: moonsTeacher.subarray(0, moonsTeacher.length - 1000) },
+      { name: 'moons-again.safetensors', bytes: moonsTeacher },
+      { name: 'digits-student.safetensors', bytes: mnistStudent },
+    ]);
+    const errors = p.locator('[data-testid=load-error]');
+    await waitForText(errors.nth(1), /was not loaded/);
+    const errorTexts = await errors.allTextContents();
+    expect(errorTexts.find((t) => t.startsWith('notes.txt'))).toMatch(/a \.txt file, not a \.safetensors checkpoint/);
+    expect(errorTexts.find((t) => t.startsWith('cut.safetensors'))).toMatch(/damaged or incomplete.*run past the end/);
+    // The messages sit above the comparison, on the first screen, not under the checkpoint list.
+    const box = await errors.first().boundingBox();
+    expect(box!.y + box!.height).toBeLessThan(768);
+    const again = p.locator('[data-testid=load-notice][data-kind=alreadyLoaded]');
+    expect(await waitForText(again, /moons-again\.safetensors is already loaded, as teacher \(shipped\)/)).toBeTruthy();
+    const other = p.locator('[data-testid=load-notice][data-kind=otherSet]');
+    await waitForText(other, /digits-student\.safetensors is a model of MNIST/);
+    // The same bytes are listed once; the MNIST student is listed (dimmed) beside the moons models.
+    expect(await p.locator('[data-testid=model-row]').count()).toBe(rows + 1);
+    expect(await p.locator('[data-testid=model-row].other-set').count()).toBe(1);
+    await p.locator('[data-testid=show-set]').click();
+    await expect.poll(() => p.url()).toContain('mode=mnist');
+    await p.locator('[data-testid=load-notice][data-kind=otherSet]').waitFor({ state: 'detached', timeout: 10_000 });
+    await p.screenshot({ path: join(ARTIFACTS, 'load-messages.png') });
+    await p.close();
+  }, 150_000);
+
+  it('lets a number field be cleared and retyped, and never passes on what is out of range', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await p.goto(`${served.url}?backend=wasm#mode=toy&view=distill`);
+    const iters = p.locator('[data-testid=distill-iters]');
+    await iters.waitFor({ timeout: 60_000 });
+    // What a person does: select all, delete, type. The field used to snap back to 300 on the empty text,
+    // so the typed digits were appended (30050).
+    await iters.click();
+    await p.keyboard.press('Control+A');
+    await p.keyboard.press('Backspace');
+    expect(await p.locator('.field-problem').textContent()).toMatch(/whole number from 1 to 100,000/);
+    await p.keyboard.type('50');
+    expect(await iters.inputValue()).toBe('50');
+    await expect.poll(() => p.url()).toContain('iters=50');
+    // Typing on: 500, 5,000 and 50,000 are in range and pass on as typed; 500,000 and beyond is shown as a
+    // problem, the setting keeps the last good value, and leaving the field shows that value again.
+    await p.keyboard.type('0000000');
+    expect(await iters.getAttribute('aria-invalid')).toBe('true');
+    expect(p.url()).toMatch(/iters=50000($|&)/);
+    await p.keyboard.press('Tab');
+    expect(await iters.inputValue()).toBe('50000');
+    expect(await iters.getAttribute('aria-invalid')).toBe('false');
+    const lr = p.locator('[data-testid=distill-lr]');
+    await lr.click();
+    await p.keyboard.press('Control+A');
+    await p.keyboard.type('0.0005');
+    await p.keyboard.press('Enter');
+    expect(await lr.inputValue()).toBe('0.0005');
+    await expect.poll(() => p.url()).toContain('lr=0.0005');
+    await p.close();
+  }, 90_000);
 });
 
 describe('the shipped models', () => {

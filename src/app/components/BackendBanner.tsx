@@ -14,13 +14,17 @@ export function BackendBanner() {
       </div>
     );
   }
+  // Short on top (a projector's first screen is precious), the details one click away.
   return (
     <div className="banner warn" role="alert" data-testid="backend-banner">
-      <strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong>{' '}
-      {lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.'}{' '}
-      Sampling runs on <b>{backend.name}</b> instead, more slowly. Distilling the MNIST UNet works on wasm too, on one CPU
-      core (about a second per iteration), not on the plain-JavaScript cpu backend; the 2D toy models train and
-      distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs <code>--enable-unsafe-webgpu</code>.
+      <strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong> Sampling runs on <b>{backend.name}</b> instead, more slowly.{' '}
+      <details>
+        <summary>Why, and what still works</summary>
+        {lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.'}{' '}
+        Distilling the MNIST UNet works on wasm too, on the CPU (about a second per iteration), not on the plain-JavaScript cpu
+        backend; the 2D toy models train and distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs{' '}
+        <code>--enable-unsafe-webgpu</code>.
+      </details>
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
-import { useMemo } from 'react';
-import { currentSet, modelLabel, modelRef, modelsOfMode, resolveColumns, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
+import { useMemo, type CSSProperties } from 'react';
+import { currentSet, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
 import { toyDataset } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
@@ -8,6 +8,7 @@ import type { ColumnView } from '../store/compareSlice';
 import type { ModelInfo } from '../../worker/protocol';
 import { ImageGrid, ImageStrip, PointCloud } from './Canvases';
 import { JobBar } from './JobBar';
+import { NumberField } from './NumberField';
 
 const STEP_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const BATCH_CHOICES = [1, 4, 9, 16, 25, 36, 64];
@@ -19,18 +20,25 @@ function rmsDistance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(sum / a.length);
 }
 
-function explain(model: ModelInfo | undefined, steps: number): string {
+function explain(col: ResolvedColumn, models: ModelInfo[]): string {
+  const { model, elsewhere } = col;
+  const steps = col.ref.steps;
+  if (!model && elsewhere) return `This checkpoint is loaded, but it is a model of ${setName(elsewhere)}: switch to that mode to sample it.`;
   if (!model) return 'This model is not loaded: drop its checkpoint to fill the column.';
   if (model.role === 'teacher') return `The teacher with plain DDIM: ${steps} network evaluation${steps === 1 ? '' : 's'} per sample.`;
   const own = model.steps;
   const from = model.lineage?.teacherSteps;
   const what = own !== null && from ? `learned to do in ${own} step${own === 1 ? '' : 's'} what its teacher does in ${from}` : 'a distilled student';
-  return own === steps ? `A student: ${what}.` : `A student (${what}), here run with ${steps} steps instead of its own ${own}.`;
+  const base = own === steps ? `A student: ${what}.` : `A student (${what}), here run with ${steps} steps instead of its own ${own}.`;
+  const teacherHash = model.lineage?.teacherHash;
+  // Not a student of any teacher on this page (a file from another run): say so, it is easy to miss.
+  if (teacherHash && !models.some((m) => m.hash === teacherHash)) return `${base} Its teacher (${teacherHash.slice(0, 8)}) is not loaded: it comes from another run than the models beside it.`;
+  return base;
 }
 
-function ColumnCard({ index, col, view, reference, toyReference, isToy }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; toyReference?: Float32Array; isToy: boolean }) {
+function ColumnCard({ index, col, view, reference, toyReference, isToy, labels, models, stopped }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; toyReference?: Float32Array; isToy: boolean; labels: Map<string, string>; models: ModelInfo[]; stopped: string | null }) {
   const samples = view?.samples;
-  const title = col.model ? `${modelLabel(col.model)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (missing)`;
+  const title = col.model ? `${labels.get(col.model.id)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (${col.elsewhere ? 'other set' : 'missing'})`;
   const distance = useMemo(
     () => (!isToy && samples && reference && index > 0 && reference.length === samples.samples.length ? rmsDistance(samples.samples, reference) : undefined),
     [isToy, samples, reference, index],
@@ -39,14 +47,14 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy }: { inde
   return (
     <article className="column" data-testid="column" data-ready={samples ? 'yes' : 'no'}>
       <h3>{title}</h3>
-      <p className="hint">{explain(col.model, col.ref.steps)}</p>
+      <p className="hint">{explain(col, models)}</p>
       <div className="column-body">
         {samples && !isToy && <ImageGrid samples={samples.samples} shape={samples.sampleShape} count={samples.batch} label={`samples of ${title}`} />}
         {samples && isToy && <PointCloud points={samples.samples} reference={toyReference} label={`samples of ${title}`} />}
-        {!samples && <div className="placeholder">{col.model ? 'sampling…' : '—'}</div>}
+        {!samples && <div className="placeholder">{!col.model ? '—' : stopped ? `not drawn (${stopped})` : 'sampling…'}</div>}
       </div>
       <dl className="stats">
-        <dt>network evaluations per sample</dt><dd data-testid="nfe">{samples ? samples.nfe : '…'}</dd>
+        <dt>network evaluations per sample</dt><dd data-testid="nfe">{samples ? samples.nfe : stopped || !col.model ? '—' : '…'}</dd>
         <dt>time per {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples && samples.replayed > 0 ? `the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : undefined}>{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : '…'}</dd>
         <dt title={quality?.metric}>quality ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : samples && !isToy ? '—' : '…'}</dd>
         {!isToy && <><dt title="root-mean-square pixel difference from column 1, image by image (same noise)">distance to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : '…'}</dd></>}
@@ -63,7 +71,22 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy }: { inde
   );
 }
 
-function ColumnEditor({ cols, pool, set }: { cols: ResolvedColumn[]; pool: ModelInfo[]; set: string }) {
+/**
+ * What "+ column" adds: a (model, steps) pair not on screen yet. First the teacher at a step count the columns
+ * lack (its DDIM at the students' budgets is the comparison that matters), then a student not yet shown.
+ */
+function nextColumn(pool: ModelInfo[], set: string, refs: ColumnRef[]): ColumnRef {
+  const shown = new Set(refs.map((r) => `${r.model}@${r.steps}`));
+  const candidates: ColumnRef[] = [];
+  const students = pool.filter((m) => m.role === 'student' && m.steps !== null).sort((a, b) => a.steps! - b.steps!);
+  const teacher = pool.find((m) => m.role === 'teacher');
+  if (teacher) for (const m of students) candidates.push({ model: modelRef(teacher, set), steps: m.steps! });
+  for (const m of students) candidates.push({ model: modelRef(m, set), steps: m.steps! });
+  if (teacher) for (const n of [1, 2, 4, 8, 16, 64, 256]) candidates.push({ model: modelRef(teacher, set), steps: n });
+  return candidates.find((c) => !shown.has(`${c.model}@${c.steps}`)) ?? { model: modelRef(pool[0], set), steps: pool[0].steps ?? 8 };
+}
+
+function ColumnEditor({ cols, pool, set, labels }: { cols: ResolvedColumn[]; pool: ModelInfo[]; set: string; labels: Map<string, string> }) {
   const setSetting = useStore((s) => s.setSetting);
   const refs: ColumnRef[] = cols.map((c) => c.ref);
   const update = (next: ColumnRef[]) => setSetting('cols', next);
@@ -81,7 +104,7 @@ function ColumnEditor({ cols, pool, set }: { cols: ResolvedColumn[]; pool: Model
             }}
           >
             {!c.model && <option value={c.ref.model}>{c.ref.model} (not loaded)</option>}
-            {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{modelLabel(m)}</option>)}
+            {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{labels.get(m.id)}</option>)}
           </select>
           <select aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>
             {STEP_CHOICES.map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
@@ -90,7 +113,7 @@ function ColumnEditor({ cols, pool, set }: { cols: ResolvedColumn[]; pool: Model
         </div>
       ))}
       {cols.length < MAX_COLUMNS && pool.length > 0 && (
-        <button onClick={() => update([...refs, { model: modelRef(pool[0], set), steps: pool[0].steps ?? 8 }])}>+ column</button>
+        <button onClick={() => update([...refs, nextColumn(pool, set, refs)])}>+ column</button>
       )}
     </div>
   );
@@ -131,6 +154,9 @@ export function CompareView() {
     : imageMetric?.ready ? `${imageMetric.message}, from this column's ${settings.batch} images (few images: a noisy figure)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
+  const labels = useMemo(() => menuLabels(pool), [pool]);
+  const job = useStore((s) => (s.compareJobId ? s.jobs[s.compareJobId] : undefined));
+  const stopped = job?.status === 'cancelled' ? 'cancelled' : job?.status === 'failed' ? 'sampling failed' : null;
   const isToy = settings.mode === 'toy';
   const set = currentSet(settings);
   // The grey backdrop of the 2D plots: the toy set itself.
@@ -149,21 +175,21 @@ export function CompareView() {
         {isToy ? ' Yellow: generated points; grey: the training data.' : ' A good student matches the many-step teacher with far fewer network evaluations.'}
       </p>
       <div className="controls">
-        <label>seed <input type="number" min={0} value={settings.seed} onChange={(e) => { const v = Number(e.target.value); if (Number.isInteger(v) && v >= 0) setSetting('seed', v); }} data-testid="seed" /></label>
+        <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={2 ** 31 - 1} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
         {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
           <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">
             {BATCH_CHOICES.map((n) => <option key={n} value={n}>{n}</option>)}
           </select></label>
         )}
-        <ColumnEditor cols={cols} pool={pool} set={set} />
+        <ColumnEditor cols={cols} pool={pool} set={set} labels={labels} />
       </div>
       <JobBar jobId={jobId} />
       {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
-      {cols.length > 0 && <p className="hint">Quality, lower is better: {qualityMetric}.{!isToy && ' Distance to column 1: RMS pixel difference from the first column\'s images, made from the same noise.'}</p>}
-      <div className="columns" data-testid="columns">
-        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} />)}
+      <div className="columns" data-testid="columns" style={{ '--columns': cols.length } as CSSProperties}>
+        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} labels={labels} models={models} stopped={stopped} />)}
       </div>
+      {cols.length > 0 && <p className="hint">Quality, lower is better: {qualityMetric}.{!isToy && ' Distance to column 1: RMS pixel difference from the first column\'s images, made from the same noise.'}</p>}
     </section>
   );
 }

@@ -1,35 +1,27 @@
 // In-browser progressive distillation: pick a teacher, halve its steps round by round, watch the loss and
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useState } from 'react';
-import { downloadModel, modelLabel, modelsOfMode, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
+import { downloadModel, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
 import { useStore } from '../store';
-import type { ModelInfo, RoundResult } from '../../worker/protocol';
+import type { LossPoint, ModelInfo, RoundResult } from '../../worker/protocol';
 import { PathPlot, PointCloud } from './Canvases';
 import { LossChart, QualityChart } from './Charts';
 import { JobBar } from './JobBar';
-
-function NumberField({ label, value, onChange, min, max, step, testId }: { label: string; value: number; onChange(v: number): void; min: number; max: number; step?: number; testId?: string }) {
-  return (
-    <label>
-      {label}{' '}
-      <input type="number" value={value} min={min} max={max} step={step ?? 1} data-testid={testId}
-        onChange={(e) => {
-          const v = Number(e.target.value);
-          if (Number.isFinite(v) && v >= min && v <= max) onChange(v);
-        }} />
-    </label>
-  );
-}
+import { NumberField } from './NumberField';
 
 const POWERS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+const NO_LOSS: LossPoint[] = [];
+const NO_ROUNDS: RoundResult[] = [];
+const NO_CURVE: { steps: number; quality: number }[] = [];
 
 function ToyTeacherPanel() {
   const settings = useStore((s) => s.settings);
   const setSetting = useStore((s) => s.setSetting);
-  const jobId = useStore((s) => s.toyJobId);
-  const loss = useStore((s) => s.toyLoss);
-  const points = useStore((s) => s.toyTeacherPoints);
+  const ownSet = useStore((s) => s.toyJobDataset === s.settings.toy);
+  const jobId = useStore((s) => (ownSet ? s.toyJobId : null));
+  const loss = useStore((s) => (ownSet ? s.toyLoss : NO_LOSS));
+  const points = useStore((s) => (ownSet ? s.toyTeacherPoints : null));
   const [iterations, setIterations] = useState(TOY_TEACHER_ITERATIONS);
   return (
     <section className="panel" aria-labelledby="toy-teacher-title">
@@ -39,7 +31,7 @@ function ToyTeacherPanel() {
         <label>toy set <select value={settings.toy} onChange={(e) => setSetting('toy', e.target.value as ToyDatasetName)} data-testid="toy-dataset">
           {TOY_DATASETS.map((n) => <option key={n} value={n}>{n}</option>)}
         </select></label>
-        <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} />
+        <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} integer testId="toy-iters" />
         <button className="primary" onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
       </div>
       <JobBar jobId={jobId} />
@@ -66,8 +58,9 @@ function StageScatter({ rounds, teacherPoints, fromSteps }: { rounds: RoundResul
 }
 
 function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | undefined; rounds: RoundResult[]; fromSteps: number }) {
-  const traj = useStore((s) => s.trajectories);
-  const jobId = useStore((s) => s.trajectoryJobId);
+  const toy = useStore((s) => s.settings.toy);
+  const traj = useStore((s) => (s.trajectories?.toy === toy ? s.trajectories : null));
+  const jobId = useStore((s) => (s.trajectoryToy === toy ? s.trajectoryJobId : null));
   const run = () => {
     if (!teacher) return;
     const cols = [{ model: teacher, steps: fromSteps, label: `teacher · ${fromSteps} steps` }];
@@ -79,7 +72,7 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
   return (
     <section className="panel" aria-labelledby="traj-title">
       <h2 id="traj-title">Trajectories from noise to data</h2>
-      <p className="hint">Each line follows one point from its noise (grey) to the sample (yellow) through the z<sub>t</sub> of every DDIM step. A student reaches in one jump where its teacher arrives by many small ones.</p>
+      <p className="hint">Each blue line follows one point from its noise at t = 1 (white dot) through the z<sub>t</sub> of every DDIM step to its sample (yellow dot); grey is the training data. A student reaches in one jump where its teacher arrives by many small ones.</p>
       <div className="controls"><button onClick={run} disabled={!teacher} data-testid="run-trajectories">Draw trajectories</button></div>
       <JobBar jobId={jobId} />
       {traj && (
@@ -121,6 +114,14 @@ export function DistillView() {
   const fromSteps = teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
   const roundCount = Math.max(0, Math.round(Math.log2(fromSteps / Math.min(settings.to, fromSteps / 2))));
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
+  const labels = useMemo(() => menuLabels(pool), [pool]);
+  // The charts and rounds belong to the set they were run on: switching set or mode hides them (they come
+  // back on switching back), so moons curves never sit under a checkerboard heading.
+  const ownRun = distillTeacherId === null || pool.some((m) => m.id === distillTeacherId);
+  const shownLoss = ownRun ? loss : NO_LOSS;
+  const shownRounds = ownRun ? rounds : NO_ROUNDS;
+  const shownCurve = ownRun ? curve : NO_CURVE;
+  const quality = (v: number | null) => (v === null ? '—' : isToy ? v.toFixed(4) : v.toFixed(2));
 
   return (
     <>
@@ -133,7 +134,7 @@ export function DistillView() {
         </p>
         <div className="controls">
           <label>teacher <select value={teacher?.id ?? ''} onChange={(e) => setPick(e.target.value)} data-testid="distill-teacher">
-            {pool.map((m) => <option key={m.id} value={m.id}>{modelLabel(m)}{m.steps ? ` (${m.steps} steps)` : ''}</option>)}
+            {pool.map((m) => <option key={m.id} value={m.id}>{labels.get(m.id)}{m.steps ? ` (${m.steps} step${m.steps === 1 ? '' : 's'})` : ''}</option>)}
           </select></label>
           <label>from <select value={fromSteps} disabled={teacher?.role === 'student'} onChange={(e) => setSetting('from', Number(e.target.value))} data-testid="distill-from">
             {POWERS.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
@@ -141,48 +142,48 @@ export function DistillView() {
           <label>to <select value={settings.to} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
             {POWERS.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
           </select></label>
-          <NumberField label="iterations per round" value={settings.iters} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} testId="distill-iters" />
-          <NumberField label="batch" value={settings.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} testId="distill-batch" />
-          <NumberField label="learning rate" value={settings.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} step={1e-4} testId="distill-lr" />
+          <NumberField label="iterations per round" value={settings.iters} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
+          <NumberField label="batch" value={settings.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
+          <NumberField label="learning rate" value={settings.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
           <button className="primary" disabled={!teacher || needsWebgpu || running} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
         </div>
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
         {slowUnet && <p className="banner">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
-        <JobBar jobId={jobId} pausable />
+        {ownRun ? <JobBar jobId={jobId} pausable /> : distilledTeacher && <p className="muted" data-testid="other-run">{running ? 'A distillation' : 'The last distillation'} ran on a model of {setName(distilledTeacher)}: switch back to it to see {running ? 'it' : 'its charts'}.</p>}
         <div className="charts">
           <div>
             <h3>Distillation loss</h3>
             <p className="hint">Reported every few iterations; dashed lines mark the start of a new round.</p>
-            <LossChart points={loss} />
+            <LossChart points={shownLoss} />
           </div>
           <div>
             <h3>Quality against steps <span className="muted small">(lower is better)</span></h3>
             <p className="hint">{metric ? `${metric[0].toUpperCase()}${metric.slice(1)}.` : 'Computed after each round.'} The line is the teacher with plain DDIM; the dots are the students.</p>
-            <QualityChart teacherCurve={curve} rounds={rounds} metric={metric} />
+            <QualityChart teacherCurve={shownCurve} rounds={shownRounds} metric={ownRun ? metric : null} />
           </div>
         </div>
-        {rounds.length > 0 && (
+        {shownRounds.length > 0 && (
           <table className="rounds" data-testid="rounds">
             <thead><tr><th>stage</th><th>steps</th><th>final loss</th><th>student quality</th><th>teacher DDIM, same steps</th><th /></tr></thead>
             <tbody>
-              {rounds.map((r) => (
+              {shownRounds.map((r) => (
                 <tr key={r.round} data-testid="round-row">
                   <td>{r.round}</td>
                   <td>{r.fromSteps} → {r.toSteps}</td>
                   <td>{r.finalLoss.toPrecision(3)}</td>
-                  <td>{r.studentQuality?.toFixed(4) ?? '—'}</td>
-                  <td>{r.teacherQuality?.toFixed(4) ?? '—'}</td>
+                  <td>{quality(r.studentQuality)}</td>
+                  <td>{quality(r.teacherQuality)}</td>
                   <td><button onClick={() => void downloadModel(r.student.id)} data-testid="download-student">Download student-{r.toSteps}.safetensors</button></td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        {isToy && (rounds.length > 0 || teacherPoints) && <StageScatter rounds={rounds} teacherPoints={teacherPoints} fromSteps={rounds[0]?.fromSteps ?? fromSteps} />}
-        {isToy && <p className="hint">{TOY_POINTS.toLocaleString('en')} points per plot, all from the same noise.</p>}
+        {isToy && ownRun && (rounds.length > 0 || teacherPoints) && <StageScatter rounds={rounds} teacherPoints={teacherPoints} fromSteps={rounds[0]?.fromSteps ?? fromSteps} />}
+        {isToy && ownRun && (rounds.length > 0 || teacherPoints) && <p className="hint">{TOY_POINTS.toLocaleString('en')} points per plot, all from the same noise.</p>}
       </section>
-      {isToy && <Trajectories teacher={distilledTeacher ?? teacher} rounds={rounds} fromSteps={rounds[0]?.fromSteps ?? fromSteps} />}
+      {isToy && <Trajectories teacher={(ownRun ? distilledTeacher : undefined) ?? teacher} rounds={shownRounds} fromSteps={shownRounds[0]?.fromSteps ?? fromSteps} />}
     </>
   );
 }

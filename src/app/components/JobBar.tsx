@@ -1,6 +1,16 @@
 // A progress bar with a cancel button (and pause, for jobs that can pause) for one worker job.
 import { cancelJob, setPaused } from '../actions';
 import { useStore } from '../store';
+import type { JobKind } from '../../worker/protocol';
+
+/** What a finished job did, in place of its last progress label ("Sampling column 1 … done" read as unfinished). */
+const FINISHED: Record<JobKind, string> = {
+  sample: 'All columns sampled',
+  distill: 'Distillation finished',
+  trainToy: 'Toy teacher trained and sampled',
+  trajectories: 'Trajectories drawn',
+  load: 'Loaded',
+};
 
 export function JobBar({ jobId, pausable = false }: { jobId: string | null; pausable?: boolean }) {
   const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
@@ -10,7 +20,7 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
   return (
     <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
       <div className="job-text">
-        <span>{job.label}</span>
+        <span>{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
         <span className="muted">
           {job.status === 'running' && `${Math.round(fraction * 100)}%`}
           {job.status === 'paused' && 'paused'}

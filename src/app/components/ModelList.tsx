@@ -1,7 +1,10 @@
-// Every loaded checkpoint with what it is: role, step count, lineage (which loaded teacher, by content hash),
-// parameter count and file size; and every file that failed to load, with the loader's one-line reason.
-import { downloadModel, modelLabel } from '../actions';
+// Every loaded checkpoint with what it is: the set it models, role, step count, lineage (which loaded teacher,
+// by content hash), parameter count and file size. The set on screen comes first; teachers, then students from
+// most steps to fewest. (Files that failed to load are told at the top of the page: LoadMessages.)
+import { useMemo } from 'react';
+import { downloadModel, menuLabels, modelLabel } from '../actions';
 import { useStore } from '../store';
+import { inView } from '../store/modelsSlice';
 import type { ModelInfo } from '../../worker/protocol';
 
 export function formatCount(n: number): string {
@@ -16,54 +19,71 @@ export function formatBytes(n: number): string {
   return `${n} B`;
 }
 
-function Lineage({ model, models }: { model: ModelInfo; models: ModelInfo[] }) {
+function Lineage({ model, models, labels }: { model: ModelInfo; models: ModelInfo[]; labels: Map<string, string> }) {
   const l = model.lineage;
   if (!l) return <span className="muted">{model.role === 'teacher' ? 'trained from data' : 'no lineage recorded'}</span>;
   const teacher = models.find((m) => m.hash === l.teacherHash);
   return (
     <span>
       stage {l.stage}: {l.teacherSteps}→{model.steps ?? '?'} steps, from{' '}
-      {teacher ? <b>{modelLabel(teacher)}</b> : <span className="muted" title={l.teacherHash}>teacher {l.teacherHash.slice(0, 8)} (not loaded)</span>}
+      {teacher ? <b>{labels.get(teacher.id) ?? modelLabel(teacher)}</b> : <span className="muted" title={l.teacherHash}>teacher {l.teacherHash.slice(0, 8)} (not loaded)</span>}
     </span>
   );
 }
 
+const SOURCE_ORDER = { shipped: 0, dropped: 1, trained: 2 } as const;
+
+/** The on-screen set first, then by set name; teacher before students; students by steps, most first. */
+export function listOrder(models: ModelInfo[], mode: string, toy: string): ModelInfo[] {
+  const set = (m: ModelInfo) => (m.dataKind === 'image' ? 'mnist' : `toy/${m.dataName}`);
+  return [...models].sort((a, b) =>
+    Number(inView(b, mode, toy)) - Number(inView(a, mode, toy))
+    || set(a).localeCompare(set(b))
+    || Number(a.role === 'student') - Number(b.role === 'student')
+    || (b.steps ?? Infinity) - (a.steps ?? Infinity)
+    || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
+}
+
 export function ModelList() {
   const models = useStore((s) => s.models);
-  const errors = useStore((s) => s.loadErrors);
   const pending = useStore((s) => s.pendingLoads);
-  const dismiss = useStore((s) => s.dismissLoadError);
+  const mode = useStore((s) => s.settings.mode);
+  const toy = useStore((s) => s.settings.toy);
+  const rows = useMemo(() => listOrder(models, mode, toy), [models, mode, toy]);
+  // Lineage names a teacher as the menus do: "student-4 (trained)" where a shipped student-4 is loaded too.
+  const labels = useMemo(() => {
+    const out = new Map<string, string>();
+    const sets = new Map<string, ModelInfo[]>();
+    for (const m of models) sets.set(`${m.dataKind}/${m.dataName}`, [...(sets.get(`${m.dataKind}/${m.dataName}`) ?? []), m]);
+    for (const pool of sets.values()) for (const [id, label] of menuLabels(pool)) out.set(id, label);
+    return out;
+  }, [models]);
   return (
     <section className="panel" aria-labelledby="models-title">
       <h2 id="models-title">Checkpoints</h2>
-      <p className="hint">Drop <code>.safetensors</code> files anywhere on the page. A teacher samples with any number of steps; a student was distilled for one step count.</p>
+      <p className="hint">Drop <code>.safetensors</code> files anywhere on the page. A teacher samples with any number of steps; a student was distilled for one step count. Models of another mode or toy set are dimmed.</p>
       <table className="models" data-testid="model-list">
         <thead>
-          <tr><th>model</th><th>role</th><th>steps</th><th>lineage</th><th>params</th><th>size</th><th /></tr>
+          <tr><th>model</th><th>data</th><th>role</th><th>steps</th><th>lineage</th><th>params</th><th>size</th><th /></tr>
         </thead>
         <tbody>
-          {models.map((m) => (
-            <tr key={m.id} data-testid="model-row" data-model-name={m.name}>
+          {rows.map((m) => (
+            <tr key={m.id} data-testid="model-row" data-model-name={m.name} className={inView(m, mode, toy) ? '' : 'other-set'}>
               <td title={m.hash}>{modelLabel(m)} <span className="muted small">{m.source}</span></td>
+              <td>{m.dataKind === 'image' ? 'MNIST' : m.dataName}</td>
               <td>{m.role}</td>
               <td>{m.steps ?? 'any'}</td>
-              <td><Lineage model={m} models={models} /></td>
+              <td><Lineage model={m} models={models} labels={labels} /></td>
               <td>{formatCount(m.parameterCount)}</td>
               <td>{formatBytes(m.fileBytes)}</td>
               <td><button className="small" onClick={() => void downloadModel(m.id)} aria-label={`download ${modelLabel(m)}`}>⤓</button></td>
             </tr>
           ))}
           {Object.entries(pending).map(([id, name]) => (
-            <tr key={id} className="muted"><td colSpan={7}>loading {name}…</td></tr>
+            <tr key={id} className="muted"><td colSpan={8}>loading {name}…</td></tr>
           ))}
         </tbody>
       </table>
-      {errors.map((e) => (
-        <div key={e.id} className="load-error" role="alert" data-testid="load-error">
-          <span><b>{e.name}</b> was not loaded: {e.message}</span>
-          <button className="small" onClick={() => dismiss(e.id)} aria-label="dismiss">✕</button>
-        </div>
-      ))}
     </section>
   );
 }

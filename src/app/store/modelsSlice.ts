@@ -9,21 +9,37 @@ export interface LoadError {
   message: string;
 }
 
+/**
+ * Something to tell about a file that did load: it was already loaded (listed once), or it belongs to the
+ * other mode or toy set than the one on screen (listed, but not in this view's menus).
+ */
+export interface LoadNotice {
+  id: string;
+  /** The file name as dropped. */
+  name: string;
+  kind: 'alreadyLoaded' | 'otherSet';
+  modelId: string;
+}
+
 export interface ModelsSlice {
   models: ModelInfo[];
   loadErrors: LoadError[];
+  loadNotices: LoadNotice[];
   /** requestId → file name of loads in flight. */
   pendingLoads: Record<string, string>;
-  startLoad(requestId: string, name: string): void;
-  addModel(requestId: string, model: ModelInfo): void;
+  /** The requests in pendingLoads that are the user's files (not the shipped set): only these get notices. */
+  userLoads: Record<string, true>;
+  startLoad(requestId: string, name: string, byUser?: boolean): void;
+  addModel(requestId: string, model: ModelInfo, alreadyLoaded?: boolean): void;
   failLoad(requestId: string, name: string, message: string): void;
   dismissLoadError(id: string): void;
+  dismissLoadNotice(id: string): void;
   /** The MNIST quality figure's classifier: null until the worker answers. */
   imageMetric: { ready: boolean; message: string } | null;
   setImageMetric(ready: boolean, message: string): void;
 }
 
-function withoutKey(record: Record<string, string>, key: string): Record<string, string> {
+function withoutKey<V>(record: Record<string, V>, key: string): Record<string, V> {
   const out = { ...record };
   delete out[key];
   return out;
@@ -32,19 +48,38 @@ function withoutKey(record: Record<string, string>, key: string): Record<string,
 export const createModelsSlice: StateCreator<Store, [], [], ModelsSlice> = (set) => ({
   models: [],
   loadErrors: [],
+  loadNotices: [],
   pendingLoads: {},
-  startLoad: (requestId, name) => set((s) => ({ pendingLoads: { ...s.pendingLoads, [requestId]: name } })),
-  addModel: (requestId, model) => set((s) => {
+  userLoads: {},
+  startLoad: (requestId, name, byUser = false) => set((s) => ({
+    pendingLoads: { ...s.pendingLoads, [requestId]: name },
+    userLoads: byUser ? { ...s.userLoads, [requestId]: true } : s.userLoads,
+  })),
+  addModel: (requestId, model, alreadyLoaded = false) => set((s) => {
+    const name = s.pendingLoads[requestId] ?? model.name;
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
-    // The same bytes loaded twice (dropped again, or a shipped file dropped) are listed once.
-    const models = s.models.some((m) => m.hash === model.hash && m.source === model.source) ? s.models : [...s.models, model];
-    return { models, pendingLoads };
+    // The worker lists the same bytes once: a second load answers with the model already there (updated when
+    // a shipped file turns out to be one the user dropped earlier).
+    const at = s.models.findIndex((m) => m.id === model.id);
+    const models = at >= 0 ? s.models.map((m, i) => (i === at ? model : m)) : [...s.models, model];
+    const notices = [...s.loadNotices];
+    if (s.userLoads[requestId]) {
+      if (alreadyLoaded) notices.push({ id: requestId, name, kind: 'alreadyLoaded', modelId: model.id });
+      else if (!inView(model, s.settings.mode, s.settings.toy)) notices.push({ id: requestId, name, kind: 'otherSet', modelId: model.id });
+    }
+    return { models, pendingLoads, userLoads: withoutKey(s.userLoads, requestId), loadNotices: notices };
   }),
   failLoad: (requestId, name, message) => set((s) => {
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
-    return { pendingLoads, loadErrors: [...s.loadErrors, { id: requestId, name, message }] };
+    return { pendingLoads, userLoads: withoutKey(s.userLoads, requestId), loadErrors: [...s.loadErrors, { id: requestId, name, message }] };
   }),
   imageMetric: null,
   setImageMetric: (ready, message) => set({ imageMetric: { ready, message } }),
   dismissLoadError: (id) => set((s) => ({ loadErrors: s.loadErrors.filter((e) => e.id !== id) })),
+  dismissLoadNotice: (id) => set((s) => ({ loadNotices: s.loadNotices.filter((e) => e.id !== id) })),
 });
+
+/** Whether a model belongs to the mode (and toy set) on screen: the rule of the column and teacher menus. */
+export function inView(m: ModelInfo, mode: string, toy: string): boolean {
+  return mode === 'mnist' ? m.dataKind === 'image' : m.dataKind === 'toy2d' && m.dataName === toy;
+}

@@ -1,0 +1,67 @@
+// The pure helpers behind the page's menus, checkpoint list, number fields and shared links.
+import { describe, expect, it } from 'vitest';
+import { menuLabels } from '../../src/app/actions';
+import { listOrder } from '../../src/app/components/ModelList';
+import { parseNumberField } from '../../src/app/components/NumberField';
+import { shareableLink } from '../../src/app/urlSync';
+import type { ModelInfo } from '../../src/worker/protocol';
+
+let n = 0;
+function model(over: Partial<ModelInfo>): ModelInfo {
+  n += 1;
+  return {
+    id: `m${n}`, name: `file${n}.safetensors`, source: 'dropped', role: 'student', steps: 4, lineage: null, hash: `${n}`.padStart(64, '0'),
+    dataKind: 'toy2d', dataName: 'moons', sampleShape: [2], arch: 'mlp', parameterCount: 10, fileBytes: 100, ...over,
+  } as ModelInfo;
+}
+
+describe('menu labels', () => {
+  it('keeps a unique label as it is and tells apart two models that share one', () => {
+    const shipped = model({ source: 'shipped', shippedKey: 'toy/moons/student-4' });
+    const trained = model({ source: 'trained', name: 'student-4.safetensors' });
+    const teacher = model({ source: 'shipped', shippedKey: 'toy/moons/teacher', role: 'teacher', steps: null });
+    const labels = menuLabels([shipped, trained, teacher]);
+    expect(labels.get(shipped.id)).toBe('student-4 (shipped)');
+    expect(labels.get(trained.id)).toBe('student-4 (trained)');
+    expect(labels.get(teacher.id)).toBe('teacher');
+  });
+
+  it('numbers models that share both the label and the source', () => {
+    const a = model({ source: 'trained', name: 'student-2.safetensors' });
+    const b = model({ source: 'trained', name: 'student-2.safetensors' });
+    const labels = menuLabels([a, b]);
+    expect([labels.get(a.id), labels.get(b.id)]).toEqual(['student-2 (trained #1)', 'student-2 (trained #2)']);
+  });
+});
+
+describe('checkpoint list order', () => {
+  it('puts the set on screen first, teacher before students, students from most steps to fewest', () => {
+    const s1 = model({ steps: 1, name: 's1' });
+    const s8 = model({ steps: 8, name: 's8' });
+    const t = model({ role: 'teacher', steps: null, name: 't' });
+    const s4 = model({ steps: 4, name: 's4' });
+    const digits = model({ dataKind: 'image', dataName: 'mnist', steps: 2, name: 'd2' });
+    const checker = model({ dataName: 'checkerboard', role: 'teacher', steps: null, name: 'c' });
+    const names = (ms: ModelInfo[]) => ms.map((m) => m.name);
+    expect(names(listOrder([s1, digits, s8, checker, t, s4], 'toy', 'moons'))).toEqual(['t', 's8', 's4', 's1', 'd2', 'c']);
+    expect(names(listOrder([s1, digits, s8, checker, t, s4], 'mnist', 'moons'))[0]).toBe('d2');
+  });
+});
+
+describe('number field parsing', () => {
+  it('passes on a number in range and says what is expected otherwise', () => {
+    expect(parseNumberField(' 50 ', 1, 100_000, true)).toEqual({ value: 50 });
+    expect(parseNumberField('0.0005', 1e-6, 1, false)).toEqual({ value: 0.0005 });
+    expect(parseNumberField('', 1, 100_000, true)).toEqual({ problem: 'enter a whole number from 1 to 100,000' });
+    expect(parseNumberField('2.5', 1, 1024, true)).toEqual({ problem: 'a whole number from 1 to 1,024' });
+    expect(parseNumberField('1e9', 1, 1024, true)).toEqual({ problem: 'a whole number from 1 to 1,024' });
+    expect(parseNumberField('abc', 0, 1, false)).toEqual({ problem: 'a number from 0 to 1' });
+  });
+});
+
+describe('shared links', () => {
+  it('drop a forced backend and keep the view', () => {
+    expect(shareableLink('http://127.0.0.1:5173/?backend=wasm#mode=toy&seed=3')).toBe('http://127.0.0.1:5173/#mode=toy&seed=3');
+    expect(shareableLink('https://example.org/halfstep/?x=1&backend=cpu#mode=mnist')).toBe('https://example.org/halfstep/?x=1#mode=mnist');
+  });
+});

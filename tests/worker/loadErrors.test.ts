@@ -1,0 +1,39 @@
+// The app's wording of why a dropped file did not load, on real bytes through the real loader.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../../src/io/checkpoint';
+import { serializeSafetensors } from '../../src/io/safetensors';
+import { explainLoadError } from '../../src/worker/loadErrors';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function failure(bytes: Uint8Array): unknown {
+  try {
+    readCheckpoint(bytes);
+  } catch (e) {
+    return e;
+  }
+  throw new Error('the loader accepted the bytes');
+}
+
+describe('load error wording', () => {
+  it('calls a picture or a text file what it is, and keeps the loader\'s detail', () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    const msg = explainLoadError(failure(png), 'digits.png');
+    expect(msg).toMatch(/^a \.png file, not a \.safetensors checkpoint: /);
+    expect(msg).toMatch(/\(header length \d+ .*\)$/);
+    expect(explainLoadError(failure(new TextEncoder().encode('{}')), 'teacher.safetensors')).toMatch(/^not a \.safetensors checkpoint: .*too short/);
+  });
+
+  it('calls a cut-short checkpoint damaged, and says to fetch it again', () => {
+    const teacher = new Uint8Array(readFileSync(join(ROOT, 'models/toy/moons/teacher.safetensors')));
+    const msg = explainLoadError(failure(teacher.subarray(0, teacher.length - 1000)), 'teacher.safetensors');
+    expect(msg).toMatch(/^the file is damaged or incomplete .*copy or download it again \(.*run past the end/);
+  });
+
+  it('tells a safetensors file from elsewhere apart from a damaged one', () => {
+    const other = serializeSafetensors(new Map([['w', { shape: [2], data: new Float32Array([1, 2]) }]]), { format: 'pt' });
+    expect(explainLoadError(failure(other), 'model.safetensors')).toMatch(/^a safetensors file, but not a Halfstep checkpoint this version can read \(not a Halfstep checkpoint/);
+  });
+});
