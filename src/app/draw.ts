@@ -79,11 +79,12 @@ function dots(ctx: CanvasRenderingContext2D, points: Float32Array, size: number,
   }
 }
 
-/** Samples (bright) over the toy set (dim), both [n, 2]. */
+/** Samples (yellow) and the toy set (faint grey, drawn over them), both [n, 2]. */
 export function drawPointCloud(canvas: HTMLCanvasElement, size: number, points: Float32Array, reference?: Float32Array): void {
   const ctx = clearPlot(canvas, size);
-  if (reference) dots(ctx, reference, size, 'rgba(120, 130, 150, 0.35)', 1);
-  dots(ctx, points, size, 'rgba(255, 196, 61, 0.85)', 1.5);
+  // The data on top of the samples, faint: where samples cover it, it still shows through.
+  dots(ctx, points, size, 'rgba(255, 196, 61, 0.8)', 1.5);
+  if (reference) dots(ctx, reference, size, 'rgba(200, 210, 230, 0.45)', 0.9);
 }
 
 /** ODE paths [count, steps + 1, 2]: one blue polyline per point, its noise end white, its data end yellow. */

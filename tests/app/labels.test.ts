@@ -65,3 +65,13 @@ describe('shared links', () => {
     expect(shareableLink('https://example.org/halfstep/?x=1&backend=cpu#mode=mnist')).toBe('https://example.org/halfstep/?x=1#mode=mnist');
   });
 });
+
+describe('x̂ strip frames', () => {
+  it('shows every frame of a short sampler and 8 evenly spaced ones, first and last, of a long one', async () => {
+    const { stripFrames } = await import('../../src/app/components/Canvases');
+    expect(stripFrames(4)).toEqual([0, 1, 2, 3]);
+    expect(stripFrames(8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // 256 frames, indices 0..255: i·255/7 rounded.
+    expect(stripFrames(256)).toEqual([0, 36, 73, 109, 146, 182, 219, 255]);
+  });
+});

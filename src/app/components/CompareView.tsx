@@ -1,12 +1,12 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
 import { useMemo, type CSSProperties } from 'react';
 import { currentSet, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
-import { toyDataset } from '../../data/toy2d';
+import { TOY_DATASETS, toyDataset, type ToyDatasetName } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
 import type { ModelInfo } from '../../worker/protocol';
-import { ImageGrid, ImageStrip, PointCloud } from './Canvases';
+import { ImageGrid, ImageStrip, PointCloud, STRIP_FRAMES } from './Canvases';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 
@@ -61,10 +61,10 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy, labels, 
       </dl>
       {samples && !isToy && samples.times.length > 0 && (
         <div className="strip">
-          <div className="hint">What the model predicts for the first image (x̂) at each of its {samples.times.length} step{samples.times.length === 1 ? '' : 's'}, from pure noise at t = 1 onwards</div>
-          <div className="strip-scroll">
-            <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.times.length} label={`prediction at every step of ${title}`} />
+          <div className="hint">
+            What the model predicts for the first image (x̂) {samples.times.length <= STRIP_FRAMES ? `at each of its ${samples.times.length} step${samples.times.length === 1 ? '' : 's'}` : `at ${STRIP_FRAMES} of its ${samples.times.length} steps, evenly spaced`}, from pure noise at t = 1 onwards
           </div>
+          <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.times.length} label={`prediction along the steps of ${title}`} />
         </div>
       )}
     </article>
@@ -147,6 +147,7 @@ export function CompareView() {
   const views = useStore((s) => s.columnViews);
   const jobId = useStore((s) => s.compareJobId);
   const setSetting = useStore((s) => s.setSetting);
+  const patch = useStore((s) => s.patchSettings);
   const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
   const imageMetric = useStore((s) => s.imageMetric);
   const qualityMetric = isToyMode(settings.mode)
@@ -177,6 +178,11 @@ export function CompareView() {
       <div className="controls">
         <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={2 ** 31 - 1} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
+        {isToy && (
+          <label>toy set <select value={settings.toy} onChange={(e) => patch({ toy: e.target.value as ToyDatasetName, cols: [] })} data-testid="compare-toy">
+            {TOY_DATASETS.map((n) => <option key={n} value={n}>{n}</option>)}
+          </select></label>
+        )}
         {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
           <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">
             {BATCH_CHOICES.map((n) => <option key={n} value={n}>{n}</option>)}
