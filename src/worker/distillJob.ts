@@ -4,11 +4,12 @@ import { toyDataset, isToyDataset } from '../data/toy2d';
 import { arrayBatchSource, type BatchSource } from '../data/batchSource';
 import { chainStages, distillChain } from '../distill/chain';
 import { contentHash, weightsFromNetwork, type Checkpoint } from '../io/checkpoint';
+import { sampleShape } from '../model/config';
 import type { Network } from '../model/network';
 import type { Job, Post } from './job';
 import { imageDataFor } from './imageData';
 import { hasImageMetric, IMAGE_METRIC, imageQualityOf } from './imageMetric';
-import type { LossPoint, Request } from './protocol';
+import { STAGE_IMAGES, type LossPoint, type Request } from './protocol';
 import { checkpointOf, modelInfo, networkOf, register } from './registry';
 import { rmsDistance, sampleNetwork, TOY_METRIC, toyQualityOf } from './sampling';
 
@@ -73,6 +74,9 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   const teacher = networkOf(req.teacherId);
   const stages = chainStages(req.fromSteps, req.toSteps);
   const isToy = teacher.config.data.kind === 'toy2d';
+  // What the page draws per stage: every 2D point, or the first grid of images.
+  const perImage = teacher.config.data.kind === 'toy2d' ? 2 : sampleShape(teacher.config.data).reduce((a, b) => a * b, 1);
+  const shown = (samples: Float32Array) => (isToy ? samples : samples.slice(0, STAGE_IMAGES * perImage));
   // Rounds, then quality: progress counts iterations, with the measurements as a small share.
   const total = stages.length * req.iterations;
   job.progress(0, total, 'Measuring the teacher', true);
@@ -83,7 +87,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   for (const steps of [req.fromSteps, ...stages]) {
     const m = await measure(teacher, steps);
     curve.push({ steps, quality: m.quality });
-    if (steps === req.fromSteps && isToy) teacherPoints = m.samples;
+    if (steps === req.fromSteps) teacherPoints = shown(m.samples);
   }
   const curveOf = (steps: number) => curve.find((p) => p.steps === steps)?.quality ?? null;
   post({ type: 'teacherCurve', jobId: job.id, points: curve, metric, teacherPoints });
@@ -149,7 +153,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
           finalLoss: round.result.finalLoss,
           studentQuality: Number.isFinite(m.quality) ? m.quality : null,
           teacherQuality: curveOf(round.studentSteps),
-          points: isToy ? m.samples : null,
+          points: shown(m.samples),
         },
       });
     },

@@ -50,6 +50,9 @@ export interface ColumnSpec {
   steps: number;
 }
 
+/** Images per distillation stage that the Distill view shows (a 4 x 4 grid). */
+export const STAGE_IMAGES = 16;
+
 export type JobKind = 'sample' | 'distill' | 'trainToy' | 'trajectories' | 'load';
 
 // ---------------------------------------------------------------- page → worker
@@ -116,7 +119,10 @@ export interface RoundResult {
   studentQuality: number | null;
   /** The teacher of this round, run with DDIM at toSteps, for comparison. */
   teacherQuality: number | null;
-  /** For 2D models: the student's samples at toSteps from the job's seed, [n, 2]. */
+  /**
+   * The student's samples at toSteps from the job's seed: for 2D models all of them, [n, 2]; for image models
+   * the first STAGE_IMAGES, [STAGE_IMAGES, H, W, C].
+   */
   points: Float32Array | null;
 }
 
@@ -136,7 +142,7 @@ export type WorkerEvent =
   /** A column's quality figure (2D: sliced Wasserstein distance to the toy set; MNIST: KID), sent after its samples. */
   | { type: 'quality'; jobId: string; index: number; value: number; metric: string }
   /** The teacher's DDIM quality at each step count of the chain (the reference curve). */
-  /** For 2D teachers, also its samples at the first round's step count, [n, 2]. */
+  /** Also its samples at the first round's step count: 2D, [n, 2]; images, the first STAGE_IMAGES. */
   | { type: 'teacherCurve'; jobId: string; points: { steps: number; quality: number }[]; metric: string; teacherPoints: Float32Array | null }
   | { type: 'loss'; jobId: string; points: LossPoint[] }
   | { type: 'round'; jobId: string; result: RoundResult }

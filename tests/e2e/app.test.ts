@@ -138,6 +138,9 @@ describe('without WebGPU', () => {
     await p.locator('[data-testid=start-distill]').click();
     await p.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 120_000 });
     expect(await p.locator('[data-testid=round-row]').count()).toBe(1);
+    // The teacher's and the student's first images from the same noise, as grids beside the charts.
+    expect(await p.locator('[data-testid=stage-scatter] [data-testid=sample-grid]').count()).toBe(2);
+    expect(await canvasHasContent(p, '[data-testid=stage-scatter] [data-testid=sample-grid]')).toBe(true);
     await p.close();
   }, 180_000);
 });

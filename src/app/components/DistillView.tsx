@@ -4,8 +4,8 @@ import { useEffect, useMemo, useState } from 'react';
 import { downloadModel, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
 import { useStore } from '../store';
-import type { LossPoint, ModelInfo, RoundResult } from '../../worker/protocol';
-import { PathPlot, PointCloud } from './Canvases';
+import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
+import { ImageGrid, PathPlot, PointCloud } from './Canvases';
 import { LossChart, QualityChart } from './Charts';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
@@ -43,13 +43,17 @@ function ToyTeacherPanel() {
   );
 }
 
-function StageScatter({ rounds, teacherPoints, fromSteps }: { rounds: RoundResult[]; teacherPoints: Float32Array | null; fromSteps: number }) {
+/** Each stage's samples from the same noise: point clouds for 2D models, image grids for MNIST. */
+function StageSamples({ rounds, teacherPoints, fromSteps, shape }: { rounds: RoundResult[]; teacherPoints: Float32Array | null; fromSteps: number; shape: number[] | null }) {
+  const draw = (samples: Float32Array, label: string) =>
+    shape ? <ImageGrid samples={samples} shape={shape} count={Math.min(STAGE_IMAGES, samples.length / shape.reduce((a, b) => a * b, 1))} label={label} />
+      : <PointCloud points={samples} size={180} label={label} />;
   return (
-    <div className="row wrap" data-testid="stage-scatter">
-      {teacherPoints && <figure><PointCloud points={teacherPoints} size={180} label={`teacher at ${fromSteps} steps`} /><figcaption>teacher · {fromSteps} steps</figcaption></figure>}
+    <div className={`row wrap${shape ? ' stage-images' : ''}`} data-testid="stage-scatter">
+      {teacherPoints && <figure>{draw(teacherPoints, `teacher at ${fromSteps} steps`)}<figcaption>teacher · {fromSteps} steps</figcaption></figure>}
       {rounds.filter((r) => r.points).map((r) => (
         <figure key={r.round}>
-          <PointCloud points={r.points!} size={180} label={`student of stage ${r.round}`} />
+          {draw(r.points!, `student of stage ${r.round}`)}
           <figcaption>stage {r.round} · {r.toSteps} step{r.toSteps === 1 ? '' : 's'}</figcaption>
         </figure>
       ))}
@@ -180,8 +184,12 @@ export function DistillView() {
             </tbody>
           </table>
         )}
-        {isToy && ownRun && (rounds.length > 0 || teacherPoints) && <StageScatter rounds={rounds} teacherPoints={teacherPoints} fromSteps={rounds[0]?.fromSteps ?? fromSteps} />}
-        {isToy && ownRun && (rounds.length > 0 || teacherPoints) && <p className="hint">{TOY_POINTS.toLocaleString('en')} points per plot, all from the same noise.</p>}
+        {ownRun && (rounds.length > 0 || teacherPoints) && (
+          <>
+            <StageSamples rounds={rounds} teacherPoints={teacherPoints} fromSteps={rounds[0]?.fromSteps ?? fromSteps} shape={isToy ? null : (distilledTeacher?.sampleShape ?? null)} />
+            <p className="hint">{isToy ? `${TOY_POINTS.toLocaleString('en')} points per plot` : `The first ${STAGE_IMAGES} images of each stage`}, all from the same noise.</p>
+          </>
+        )}
       </section>
       {isToy && <Trajectories teacher={(ownRun ? distilledTeacher : undefined) ?? teacher} rounds={shownRounds} fromSteps={shownRounds[0]?.fromSteps ?? fromSteps} />}
     </>
