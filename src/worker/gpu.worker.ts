@@ -9,7 +9,7 @@ import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
-import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedWithHash, modelInfo, networkOf, register, unregister } from './registry';
+import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, unregister } from './registry';
 import { explainLoadError } from './loadErrors';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
@@ -185,7 +185,7 @@ function handle(req: Request): void {
         await ready;
         try {
           const checkpoint = readCheckpoint(bytes);
-          const same = loadedWithHash(checkpoint.hash);
+          const same = loadedSame(checkpoint);
           if (same) {
             const model = req.source === 'shipped' && req.shippedKey && !same.shippedKey ? adoptAsShipped(same.id, req.name, req.shippedKey) : same;
             post({ type: 'loaded', requestId: req.requestId, model, alreadyLoaded: true });

@@ -133,7 +133,7 @@ export type WorkerEvent =
   /** After a loss: the backend now in use (WebGPU again, or the fallback) and what happened, for the banner. */
   | { type: 'backendRecovered'; backend: BackendInfo; message: string }
   | { type: 'memory'; requestId: string; numTensors: number; numBytes: number }
-  /** `alreadyLoaded`: the same bytes were loaded before (the model is listed once, as `model`). */
+  /** `alreadyLoaded`: the same checkpoint (weights, role, steps, teacher) was loaded before; it is listed once, as `model`. */
   | { type: 'loaded'; requestId: string; model: ModelInfo; alreadyLoaded?: boolean }
   | { type: 'metric'; ready: boolean; message: string }
   | { type: 'loadFailed'; requestId: string; name: string; message: string }

@@ -61,9 +61,16 @@ export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
   if (teacher) checkStudentOfTeacher(checkpoint, teacher.checkpoint);
 }
 
-/** The model already loaded with these exact bytes (same content hash), if any. */
-export function loadedWithHash(hash: string): ModelInfo | undefined {
-  for (const e of entries.values()) if (e.info.hash === hash) return e.info;
+/**
+ * The model already loaded that this checkpoint repeats, if any: the same weights (content hash) and the same
+ * role, step count and teacher. (The hash covers the weights only; a file with the same weights but other
+ * metadata is a different checkpoint.)
+ */
+export function loadedSame(c: Checkpoint): ModelInfo | undefined {
+  for (const e of entries.values()) {
+    const o = e.checkpoint;
+    if (o.hash === c.hash && o.role === c.role && o.steps === c.steps && o.lineage?.teacherHash === c.lineage?.teacherHash) return e.info;
+  }
   return undefined;
 }
 

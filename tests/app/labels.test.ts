@@ -56,6 +56,8 @@ describe('number field parsing', () => {
     expect(parseNumberField('2.5', 1, 1024, true)).toEqual({ problem: 'a whole number from 1 to 1,024' });
     expect(parseNumberField('1e9', 1, 1024, true)).toEqual({ problem: 'a whole number from 1 to 1,024' });
     expect(parseNumberField('abc', 0, 1, false)).toEqual({ problem: 'a number from 0 to 1' });
+    // A bound below 1e-3 as written: toLocaleString would print 1e-6 as '0', and 0 is refused.
+    expect(parseNumberField('0', 1e-6, 1, false)).toEqual({ problem: 'a number from 0.000001 to 1' });
   });
 });
 

@@ -192,7 +192,8 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     await iters.click();
     await p.keyboard.press('Control+A');
     await p.keyboard.press('Backspace');
-    expect(await p.locator('.field-problem').textContent()).toMatch(/whole number from 1 to 100,000/);
+    const problem = p.locator('.number-field', { has: iters }).locator('.field-problem');
+    expect(await problem.textContent()).toMatch(/whole number from 1 to 100,000/);
     await p.keyboard.type('50');
     expect(await iters.inputValue()).toBe('50');
     await expect.poll(() => p.url()).toContain('iters=50');
@@ -204,6 +205,7 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     await p.keyboard.press('Tab');
     expect(await iters.inputValue()).toBe('50000');
     expect(await iters.getAttribute('aria-invalid')).toBe('false');
+    expect(await problem.textContent()).toBe('');
     const lr = p.locator('[data-testid=distill-lr]');
     await lr.click();
     await p.keyboard.press('Control+A');

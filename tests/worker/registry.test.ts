@@ -5,7 +5,7 @@ import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
 import { type Checkpoint, contentHash } from '../../src/io/checkpoint';
 import { CompatibilityError } from '../../src/io/compat';
 import type { ModelConfig } from '../../src/model/config';
-import { checkAgainstLoadedTeacher, register, unregister } from '../../src/worker/registry';
+import { adoptAsShipped, checkAgainstLoadedTeacher, loadedSame, register, unregister } from '../../src/worker/registry';
 
 const config: ModelConfig = { network: { arch: 'mlp', hidden: 4, blocks: 1, embedDim: 4 }, data: { kind: 'toy2d', name: 'moons' }, parameterization: 'v', schedule: DEFAULT_SCHEDULE, conditioning: 't' };
 
@@ -39,5 +39,21 @@ describe('worker registry', () => {
     unregister(info.id);
     const orphan = checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 2, iterations: 10, finalLoss: 0.1 } });
     expect(() => checkAgainstLoadedTeacher(orphan)).not.toThrow();
+  });
+});
+
+describe('the same checkpoint loaded twice', () => {
+  it('is found by weights, role, steps and teacher; a shipped copy of a dropped one takes its shipped name', () => {
+    const t = checkpoint('teacher', 0.75);
+    const { info } = register(t, { name: 'mine.safetensors', source: 'dropped' });
+    expect(loadedSame(checkpoint('teacher', 0.75))?.id).toBe(info.id);
+    // Same weights, other metadata: another checkpoint.
+    expect(loadedSame(checkpoint('student', 0.75, { steps: 4, lineage: { teacherHash: t.hash, teacherSteps: 8, stage: 1, iterations: 1, finalLoss: 0 } }))).toBeUndefined();
+    expect(loadedSame(checkpoint('teacher', 0.7))).toBeUndefined();
+    const adopted = adoptAsShipped(info.id, 'toy/moons/teacher.safetensors', 'toy/moons/teacher');
+    expect(adopted).toMatchObject({ id: info.id, source: 'shipped', shippedKey: 'toy/moons/teacher', name: 'toy/moons/teacher.safetensors' });
+    expect(loadedSame(t)).toEqual(adopted);
+    unregister(info.id);
+    expect(loadedSame(t)).toBeUndefined();
   });
 });

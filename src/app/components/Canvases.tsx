@@ -40,7 +40,8 @@ export function PointCloud({ points, reference, size = 260, label }: { points: F
   useEffect(() => {
     if (ref.current) drawPointCloud(ref.current, size, points, reference);
   }, [points, reference, size]);
-  return <canvas ref={ref} style={{ width: size, height: size }} role="img" aria-label={label} data-testid="point-cloud" />;
+  // At most `size` px, shrunk with its column (four 2D columns on a 1024 px projector), square.
+  return <canvas ref={ref} style={{ width: '100%', maxWidth: size, aspectRatio: '1', height: 'auto' }} role="img" aria-label={label} data-testid="point-cloud" />;
 }
 
 export function PathPlot({ paths, count, steps, reference, size = 260, label }: { paths: Float32Array; count: number; steps: number; reference?: Float32Array; size?: number; label: string }) {
@@ -48,5 +49,5 @@ export function PathPlot({ paths, count, steps, reference, size = 260, label }: 
   useEffect(() => {
     if (ref.current) drawPaths(ref.current, size, paths, count, steps, reference);
   }, [paths, count, steps, reference, size]);
-  return <canvas ref={ref} style={{ width: size, height: size }} role="img" aria-label={label} data-testid="path-plot" />;
+  return <canvas ref={ref} style={{ width: '100%', maxWidth: size, aspectRatio: '1', height: 'auto' }} role="img" aria-label={label} data-testid="path-plot" />;
 }

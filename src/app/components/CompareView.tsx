@@ -103,7 +103,7 @@ function ColumnEditor({ cols, pool, set, labels }: { cols: ResolvedColumn[]; poo
               update(refs.map((r, j) => (j === i ? { model: e.target.value, steps: m?.role === 'student' && m.steps ? m.steps : r.steps } : r)));
             }}
           >
-            {!c.model && <option value={c.ref.model}>{c.ref.model} (not loaded)</option>}
+            {!c.model && <option value={c.ref.model}>{c.ref.model} ({c.elsewhere ? `a model of ${setName(c.elsewhere)}` : 'not loaded'})</option>}
             {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{labels.get(m.id)}</option>)}
           </select>
           <select aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>

@@ -17,7 +17,7 @@ const NO_CURVE: { steps: number; quality: number }[] = [];
 
 function ToyTeacherPanel() {
   const settings = useStore((s) => s.settings);
-  const setSetting = useStore((s) => s.setSetting);
+  const patch = useStore((s) => s.patchSettings);
   const ownSet = useStore((s) => s.toyJobDataset === s.settings.toy);
   const jobId = useStore((s) => (ownSet ? s.toyJobId : null));
   const loss = useStore((s) => (ownSet ? s.toyLoss : NO_LOSS));
@@ -28,7 +28,7 @@ function ToyTeacherPanel() {
       <h2 id="toy-teacher-title">1. A teacher for the 2D set</h2>
       <p className="hint">A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps. 3,000 iterations learn every set; a few hundred give a blurry teacher, which is instructive too.</p>
       <div className="controls">
-        <label>toy set <select value={settings.toy} onChange={(e) => setSetting('toy', e.target.value as ToyDatasetName)} data-testid="toy-dataset">
+        <label>toy set <select value={settings.toy} onChange={(e) => patch({ toy: e.target.value as ToyDatasetName, cols: [] })} data-testid="toy-dataset">
           {TOY_DATASETS.map((n) => <option key={n} value={n}>{n}</option>)}
         </select></label>
         <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} integer testId="toy-iters" />

@@ -8,22 +8,25 @@ import type { ModelInfo } from '../../worker/protocol';
 
 function NoticeText({ notice, model }: { notice: LoadNotice; model: ModelInfo | undefined }) {
   const patch = useStore((s) => s.patchSettings);
+  const dismiss = useStore((s) => s.dismissLoadNotice);
   if (!model) return <span><b>{notice.name}</b> was loaded.</span>;
   if (notice.kind === 'alreadyLoaded') {
-    return <span><b>{notice.name}</b> is already loaded, as <b>{modelLabel(model)}</b> ({model.source}): the same bytes are listed once.</span>;
+    return <span><b>{notice.name}</b> is already loaded, as <b>{modelLabel(model)}</b> ({model.source}): the same checkpoint is listed once.</span>;
   }
   const toMnist = model.dataKind === 'image';
   const toy = model.dataName;
+  const canShow = toMnist || isToyDataset(toy);
   const show = () => {
     if (toMnist) patch({ mode: 'mnist', cols: [] });
     else if (isToyDataset(toy)) patch({ mode: 'toy', toy, cols: [] });
+    dismiss(notice.id);
   };
   return (
     <span>
       <b>{notice.name}</b> is a model of {setName(model)}: it is listed under Checkpoints, and its menus are in that mode.{' '}
-      <button className="small" onClick={show} data-testid="show-set">
+      {canShow && <button className="small" onClick={show} data-testid="show-set">
         Show {toMnist ? 'MNIST' : model.dataName}
-      </button>
+      </button>}
     </span>
   );
 }
@@ -41,19 +44,19 @@ export function LoadMessages() {
     const m = models.find((x) => x.id === n.modelId);
     return !(n.kind === 'otherSet' && m && inView(m, mode, toy));
   });
-  if (errors.length === 0 && shown.length === 0) return null;
+  // Always in the page, empty when there is nothing to say: a live region inserted with its text is often not read out.
   return (
     <div className="load-messages" aria-live="polite">
       {errors.map((e) => (
-        <div key={e.id} className="load-error" role="alert" data-testid="load-error">
+        <div key={e.id} className="load-error" data-testid="load-error">
           <span><b>{e.name}</b> was not loaded: {e.message}</span>
-          <button className="small" onClick={() => dismissError(e.id)} aria-label="dismiss">✕</button>
+          <button className="small" onClick={() => dismissError(e.id)} aria-label={`dismiss the message about ${e.name}`}>✕</button>
         </div>
       ))}
       {shown.map((n) => (
         <div key={n.id} className="load-notice" data-testid="load-notice" data-kind={n.kind}>
           <NoticeText notice={n} model={models.find((m) => m.id === n.modelId)} />
-          <button className="small" onClick={() => dismissNotice(n.id)} aria-label="dismiss">✕</button>
+          <button className="small" onClick={() => dismissNotice(n.id)} aria-label={`dismiss the message about ${n.name}`}>✕</button>
         </div>
       ))}
     </div>

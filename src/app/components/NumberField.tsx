@@ -16,9 +16,14 @@ export interface NumberFieldProps {
   className?: string;
 }
 
+/** 100,000 with its comma; 0.000001 as written, not rounded to 0 as toLocaleString would. */
+function formatBound(v: number): string {
+  return Number.isInteger(v) ? v.toLocaleString('en') : String(v);
+}
+
 /** The value the text stands for, or why it stands for none. */
 export function parseNumberField(text: string, min: number, max: number, integer: boolean): { value: number } | { problem: string } {
-  const range = `${integer ? 'a whole number' : 'a number'} from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}`;
+  const range = `${integer ? 'a whole number' : 'a number'} from ${formatBound(min)} to ${formatBound(max)}`;
   const t = text.trim();
   if (t === '') return { problem: `enter ${range}` };
   const v = Number(t);
@@ -37,7 +42,8 @@ export function NumberField({ label, value, onChange, min, max, integer = false,
   const parsed = parseNumberField(text, min, max, integer);
   const problem = 'problem' in parsed ? parsed.problem : null;
   return (
-    <label className={`number-field ${className ?? ''}`}>
+    <span className={`number-field ${className ?? ''}`}>
+      <label>
       {label}{' '}
       <input
         type="text"
@@ -45,7 +51,7 @@ export function NumberField({ label, value, onChange, min, max, integer = false,
         value={text}
         data-testid={testId}
         aria-invalid={problem !== null}
-        aria-describedby={problem ? hintId : undefined}
+        aria-describedby={hintId}
         onFocus={() => setEditing(true)}
         onChange={(e) => {
           setText(e.target.value);
@@ -64,7 +70,9 @@ export function NumberField({ label, value, onChange, min, max, integer = false,
           }
         }}
       />
-      {problem && <span className="field-problem" id={hintId} role="status">{problem}</span>}
-    </label>
+      </label>
+      {/* Outside the label (not part of the input's name), always present so screen readers announce changes. */}
+      <span className="field-problem" id={hintId} role="status">{problem ?? ''}</span>
+    </span>
   );
 }

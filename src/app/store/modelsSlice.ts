@@ -58,7 +58,7 @@ export const createModelsSlice: StateCreator<Store, [], [], ModelsSlice> = (set)
   addModel: (requestId, model, alreadyLoaded = false) => set((s) => {
     const name = s.pendingLoads[requestId] ?? model.name;
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
-    // The worker lists the same bytes once: a second load answers with the model already there (updated when
+    // The worker lists the same checkpoint once: a second load answers with the model already there (updated when
     // a shipped file turns out to be one the user dropped earlier).
     const at = s.models.findIndex((m) => m.id === model.id);
     const models = at >= 0 ? s.models.map((m, i) => (i === at ? model : m)) : [...s.models, model];
