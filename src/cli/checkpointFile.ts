@@ -1,10 +1,10 @@
 // Checkpoint files for the CLI: fs errors and loader errors become one-line CliErrors with status 2.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { type Checkpoint, CheckpointLoadError, readCheckpoint, weightsFromNetwork, writeCheckpoint } from '../io/checkpoint';
 import { buildNetwork } from '../model/build';
 import type { Network } from '../model/network';
 import { CliError } from './cliError';
+import { writeFileAtomic } from './outputs';
 
 const FS_REASONS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -44,8 +44,7 @@ export function networkFromCheckpoint(file: string, c: Checkpoint): Network {
 export async function saveCheckpoint(file: string, net: Network, meta: Omit<Checkpoint, 'hash' | 'weights' | 'config'>, dtype: 'F32' | 'F16'): Promise<Checkpoint> {
   const weights = await weightsFromNetwork(net);
   const bytes = writeCheckpoint({ ...meta, config: net.config, weights }, dtype);
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, bytes);
+  await writeFileAtomic(file, bytes);
   // Read back what was written: its hash (after any F16 rounding) is what a student's lineage names.
   return readCheckpoint(bytes);
 }

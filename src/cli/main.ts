@@ -1,9 +1,13 @@
 // The `halfstep` command line: one file per subcommand in ./commands, each exporting `register(program)`.
 import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
 import { CliError } from './cliError';
+
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
-  .showHelpAfterError()
+  .version(VERSION, '--version', 'print the version')
+  .showHelpAfterError('(run with --help for the options)')
   .exitOverride();
 
 // Each subcommand is one module exporting `register(program)`. Only the one named on the command line is

@@ -9,8 +9,9 @@ export interface Progress {
 /** Without a terminal (a log file, CI), a plain line at most every `LOG_EVERY_MS`, and the last one on stop. */
 const LOG_EVERY_MS = 30_000;
 
+/** Whole numbers as they are ('stage 16'), others to 4 significant digits ('loss 0.01234'). */
 const describe = (payload?: Record<string, string | number>) =>
-  payload ? Object.entries(payload).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toPrecision(4) : v}`).join(' ') : '';
+  payload ? Object.entries(payload).map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v}`).join(' ') : '';
 
 export function progressBar(label: string, total: number): Progress {
   if (!process.stderr.isTTY) {

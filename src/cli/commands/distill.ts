@@ -1,5 +1,6 @@
 // `halfstep distill`: the chain of halvings N → N/2 → … → M (Salimans & Ho, Algorithm 2), one student
 // checkpoint per stage, with its loss and quality beside the teacher's own DDIM at the same step count.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -13,6 +14,7 @@ import { CliError } from '../cliError';
 import { MNIST_TEACHER, qualityFor, trainingData } from '../datasets';
 import { sampleNetwork } from '../evaluation';
 import { intList, nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList } from '../options';
+import { checkOutputDir, stopOnInterrupt } from '../outputs';
 import { progressBar } from '../progress';
 
 interface DistillOpts {
@@ -29,6 +31,7 @@ interface DistillOpts {
   evalSteps?: number[];
   dtype: 'f32' | 'f16';
   teacherEval: boolean;
+  force?: boolean;
   backend: BackendPreference;
   kernelTuning: TuningMode;
   json?: boolean;
@@ -50,10 +53,10 @@ export function register(program: Command): void {
   program
     .command('distill')
     .description('progressive distillation: halve the teacher\'s step count round by round, writing DIR/student-<steps>.safetensors per stage')
-    .option('--teacher <file>', 'teacher checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)', MNIST_TEACHER)
-    .requiredOption('--from <n>', 'the teacher\'s step count (a power of two)', powerOfTwo)
-    .requiredOption('--to <m>', 'the last student\'s step count (a power of two)', powerOfTwo)
-    .requiredOption('--out-dir <dir>', 'where to write the students')
+    .addOption(new Option('--teacher <file>', 'teacher checkpoint').default(MNIST_TEACHER, 'the shipped MNIST teacher, models/mnist/teacher.safetensors'))
+    .requiredOption('--from <n>', 'required: the teacher\'s step count (a power of two)', powerOfTwo)
+    .requiredOption('--to <m>', 'required: the last student\'s step count (a power of two)', powerOfTwo)
+    .requiredOption('--out-dir <dir>', 'required: where to write the students')
     .option('--iters <k[,k…]>', 'training iterations per halving, or a comma list by round (the last repeats): early rounds at large N converge almost at once', intList, [400])
     .option('--batch <b>', 'batch size', positiveInt, 256)
     .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
@@ -62,6 +65,7 @@ export function register(program: Command): void {
     .option('--eval-steps <list>', 'student step counts to measure (comma-separated; default: every stage)', stepList)
     .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
+    .option('--force', 'replace student files of this chain that OUT-DIR already holds')
     .option('--no-teacher-eval', 'skip the teacher\'s figure at --from steps (the costliest one: run `halfstep eval` for it beside the chain)')
     .addOption(backendOption())
     .addOption(kernelTuningOption())
@@ -73,7 +77,16 @@ export function register(program: Command): void {
         throw new CliError(`${opts.teacher} is a ${teacherCkpt.steps}-step student: distill it with --from ${teacherCkpt.steps}`);
       }
       const { data } = teacherCkpt.config;
-      const evalSteps = new Set(opts.evalSteps ?? chainStages(opts.from, opts.to));
+      const stages = chainStages(opts.from, opts.to);
+      const evalSteps = new Set(opts.evalSteps ?? stages);
+      if (opts.iters.length > stages.length) throw new CliError(`--iters has ${opts.iters.length} values for ${stages.length} round${stages.length === 1 ? '' : 's'} (${opts.from} → ${opts.to} steps): give at most ${stages.length}`);
+      const notInChain = [...evalSteps].filter((n) => !stages.includes(n));
+      if (notInChain.length) throw new CliError(`--eval-steps ${notInChain.join(',')}: not a student of this chain (${stages.join(', ')} steps)`);
+      // Before any work: the directory, and students of an earlier run it would overwrite (a chain half replaced
+      // leaves files whose lineage no longer matches their neighbours).
+      await checkOutputDir(opts.outDir);
+      const existing = stages.map((n) => join(opts.outDir, `student-${n}.safetensors`)).filter((f) => existsSync(f));
+      if (existing.length && !opts.force) throw new CliError(`${opts.outDir} already holds ${existing.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(', ')}: choose another --out-dir, or pass --force to replace them`, 2);
       await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const quality = await qualityFor(data);
       const dataSource = trainingData(data, opts.seed + 1);
@@ -87,6 +100,11 @@ export function register(program: Command): void {
         // --json prints JSON Lines as results arrive (a run cut short keeps what it finished), then a summary.
         if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'teacher', steps: opts.from, ...teacherAtFrom })}\n`);
       }
+      // The text table streams too: its head now, a row per stage as it finishes.
+      const metric = quality.primary;
+      if (!opts.json) process.stdout.write(tableHead(metric, opts.from, teacherAtFrom));
+      const stop = new AbortController();
+      const interrupt = stopOnInterrupt(stop);
 
       const rows: StageRow[] = [];
       let parent = teacherCkpt;
@@ -95,8 +113,8 @@ export function register(program: Command): void {
       let done = 0;
       const result = await distillChain(teacher, {
         fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,
-        data: dataSource, seed: opts.seed, reportEvery: 50, clip: data.kind === 'image',
-        onReport: (info, r) => bar.update(done + r.step, { stage: info.studentSteps, loss: r.loss }),
+        data: dataSource, seed: opts.seed, reportEvery: 50, clip: data.kind === 'image', signal: stop.signal,
+        onReport: (info, r) => bar.update(done + r.step, { stage: `${info.stage}/${stages.length}`, steps: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
           const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
           const saved = await saveCheckpoint(file, round.student, {
@@ -117,30 +135,43 @@ export function register(program: Command): void {
           } else {
             rows.push({ stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} });
           }
-          if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n`);
+          process.stdout.write(opts.json ? `${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n` : tableRow(metric, rows.at(-1)!));
           parent = saved;
           done += round.result.steps;
           roundStart = performance.now();
         },
       });
       bar.stop();
+      interrupt.release();
       for (const r of result.rounds) r.student.dispose();
       teacher.dispose();
 
       const report = { type: 'summary', teacher: opts.teacher, fromSteps: opts.from, metric: quality.primary, teacherAtFrom, stages: rows, stopped: result.stopped };
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
-      else process.stdout.write(formatTable(report.metric, opts.from, teacherAtFrom, rows));
+      if (result.stopped === 'cancelled') {
+        const kept = rows.length ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${rows.at(-1)!.steps} steps)` : 'no stage had finished';
+        process.stderr.write(`interrupted: ${kept}; continue the chain with --teacher ${rows.length ? rows.at(-1)!.file : opts.teacher} --from ${rows.length ? rows.at(-1)!.steps : opts.from}\n`);
+        process.exitCode = 130;
+      }
       if (result.stopped === 'nonfinite') throw new CliError(`stage ${result.failure?.stage} stopped at step ${result.failure?.step}: non-finite loss; the students before it were kept`);
     });
 }
 
-export function formatTable(metric: string, fromSteps: number, teacherAtFrom: Record<string, number> | null, rows: StageRow[]): string {
-  const f = (x: number) => x.toPrecision(3);
-  const lines = [
-    teacherAtFrom ? `teacher DDIM at ${fromSteps} steps: ${metric} ${f(teacherAtFrom[metric])}` : `teacher DDIM at ${fromSteps} steps: not measured (--no-teacher-eval)`,
+const f3 = (x: number) => x.toPrecision(3);
+
+function tableHead(metric: string, fromSteps: number, teacherAtFrom: Record<string, number> | null): string {
+  return [
+    teacherAtFrom ? `teacher DDIM at ${fromSteps} steps: ${metric} ${f3(teacherAtFrom[metric])}` : `teacher DDIM at ${fromSteps} steps: not measured (--no-teacher-eval)`,
     `| stage | steps | distillation loss | student ${metric} | teacher DDIM ${metric} | seconds |`,
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.stage} | ${r.steps} | ${f(r.loss)} | ${r.student[metric] === undefined ? '' : f(r.student[metric])} | ${r.teacherDdim[metric] === undefined ? '' : f(r.teacherDdim[metric])} | ${r.seconds.toFixed(1)} |`),
-  ];
-  return `${lines.join('\n')}\n`;
+  ].join('\n') + '\n';
+}
+
+function tableRow(metric: string, r: StageRow): string {
+  return `| ${r.stage} | ${r.steps} | ${f3(r.loss)} | ${r.student[metric] === undefined ? '' : f3(r.student[metric])} | ${r.teacherDdim[metric] === undefined ? '' : f3(r.teacherDdim[metric])} | ${r.seconds.toFixed(1)} |\n`;
+}
+
+/** The whole table as the text mode prints it, head then rows. */
+export function formatTable(metric: string, fromSteps: number, teacherAtFrom: Record<string, number> | null, rows: StageRow[]): string {
+  return tableHead(metric, fromSteps, teacherAtFrom) + rows.map((r) => tableRow(metric, r)).join('');
 }

@@ -1,12 +1,11 @@
 // `halfstep grid`: a PNG of samples from the same noise, one row per sampler and step count
 // (e.g. teacher DDIM at 256 and at 4 steps, the 4-step student, the 1-step student).
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { encode } from 'fast-png';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
+import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { CliError } from '../cliError';
 import { sampleNetwork } from '../evaluation';
 import { nonNegativeInt, positiveInt } from '../options';
@@ -33,13 +32,14 @@ export function register(program: Command): void {
   program
     .command('grid')
     .description('write a PNG grid of image samples from the same seeded noise, one row per checkpoint@steps')
-    .requiredOption('--row <ckpt[@steps]>', 'a row: checkpoint and step count (repeat the option for more rows)', (v: string, prev: string[] = []) => [...prev, v])
-    .requiredOption('--out <file>', 'PNG to write')
+    .requiredOption('--row <ckpt[@steps]>', 'required: a row, FILE or FILE@STEPS (a teacher needs @STEPS; repeat the option for more rows)', (v: string, prev: string[] = []) => [...prev, v])
+    .requiredOption('--out <file>', 'required: PNG to write')
     .option('--n <count>', 'samples per row', positiveInt, 10)
     .option('--seed <s>', 'noise seed (shared by every row)', nonNegativeInt, 0)
     .option('--scale <k>', 'pixel scale factor', positiveInt, 2)
     .addOption(backendOption())
     .action(async (opts: GridOpts) => {
+      await checkOutputFile(opts.out, { inputs: opts.row.map((r) => parseRow(r).file) });
       await startBackend(opts.backend, true);
       const rows: Float32Array[] = [];
       let size: [number, number, number] | null = null;
@@ -51,7 +51,7 @@ export function register(program: Command): void {
         if (size && (size[0] !== height || size[1] !== width || size[2] !== channels)) throw new CliError(`${file}: image size differs from the first row's`);
         size = [height, width, channels];
         const net = networkFromCheckpoint(file, ckpt);
-        rows.push((await sampleNetwork(net, resolveSteps(file, ckpt, steps), opts.n, opts.seed)).samples);
+        rows.push((await sampleNetwork(net, resolveSteps(file, ckpt, steps, `${file}@STEPS`), opts.n, opts.seed)).samples);
         net.dispose();
       }
       const [h, w, c] = size!;
@@ -74,8 +74,7 @@ export function register(program: Command): void {
           }
         }
       });
-      await mkdir(dirname(opts.out), { recursive: true });
-      await writeFile(opts.out, encode({ width: W, height: H, data: px, channels: 3 }));
+      await writeFileAtomic(opts.out, encode({ width: W, height: H, data: px, channels: 3 }));
       process.stdout.write(`wrote ${opts.out}: ${rows.length} rows × ${opts.n} samples\n`);
     });
 }

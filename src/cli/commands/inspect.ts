@@ -73,7 +73,7 @@ function summarize(file: string, bytes: number, parsed: SafetensorsFile, c: Chec
   };
 }
 
-function formatText(r: Report): string {
+function formatText(r: Report & { studentOf?: string }): string {
   const net = r.config.network;
   const { arch, ...sizes } = net;
   const data = r.config.data;
@@ -81,7 +81,7 @@ function formatText(r: Report): string {
     ['file', `${printable(r.file)} (${formatBytes(r.bytes)}, ${r.dtype})`],
     ['role', r.role === 'teacher' ? 'teacher (samples at any step count)' : `student, distilled for ${r.steps} sampling steps`],
     ['lineage', r.lineage
-      ? `stage ${r.lineage.stage}: from ${r.lineage.teacherSteps}-step teacher ${r.lineage.teacherHash.slice(0, 12)}…, ${r.lineage.iterations} iterations, final loss ${r.lineage.finalLoss}`
+      ? `stage ${r.lineage.stage}: from ${r.lineage.teacherSteps}-step teacher ${r.lineage.teacherHash.slice(0, 12)}…, ${r.lineage.iterations} iterations, final loss ${Number(r.lineage.finalLoss.toPrecision(4))}`
       : 'none (an original teacher)'],
     ['architecture', `${arch}: ${Object.entries(sizes).map(([k, v]) => `${k} ${Array.isArray(v) ? `[${v.join(', ')}]` : v}`).join(', ')}`],
     ['data', data.kind === 'image' ? `image ${data.height}x${data.width}x${data.channels} '${printable(data.name)}'` : `toy2d '${printable(data.name)}'`],
@@ -89,6 +89,7 @@ function formatText(r: Report): string {
     ['parameters', r.parameters.toLocaleString('en-US')],
     ['hash', r.hash],
   ];
+  if (r.studentOf) lines.push(['checked', `a student of ${printable(r.studentOf)} (lineage, stage, steps and config agree)`]);
   if (r.notes !== null) lines.push(['notes', printable(r.notes)]);
   lines.push(['tensors', String(r.tensors.length)]);
   const head = lines.map(([k, v]) => `${k.padEnd(14)}${v}`);

@@ -1,8 +1,6 @@
 // `halfstep mnist-ref`: the reference statistics of the MNIST test set under a classifier (what FID and KID
 // of MNIST samples are measured against). `train-classifier` runs the same step after training.
 import type { Command } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Rng } from '../../core/rng';
 import { MNIST_PIXELS, type MnistSplit } from '../../data/mnist';
 import { loadMnist } from '../../data/mnistNode';
@@ -14,6 +12,7 @@ import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, startBackend } from '../backendOption';
 import { readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
+import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { nonNegativeInt, positiveInt } from '../options';
 
 /** Reference features kept for KID: 2,000 of the 10,000 test images (KID subsets are 1,000 rows). */
@@ -40,8 +39,7 @@ export async function writeReferenceStats(loaded: LoadedClassifier, test: MnistS
   const rows = new Rng(seed).choose(test.count, Math.min(kidCount, test.count));
   const sample = new Float32Array(rows.length * CLASSIFIER_FEATURES);
   rows.forEach((r, i) => sample.set(features.subarray(r * CLASSIFIER_FEATURES, (r + 1) * CLASSIFIER_FEATURES), i * CLASSIFIER_FEATURES));
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, serializeReferenceStats({ stats, features: sample, classifierHash: loaded.hash, source: 'mnist-test' }));
+  await writeFileAtomic(out, serializeReferenceStats({ stats, features: sample, classifierHash: loaded.hash, source: 'mnist-test' }));
   return { out, count: test.count, testAccuracy: correct / test.count };
 }
 
@@ -75,6 +73,7 @@ export function register(program: Command): void {
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: MnistRefOpts) => {
+      await checkOutputFile(opts.out, { inputs: [opts.classifier] });
       await startBackend(opts.backend, opts.json);
       const loaded = await readClassifierFile(opts.classifier);
       const summary = await writeReferenceStats(loaded, loadMnist('test'), opts.out, opts.kid, opts.seed);

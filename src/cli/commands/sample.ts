@@ -1,11 +1,10 @@
 // `halfstep sample`: DDIM samples from a checkpoint as a NumPy .npy file (float32, shape [n, ...sample]).
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
 import type { TuningMode } from '../../kernels/autotune';
 import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
+import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { sampleNetwork } from '../evaluation';
 import { encodeNpyFloat32 } from '../npy';
 import { nonNegativeInt, positiveInt } from '../options';
@@ -28,8 +27,8 @@ export function register(program: Command): void {
   program
     .command('sample')
     .description('draw samples with deterministic DDIM from seeded noise and write them as .npy')
-    .option('--ckpt <file>', 'teacher or student checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)', MNIST_TEACHER)
-    .requiredOption('--out <file>', '.npy file to write')
+    .addOption(new Option('--ckpt <file>', 'teacher or student checkpoint').default(MNIST_TEACHER, 'the shipped MNIST teacher, models/mnist/teacher.safetensors'))
+    .requiredOption('--out <file>', 'required: .npy file to write')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
     .option('--n <count>', 'number of samples', positiveInt, 1000)
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count', nonNegativeInt, 0)
@@ -37,6 +36,7 @@ export function register(program: Command): void {
     .addOption(kernelTuningOption())
     .option('--json', 'print a JSON summary')
     .action(async (opts: SampleOpts) => {
+      await checkOutputFile(opts.out, { inputs: [opts.ckpt] });
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
       await startBackend(opts.backend, opts.json, opts.kernelTuning);
@@ -45,8 +45,7 @@ export function register(program: Command): void {
       const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
       bar.stop();
       net.dispose();
-      await mkdir(dirname(opts.out), { recursive: true });
-      await writeFile(opts.out, encodeNpyFloat32(run.samples, [opts.n, ...run.shape]));
+      await writeFileAtomic(opts.out, encodeNpyFloat32(run.samples, [opts.n, ...run.shape]));
       const summary = { out: opts.out, shape: [opts.n, ...run.shape], steps, seed: opts.seed, msPerImage: run.msPerImage };
       process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${steps} steps, ${run.msPerImage.toFixed(2)} ms per sample\n`);
     });

@@ -1,7 +1,6 @@
 // `halfstep train`: a teacher from scratch in continuous time (t ~ U[0, 1]): an MLP on a 2D toy set, or the
 // UNet on MNIST with an EMA of the weights saved as the teacher, resumable, with an optional time budget.
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { TuningMode } from '../../kernels/autotune';
 import { Option, type Command } from 'commander';
@@ -20,6 +19,7 @@ import { loadCheckpoint, networkFromCheckpoint, readBytes, saveCheckpoint } from
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
 import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options';
+import { checkOutputFile, stopOnInterrupt, writeFileAtomic } from '../outputs';
 import { progressBar } from '../progress';
 
 type DataName = ToyDatasetName | 'mnist';
@@ -40,6 +40,7 @@ interface TrainOpts {
   ema?: number;
   dtype: 'f32' | 'f16';
   resume?: boolean;
+  force?: boolean;
   maxSeconds?: number;
   saveEvery: number;
   backend: BackendPreference;
@@ -60,8 +61,8 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a teacher (continuous time, v-parameterization, truncated-SNR weighting): an MLP on a 2D set or a UNet on MNIST')
-    .addOption(new Option('--data <name>', 'data set').choices([...TOY_DATASETS, 'mnist']).makeOptionMandatory())
-    .requiredOption('--out <file>', 'checkpoint to write (.safetensors)')
+    .addOption(new Option('--data <name>', 'required: data set').choices([...TOY_DATASETS, 'mnist']).makeOptionMandatory())
+    .requiredOption('--out <file>', 'required: checkpoint to write (.safetensors)')
     .option('--iters <k>', 'training iterations', positiveInt, 3000)
     .option('--seed <s>', 'seed for init, data and noise', nonNegativeInt, 0)
     .option('--batch <b>', 'batch size (default 256 toy, 128 mnist)', positiveInt)
@@ -74,7 +75,8 @@ export function register(program: Command): void {
     .addOption(new Option('--param <p>', 'what the network predicts').choices(['v', 'x', 'eps']).default('v'))
     .addOption(new Option('--weighting <w>', 'loss weighting').choices(['snr_trunc', 'snr+1']).default('snr_trunc'))
     .addOption(new Option('--dtype <d>', 'checkpoint dtype').choices(['f32', 'f16']).default('f32'))
-    .option('--resume', 'continue from OUT and its .state.safetensors file')
+    .option('--resume', 'continue from OUT and its .state.safetensors file (its data and network, whatever --data and the size options say)')
+    .option('--force', 'replace an existing OUT (and its .state file) with a new run')
     .option('--max-seconds <s>', 'stop (and save) after this many seconds of training', positiveNumber)
     .option('--save-every <k>', 'write the checkpoint and resume state every k iterations', positiveInt, 500)
     .addOption(backendOption())
@@ -85,6 +87,11 @@ export function register(program: Command): void {
       const [batch, lr, ema] = [opts.batch ?? DEFAULTS[kind][0], opts.lr ?? DEFAULTS[kind][1], opts.ema ?? DEFAULTS[kind][2]];
       if (ema !== undefined && !(ema < 1)) throw new CliError(`--ema must be below 1, got ${ema}`);
       const channels = opts.channels.split(',').map(Number);
+      // The output is checked before the backend starts: a wrong --out fails at once, not after the training.
+      if (opts.resume && opts.force) throw new CliError('--resume continues OUT, --force replaces it: give one of them');
+      const advice = 'pass --resume to continue training it, or --force to start a new run that replaces it';
+      await checkOutputFile(opts.out, { refuseExisting: opts.resume || opts.force ? undefined : advice });
+      if (!opts.resume && !opts.force && existsSync(stateFile(opts.out))) throw new CliError(`${stateFile(opts.out)} exists (the resume state of an earlier run): ${advice}`, 2);
       const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
 
       let net: Network;
@@ -93,6 +100,8 @@ export function register(program: Command): void {
       if (opts.resume) {
         if (!existsSync(opts.out) || !existsSync(stateFile(opts.out))) throw new CliError(`--resume needs ${opts.out} and ${stateFile(opts.out)}`, 2);
         const ckpt = await loadCheckpoint(opts.out);
+        const resumedData = ckpt.config.data.kind === 'image' ? 'mnist' : ckpt.config.data.name;
+        if (resumedData !== opts.data) throw new CliError(`${opts.out} is a ${resumedData} teacher: --resume continues it, so give --data ${resumedData}`);
         const state = parseSafetensors(await readBytes(stateFile(opts.out)));
         startStep = Number(state.metadata.step);
         if (!Number.isInteger(startStep) || startStep < 0) throw new CliError(`${stateFile(opts.out)}: bad step '${state.metadata.step}'`, 2);
@@ -114,6 +123,7 @@ export function register(program: Command): void {
       const dtype = opts.dtype === 'f16' ? 'F16' : 'F32';
       const deadline = new AbortController();
       const timer = opts.maxSeconds ? setTimeout(() => deadline.abort(), opts.maxSeconds * 1000) : undefined;
+      const interrupt = stopOnInterrupt(deadline);
       const bar = progressBar('train', opts.iters);
       const started = performance.now();
       let trainerRef: Trainer | null = null;
@@ -128,7 +138,7 @@ export function register(program: Command): void {
         for (const [i, t] of (await trainer.optimizerState()).entries()) {
           tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array });
         }
-        await writeFile(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: 'halfstep-train-state' }));
+        await writeFileAtomic(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: 'halfstep-train-state' }));
       };
       const { trainer, result } = await trainTeacher(net, {
         iterations: opts.iters, learningRate: lr, warmup: 100, batchSize: batch, data, seed: opts.seed, startStep,
@@ -150,12 +160,18 @@ export function register(program: Command): void {
         },
       });
       clearTimeout(timer);
+      interrupt.release();
       bar.stop();
       if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; the checkpoint of the last save was kept`);
       await save(result.steps);
-      const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, stoppedEarly: result.stopped === 'cancelled' };
+      const stoppedEarly = result.stopped === 'cancelled';
+      const stopReason = !stoppedEarly ? null : interrupt.interrupted() ? 'interrupted' : 'max-seconds';
+      const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, stoppedEarly, stopReason };
       trainer.dispose();
       net.dispose();
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${summary.out}: ${summary.parameters} parameters, step ${summary.iterations}, final loss ${summary.finalLoss.toPrecision(4)}, ${summary.seconds.toFixed(1)} s\n`);
+      const early = stopReason ? `; stopped early (${stopReason === 'interrupted' ? 'Ctrl-C' : `--max-seconds ${opts.maxSeconds}`}) at step ${summary.iterations} of ${opts.iters}: continue with --resume` : '';
+      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${summary.out}: ${summary.parameters} parameters, step ${summary.iterations}, final loss ${summary.finalLoss.toPrecision(4)}, ${summary.seconds.toFixed(1)} s${early}\n`);
+      // Saved and said so; the status still tells a script that the run did not finish.
+      if (stopReason === 'interrupted') process.exitCode = 130;
     });
 }

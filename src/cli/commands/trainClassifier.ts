@@ -1,7 +1,6 @@
 // `halfstep train-classifier`: trains the MNIST classifier whose features define FID and KID, checks its
 // test accuracy, writes it (F16 when rounding costs no accuracy), then writes the test set's reference statistics.
 import { type Command, Option } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { EpochSampler, type MnistSplit, gatherImages } from '../../data/mnist';
@@ -12,6 +11,7 @@ import type { BackendPreference } from '../../tensor/backend';
 import { Trainer } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
 import { CliError } from '../cliError';
+import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { nonNegativeInt, positiveInt, positiveNumber } from '../options';
 import { progressBar } from '../progress';
 import { writeReferenceStats } from './mnistRef';
@@ -62,6 +62,7 @@ export function register(program: Command): void {
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainClassifierOpts) => {
+      await checkOutputFile(opts.out);
       const backend = await startBackend(opts.backend, opts.json);
       const train = loadMnist('train');
       const test = loadMnist('test');
@@ -104,8 +105,7 @@ export function register(program: Command): void {
         else finalAccuracy = f16Accuracy;
       }
       const bytes = serializeClassifier(weights, info(finalAccuracy), dtype);
-      await mkdir(dirname(opts.out), { recursive: true });
-      await writeFile(opts.out, bytes);
+      await writeFileAtomic(opts.out, bytes);
 
       // The statistics come from the weights as written (after F16 rounding), and name their hash.
       const loaded = loadClassifier(bytes);

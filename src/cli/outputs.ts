@@ -1,0 +1,90 @@
+// The files the CLI writes: checked before any work starts (so a bad --out fails in a second, not after an
+// hour of training), written whole or not at all (a temporary file renamed into place, so Ctrl-C or a crash
+// never leaves half a checkpoint), and never over an input or, for checkpoints, over an existing file unless
+// asked. Ctrl-C asks a long command to stop at the next step and keep what it finished.
+import { constants } from 'node:fs';
+import { access, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { CliError } from './cliError';
+
+async function statOrNull(path: string) {
+  try {
+    return await stat(path);
+  } catch {
+    return null;
+  }
+}
+
+export interface OutputCheck {
+  /** Files the command reads: writing over one of them is refused. */
+  inputs?: string[];
+  /** Refuse an existing file, with this advice (e.g. 'pass --force to replace it'). */
+  refuseExisting?: string;
+}
+
+/** Fails (status 2, one line) when `file` cannot or should not be written; creates nothing. */
+export async function checkOutputFile(file: string, check: OutputCheck = {}): Promise<void> {
+  const target = resolve(file);
+  for (const input of check.inputs ?? []) {
+    if (resolve(input) === target) throw new CliError(`${file} is also an input of this command: write the output to another file`, 2);
+  }
+  const existing = await statOrNull(target);
+  if (existing?.isDirectory()) throw new CliError(`${file} is a directory: give a file name`, 2);
+  if (existing && check.refuseExisting) throw new CliError(`${file} exists: ${check.refuseExisting}`, 2);
+  await checkParent(file, dirname(target));
+}
+
+/** Fails when `dir` cannot hold output files (it is a file, or its nearest existing ancestor is not writable). */
+export async function checkOutputDir(dir: string): Promise<void> {
+  const existing = await statOrNull(resolve(dir));
+  if (existing && !existing.isDirectory()) throw new CliError(`${dir} is a file, not a directory`, 2);
+  await checkParent(dir, resolve(dir));
+}
+
+async function checkParent(file: string, dir: string): Promise<void> {
+  let at = dir;
+  for (;;) {
+    const s = await statOrNull(at);
+    if (s) {
+      if (!s.isDirectory()) throw new CliError(`${file}: ${at} is a file, not a directory`, 2);
+      try {
+        await access(at, constants.W_OK);
+      } catch {
+        throw new CliError(`${file}: cannot write in ${at} (permission denied)`, 2);
+      }
+      return;
+    }
+    const up = dirname(at);
+    if (up === at) return;
+    at = up;
+  }
+}
+
+/** Writes `bytes` to `file` whole or not at all: into a temporary file beside it, then renamed over it. */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.partial`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * The first Ctrl-C (SIGINT) aborts `controller` so the command stops at its next step and saves what it
+ * finished; a second one ends the process at once, as usual. Call the returned function when done.
+ */
+export function stopOnInterrupt(controller: AbortController): { interrupted(): boolean; release(): void } {
+  let got = false;
+  const onSignal = () => {
+    got = true;
+    process.stderr.write('\ninterrupted: stopping after the current step and saving what is finished (Ctrl-C again to quit at once)\n');
+    controller.abort();
+    process.removeListener('SIGINT', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  return { interrupted: () => got, release: () => process.removeListener('SIGINT', onSignal) };
+}

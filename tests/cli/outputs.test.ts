@@ -1,0 +1,95 @@
+// What the CLI writes: checked before the work, never over an input or (for checkpoints) an existing file
+// unless asked, and kept when the user presses Ctrl-C.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli } from './cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'halfstep-out-'));
+const digest = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+const MOONS = 'models/toy/moons';
+
+async function failure(...args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await cli(...args);
+  } catch (e) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+  throw new Error(`halfstep ${args.join(' ')} succeeded`);
+}
+
+describe('halfstep output files', () => {
+  it('refuses to write over its own input, and leaves the input as it was', async () => {
+    const ckpt = join(dir, 'student.safetensors');
+    copyFileSync(join(MOONS, 'student-1.safetensors'), ckpt);
+    const before = digest(ckpt);
+    const { code, stderr } = await failure('sample', '--ckpt', ckpt, '--out', ckpt, '--n', '8', '--backend', 'cpu');
+    expect(code).toBe(2);
+    expect(stderr).toBe(`error: ${ckpt} is also an input of this command: write the output to another file\n`);
+    expect(digest(ckpt)).toBe(before);
+    // A student at another step count runs, with a note that it is outside what it learned.
+    const { stderr: note } = await cli('sample', '--ckpt', ckpt, '--steps', '2', '--out', join(dir, 'two.npy'), '--n', '8', '--backend', 'cpu');
+    expect(note).toContain(`note: ${ckpt} is a student distilled for 1 step; at 2 it runs outside what it learned (expect worse samples)`);
+  });
+
+  it('refuses an existing teacher without --resume or --force, before starting any backend', async () => {
+    const out = join(dir, 'teacher.safetensors');
+    copyFileSync(join(MOONS, 'teacher.safetensors'), out);
+    const before = digest(out);
+    const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '20', '--out', out, '--backend', 'wasm');
+    expect(code).toBe(2);
+    // One line, and no "backend: …" line: it stopped before the backend (and the training) started.
+    expect(stderr).toBe(`error: ${out} exists: pass --resume to continue training it, or --force to start a new run that replaces it\n`);
+    expect(digest(out)).toBe(before);
+    const forced = JSON.parse((await cli('train', '--data', 'moons', '--iters', '20', '--hidden', '16', '--blocks', '1', '--out', out, '--force', '--backend', 'wasm', '--json')).stdout);
+    expect(forced.iterations).toBe(20);
+    expect(digest(out)).not.toBe(before);
+  });
+
+  it('says what is wrong with an output path that is a directory or lies under a file', async () => {
+    mkdirSync(join(dir, 'adir'), { recursive: true });
+    expect(await failure('train', '--data', 'moons', '--iters', '20', '--out', join(dir, 'adir'), '--backend', 'wasm')).toEqual({ code: 2, stderr: `error: ${join(dir, 'adir')} is a directory: give a file name\n` });
+    const file = join(dir, 'notes.txt');
+    copyFileSync(join(MOONS, 'teacher.safetensors'), file);
+    const under = join(file, 'x.npy');
+    expect(await failure('sample', '--ckpt', join(MOONS, 'student-1.safetensors'), '--out', under, '--n', '8', '--backend', 'cpu')).toEqual({ code: 2, stderr: `error: ${under}: ${file} is a file, not a directory\n` });
+  });
+
+  it('refuses to half-replace a chain: a directory holding students of the same step counts needs --force', async () => {
+    const out = join(dir, 'chain');
+    mkdirSync(out, { recursive: true });
+    copyFileSync(join(MOONS, 'student-2.safetensors'), join(out, 'student-2.safetensors'));
+    const { code, stderr } = await failure('distill', '--teacher', join(MOONS, 'student-4.safetensors'), '--from', '4', '--to', '1', '--iters', '5', '--n', '50', '--out-dir', out, '--backend', 'wasm');
+    expect(code).toBe(2);
+    expect(stderr).toBe(`error: ${out} already holds student-2.safetensors: choose another --out-dir, or pass --force to replace them\n`);
+    expect(readdirSync(out)).toEqual(['student-2.safetensors']);
+    const { stderr: tooMany } = await failure('distill', '--teacher', join(MOONS, 'student-4.safetensors'), '--from', '4', '--to', '1', '--iters', '5,5,5', '--out-dir', join(dir, 'c2'), '--backend', 'wasm');
+    expect(tooMany).toBe('error: --iters has 3 values for 2 rounds (4 → 1 steps): give at most 2\n');
+  });
+
+  it('keeps a Ctrl-C\'d training run: saved, said so, status 130, and --resume continues it', async () => {
+    const out = join(dir, 'interrupted.safetensors');
+    const child = spawn(process.execPath, ['bin/halfstep.mjs', 'train', '--data', 'moons', '--iters', '1000000', '--hidden', '16', '--blocks', '1', '--save-every', '50', '--out', out, '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    // Interrupt once the run is under way (its first periodic save is on disk).
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(out)).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('interrupted: stopping after the current step and saving what is finished');
+    const step = Number(/stopped early \(Ctrl-C\) at step (\d+) of 1000000: continue with --resume/.exec(stdout)?.[1]);
+    expect(step).toBeGreaterThanOrEqual(50);
+    const resumed = JSON.parse((await cli('train', '--data', 'moons', '--iters', String(step + 10), '--out', out, '--resume', '--backend', 'wasm', '--json')).stdout);
+    expect(resumed).toMatchObject({ startStep: step, iterations: step + 10, stoppedEarly: false });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  }, 120_000);
+});
