@@ -1,9 +1,10 @@
 // The `halfstep` command line: one file per subcommand in ./commands, each exporting `register(program)`.
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
+import pkg from '../../package.json';
 import { CliError } from './cliError';
 
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+// A static JSON import: tsx reads it here, and esbuild inlines it into the GPU machine's bundle.
+const VERSION = pkg.version;
 const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
   .version(VERSION, '--version', 'print the version')
