@@ -190,7 +190,8 @@ export function CompareView() {
         )}
         <ColumnEditor cols={cols} pool={pool} set={set} labels={labels} />
       </div>
-      <JobBar jobId={jobId} />
+      {/* While another mode's models load, the last job's bar (of the other mode) would only confuse. */}
+      {!loading && <JobBar jobId={jobId} />}
       {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
       <div className="columns" data-testid="columns" style={{ '--columns': cols.length } as CSSProperties}>
         {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} labels={labels} models={models} stopped={stopped} />)}

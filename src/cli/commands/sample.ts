@@ -39,14 +39,14 @@ export function register(program: Command): void {
       await checkOutputFile(opts.out, { inputs: [opts.ckpt] });
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
-      await startBackend(opts.backend, opts.json, opts.kernelTuning);
+      const backend = await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const net = networkFromCheckpoint(opts.ckpt, ckpt);
       const bar = progressBar('sample', opts.n);
       const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
       bar.stop();
       net.dispose();
       await writeFileAtomic(opts.out, encodeNpyFloat32(run.samples, [opts.n, ...run.shape]));
-      const summary = { out: opts.out, shape: [opts.n, ...run.shape], steps, seed: opts.seed, msPerImage: run.msPerImage };
+      const summary = { out: opts.out, ckpt: opts.ckpt, shape: [opts.n, ...run.shape], steps, seed: opts.seed, msPerImage: run.msPerImage, backend: backend.name };
       process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${steps} steps, ${run.msPerImage.toFixed(2)} ms per sample\n`);
     });
 }
