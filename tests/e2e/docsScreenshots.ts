@@ -2,11 +2,11 @@
 // Needs trained toy checkpoints, made with the CLI:
 //   node bin/halfstep.mjs train --data moons --iters 3000 --out DIR/teacher.safetensors
 //   node bin/halfstep.mjs distill --teacher DIR/teacher.safetensors --from 64 --to 1 --out-dir DIR
-// then: npx tsx tests/e2e/docsScreenshots.ts DIR
+// then: npx tsx tests/e2e/docsScreenshots.ts DIR (or a shipped set: npx tsx tests/e2e/docsScreenshots.ts models/toy/moons)
 // On a machine without a GPU, HALFSTEP_BACKEND=wasm takes minutes where SwiftShader's WebGPU takes most of an hour
 // (the screenshots show the panels only, not the backend badge or banner).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { hashPrefix } from './fixtures';
 import { ROOT, dropFiles, serveApp, waitForText } from './harness';
@@ -35,6 +35,9 @@ const teacher = files.find((f) => f.name === 'teacher.safetensors');
 const student = (n: number) => files.find((f) => f.name === `student-${n}.safetensors`);
 if (!teacher || !student(4) || !student(1)) throw new Error(`${dir} needs teacher.safetensors, student-4.safetensors and student-1.safetensors`);
 const out = join(ROOT, 'docs', 'screenshots');
+// The shipped models of a set (e.g. models/toy/moons) are loaded by the app itself; dropping them again would
+// only add "already loaded" notices to the pictures.
+const isShipped = resolve(dir).startsWith(join(ROOT, 'models'));
 
 /** The views without the checkpoint list, so each PNG stays under 300 kB. */
 async function shot(page: Page, name: string, selector: string): Promise<void> {
@@ -50,7 +53,7 @@ try {
   const backend = process.env.HALFSTEP_BACKEND ?? 'auto';
   await page.goto(`${served.url}?backend=${backend}#mode=toy&cols=h:${t}@64,h:${t}@4,h:${s4}@4,h:${s1}@1`);
   await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu|wasm|cpu/, 60_000);
-  await dropFiles(page, files);
+  if (!isShipped) await dropFiles(page, files);
   await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 600_000 });
   await page.locator('[data-testid=quality]').nth(3).filter({ hasText: /\d/ }).waitFor({ timeout: 60_000 });
   await shot(page, 'compare-toy', 'section[aria-labelledby=compare-title]');
@@ -70,7 +73,7 @@ try {
   const fallback = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
   await fallback.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${t}@64,h:${s1}@1`);
   await waitForText(fallback.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
-  await dropFiles(fallback, [teacher, student(1)!]);
+  if (!isShipped) await dropFiles(fallback, [teacher, student(1)!]);
   await fallback.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 300_000 });
   await shot(fallback, 'no-webgpu', '.app');
 } finally {
