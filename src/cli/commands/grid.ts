@@ -21,9 +21,13 @@ interface GridOpts {
 }
 
 /** `FILE` or `FILE@STEPS`. */
-function parseRow(spec: string): { file: string; steps?: number } {
-  const m = /^(.*?)(?:@(\d+))?$/.exec(spec)!;
-  return { file: m[1], steps: m[2] === undefined ? undefined : Number(m[2]) };
+/** 'FILE' or 'FILE@STEPS' (a positive whole number); anything else after the last '@' is a usage error. */
+export function parseRow(spec: string): { file: string; steps?: number } {
+  const at = spec.lastIndexOf('@');
+  if (at < 0) return { file: spec };
+  const steps = spec.slice(at + 1);
+  if (!/^[1-9]\d*$/.test(steps)) throw new CliError(`--row ${spec}: '${steps}' is not a step count (FILE@STEPS, e.g. teacher.safetensors@64)`);
+  return { file: spec.slice(0, at), steps: Number(steps) };
 }
 
 const GAP = 2;
