@@ -3,8 +3,8 @@
 // never leaves half a checkpoint), and never over an input or, for checkpoints, over an existing file unless
 // asked. Ctrl-C asks a long command to stop at the next step and keep what it finished.
 import { constants } from 'node:fs';
-import { access, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './cliError';
 
 async function statOrNull(path: string) {
@@ -25,8 +25,11 @@ export interface OutputCheck {
 /** Fails (status 2, one line) when `file` cannot or should not be written; creates nothing. */
 export async function checkOutputFile(file: string, check: OutputCheck = {}): Promise<void> {
   const target = resolve(file);
+  // Compared as real paths, so a symlink (or ./x beside x) to an input is caught too.
+  const real = async (p: string) => realpath(p).catch(async () => join(await realpath(dirname(p)).catch(() => dirname(p)), basename(p)));
+  const realTarget = await real(target);
   for (const input of check.inputs ?? []) {
-    if (resolve(input) === target) throw new CliError(`${file} is also an input of this command: write the output to another file`, 2);
+    if ((await real(resolve(input))) === realTarget) throw new CliError(`${file} is also an input of this command: write the output to another file`, 2);
   }
   const existing = await statOrNull(target);
   if (existing?.isDirectory()) throw new CliError(`${file} is a directory: give a file name`, 2);

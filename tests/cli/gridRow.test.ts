@@ -8,5 +8,7 @@ describe('grid rows', () => {
     expect(parseRow('runs/a@b/teacher.safetensors@64')).toEqual({ file: 'runs/a@b/teacher.safetensors', steps: 64 });
     expect(() => parseRow('student-16.safetensors@3x')).toThrow("--row student-16.safetensors@3x: '3x' is not a step count (FILE@STEPS, e.g. teacher.safetensors@64)");
     expect(() => parseRow('teacher.safetensors@0')).toThrow(/'0' is not a step count/);
+    // An '@' in a directory name belongs to the path.
+    expect(parseRow('runs/v@1/student-4.safetensors')).toEqual({ file: 'runs/v@1/student-4.safetensors' });
   });
 });

@@ -2,7 +2,7 @@
 // unless asked, and kept when the user presses Ctrl-C.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,11 @@ describe('halfstep output files', () => {
     const { code, stderr } = await failure('sample', '--ckpt', ckpt, '--out', ckpt, '--n', '8', '--backend', 'cpu');
     expect(code).toBe(2);
     expect(stderr).toBe(`error: ${ckpt} is also an input of this command: write the output to another file\n`);
+    expect(digest(ckpt)).toBe(before);
+    // The same file through a symlink is the same input.
+    const link = join(dir, 'link.safetensors');
+    symlinkSync(ckpt, link);
+    expect((await failure('sample', '--ckpt', link, '--out', ckpt, '--n', '8', '--backend', 'cpu')).stderr).toMatch(/is also an input of this command/);
     expect(digest(ckpt)).toBe(before);
     // A student at another step count runs, with a note that it is outside what it learned.
     const { stderr: note } = await cli('sample', '--ckpt', ckpt, '--steps', '2', '--out', join(dir, 'two.npy'), '--n', '8', '--backend', 'cpu');

@@ -39,6 +39,9 @@ describe('halfstep CLI on two moons', () => {
     expect(again.map((l: { type: string }) => l.type)).toEqual(['stage', 'summary']);
     expect(again.at(-1).teacherAtFrom).toBeNull();
     expect(again[0].student.swd).toBeGreaterThan(0);
+    // A chain continued from student-2 (stage 1) numbers its student stage 2, as the compatibility check expects.
+    expect(again[0].stage).toBe(2);
+    await cli('inspect', join(dir, 'again', 'student-1.safetensors'), '--teacher', join(out, 'student-2.safetensors'));
 
     // Lineage: student-2 names the teacher's hash, student-1 names student-2's.
     const inspect = async (f: string) => JSON.parse((await cli('inspect', f, '--json')).stdout);

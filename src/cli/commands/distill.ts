@@ -102,7 +102,12 @@ export function register(program: Command): void {
       }
       // The text table streams too: its head now, a row per stage as it finishes.
       const metric = quality.primary;
-      if (!opts.json) process.stdout.write(tableHead(metric, opts.from, teacherAtFrom));
+      // On a terminal the progress bar owns the last line (and erases it when it stops): the table then comes
+      // whole at the end; piped or logged, it streams.
+      const streamTable = !opts.json && !(process.stdout.isTTY && process.stderr.isTTY);
+      if (streamTable) process.stdout.write(tableHead(metric, opts.from, teacherAtFrom));
+      // A student of a student continues its teacher's stage numbering (compat checks stage = teacher's + 1).
+      const firstStage = teacherCkpt.lineage?.stage ?? 0;
       const stop = new AbortController();
       const interrupt = stopOnInterrupt(stop);
 
@@ -119,7 +124,7 @@ export function register(program: Command): void {
           const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
           const saved = await saveCheckpoint(file, round.student, {
             role: 'student', steps: round.studentSteps,
-            lineage: { teacherHash: parent.hash, teacherSteps: round.teacherSteps, stage: round.stage, iterations: round.result.steps, finalLoss: round.result.finalLoss },
+            lineage: { teacherHash: parent.hash, teacherSteps: round.teacherSteps, stage: firstStage + round.stage, iterations: round.result.steps, finalLoss: round.result.finalLoss },
           }, opts.dtype === 'f16' ? 'F16' : 'F32');
           // Continue from exactly what was written (F16 rounds the weights), so lineage hashes chain up.
           if (opts.dtype === 'f16') for (const [name, v] of round.student.params) v.assign(tf.tensor(saved.weights.get(name)!.data, v.shape));
@@ -128,14 +133,15 @@ export function register(program: Command): void {
             const student = await sampleNetwork(round.student, round.studentSteps, opts.n, opts.evalSeed);
             const teacherRun = await sampleNetwork(teacher, round.studentSteps, opts.n, opts.evalSeed);
             rows.push({
-              stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file,
+              stage: firstStage + round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file,
               student: { ...(await quality.evaluate(student.samples)), msPerImage: student.msPerImage },
               teacherDdim: { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage },
             });
           } else {
-            rows.push({ stage: round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} });
+            rows.push({ stage: firstStage + round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} });
           }
-          process.stdout.write(opts.json ? `${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n` : tableRow(metric, rows.at(-1)!));
+          if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n`);
+          else if (streamTable) process.stdout.write(tableRow(metric, rows.at(-1)!));
           parent = saved;
           done += round.result.steps;
           roundStart = performance.now();
@@ -148,6 +154,7 @@ export function register(program: Command): void {
 
       const report = { type: 'summary', teacher: opts.teacher, fromSteps: opts.from, metric: quality.primary, teacherAtFrom, stages: rows, stopped: result.stopped };
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else if (!streamTable) process.stdout.write(formatTable(metric, opts.from, teacherAtFrom, rows));
       if (result.stopped === 'cancelled') {
         const kept = rows.length ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${rows.at(-1)!.steps} steps)` : 'no stage had finished';
         process.stderr.write(`interrupted: ${kept}; continue the chain with --teacher ${rows.length ? rows.at(-1)!.file : opts.teacher} --from ${rows.length ? rows.at(-1)!.steps : opts.from}\n`);

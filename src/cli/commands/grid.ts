@@ -26,6 +26,8 @@ export function parseRow(spec: string): { file: string; steps?: number } {
   const at = spec.lastIndexOf('@');
   if (at < 0) return { file: spec };
   const steps = spec.slice(at + 1);
+  // An '@' inside a directory name ('runs/v@1/student.safetensors') is part of the path.
+  if (steps.includes('/')) return { file: spec };
   if (!/^[1-9]\d*$/.test(steps)) throw new CliError(`--row ${spec}: '${steps}' is not a step count (FILE@STEPS, e.g. teacher.safetensors@64)`);
   return { file: spec.slice(0, at), steps: Number(steps) };
 }

@@ -160,10 +160,10 @@ export function register(program: Command): void {
         },
       });
       clearTimeout(timer);
-      interrupt.release();
       bar.stop();
       if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; the checkpoint of the last save was kept`);
       await save(result.steps);
+      interrupt.release();
       const stoppedEarly = result.stopped === 'cancelled';
       const stopReason = !stoppedEarly ? null : interrupt.interrupted() ? 'interrupted' : 'max-seconds';
       const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, stoppedEarly, stopReason };

@@ -63,6 +63,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainClassifierOpts) => {
       await checkOutputFile(opts.out);
+      await checkOutputFile(opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors'), { inputs: [opts.out] });
       const backend = await startBackend(opts.backend, opts.json);
       const train = loadMnist('train');
       const test = loadMnist('test');
