@@ -10,7 +10,7 @@ import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
 import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, unregister } from './registry';
-import { explainLoadError } from './loadErrors';
+import { errorLine, explainLoadError } from './loadErrors';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
 
@@ -19,10 +19,6 @@ const post: Post = (e: WorkerEvent, transfer: Transferable[] = []) => scope.post
 
 let ready: Promise<BackendInfo> | null = null;
 const jobs = new Map<string, Job>();
-
-function message(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
-}
 
 /** Set by the page's `?test-hooks=1`: only then are the debug requests served. */
 let testHooks = false;
@@ -58,13 +54,13 @@ async function recover(pref: BackendPreference, reason: string): Promise<Backend
   try {
     info = await initBackend(pref === 'webgpu' ? 'webgpu' : 'auto');
   } catch (e) {
-    info = { name: 'none', adapter: null, fallbackReason: message(e) };
+    info = { name: 'none', adapter: null, fallbackReason: errorLine(e) };
   }
   if (metricFiles) {
     try {
       setImageMetric(metricFiles.classifier, metricFiles.reference);
     } catch (e) {
-      post({ type: 'metric', ready: false, message: message(e) });
+      post({ type: 'metric', ready: false, message: errorLine(e) });
     }
   }
   const reloaded = `${models} model${models === 1 ? '' : 's'} reloaded from ${models === 1 ? 'its checkpoint' : 'their checkpoints'}`;
@@ -87,7 +83,7 @@ async function runJob(jobId: string, kind: Job['kind'], body: (job: Job) => Prom
     post({ type: job.signal.aborted ? 'cancelled' : 'done', jobId });
   } catch (e) {
     if (isAbort(e) || job.signal.aborted) post({ type: 'cancelled', jobId });
-    else post({ type: 'failed', jobId, message: message(e) });
+    else post({ type: 'failed', jobId, message: errorLine(e) });
   } finally {
     jobs.delete(jobId);
   }
@@ -176,7 +172,7 @@ function handle(req: Request): void {
       ready = init(req.backend);
       ready.then(
         (backend) => post({ type: 'ready', backend }),
-        (e) => post({ type: 'ready', backend: { name: 'none', adapter: null, fallbackReason: message(e) } }),
+        (e) => post({ type: 'ready', backend: { name: 'none', adapter: null, fallbackReason: errorLine(e) } }),
       );
       return;
     case 'load': {
@@ -212,7 +208,7 @@ function handle(req: Request): void {
           metricFiles = files;
           post({ type: 'metric', ready: true, message: IMAGE_METRIC });
         } catch (e) {
-          post({ type: 'metric', ready: false, message: message(e) });
+          post({ type: 'metric', ready: false, message: errorLine(e) });
         }
       })();
       return;
@@ -241,7 +237,7 @@ function handle(req: Request): void {
         const copy = bytes.slice().buffer;
         post({ type: 'exported', requestId: req.requestId, modelId: req.modelId, fileName: name, bytes: copy }, [copy]);
       } catch (e) {
-        post({ type: 'exportFailed', requestId: req.requestId, message: message(e) });
+        post({ type: 'exportFailed', requestId: req.requestId, message: errorLine(e) });
       }
       return;
     }

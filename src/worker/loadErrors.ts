@@ -10,9 +10,14 @@ function extensionOf(name: string): string | null {
   return m ? m[1].toLowerCase() : null;
 }
 
+/** The first line of an error's message: what the worker sends the page for any failure. */
+export function errorLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
 /** One line: the kind of problem, what to do about it, and the loader's detail. */
 export function explainLoadError(e: unknown, fileName: string): string {
-  const detail = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  const detail = errorLine(e);
   if (e instanceof SafetensorsError) {
     const ext = extensionOf(fileName);
     if (NOT_SAFETENSORS.has(e.code)) {
