@@ -1,7 +1,7 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
 import { useMemo, type CSSProperties } from 'react';
 import { currentSet, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
-import { TOY_DATASETS, toyDataset, type ToyDatasetName } from '../../data/toy2d';
+import { toyDataset } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
@@ -9,6 +9,7 @@ import type { ModelInfo } from '../../worker/protocol';
 import { ImageGrid, ImageStrip, PointCloud, STRIP_FRAMES } from './Canvases';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
+import { ToySetPicker } from './ToySetPicker';
 
 const STEP_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const BATCH_CHOICES = [1, 4, 9, 16, 25, 36, 64];
@@ -147,7 +148,6 @@ export function CompareView() {
   const views = useStore((s) => s.columnViews);
   const jobId = useStore((s) => s.compareJobId);
   const setSetting = useStore((s) => s.setSetting);
-  const patch = useStore((s) => s.patchSettings);
   const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
   const imageMetric = useStore((s) => s.imageMetric);
   const qualityMetric = isToyMode(settings.mode)
@@ -178,11 +178,7 @@ export function CompareView() {
       <div className="controls">
         <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={2 ** 31 - 1} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
-        {isToy && (
-          <label>toy set <select value={settings.toy} onChange={(e) => patch({ toy: e.target.value as ToyDatasetName, cols: [] })} data-testid="compare-toy">
-            {TOY_DATASETS.map((n) => <option key={n} value={n}>{n}</option>)}
-          </select></label>
-        )}
+        {isToy && <ToySetPicker testId="compare-toy" />}
         {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
           <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">
             {BATCH_CHOICES.map((n) => <option key={n} value={n}>{n}</option>)}

@@ -2,13 +2,13 @@
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useState } from 'react';
 import { downloadModel, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
-import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
 import { ImageGrid, PathPlot, PointCloud } from './Canvases';
 import { LossChart, QualityChart } from './Charts';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
+import { ToySetPicker } from './ToySetPicker';
 
 const POWERS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 const NO_LOSS: LossPoint[] = [];
@@ -16,8 +16,6 @@ const NO_ROUNDS: RoundResult[] = [];
 const NO_CURVE: { steps: number; quality: number }[] = [];
 
 function ToyTeacherPanel() {
-  const settings = useStore((s) => s.settings);
-  const patch = useStore((s) => s.patchSettings);
   const ownSet = useStore((s) => s.toyJobDataset === s.settings.toy);
   const jobId = useStore((s) => (ownSet ? s.toyJobId : null));
   const loss = useStore((s) => (ownSet ? s.toyLoss : NO_LOSS));
@@ -28,9 +26,7 @@ function ToyTeacherPanel() {
       <h2 id="toy-teacher-title">1. A teacher for the 2D set</h2>
       <p className="hint">A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps. 3,000 iterations learn every set; a few hundred give a blurry teacher, which is instructive too.</p>
       <div className="controls">
-        <label>toy set <select value={settings.toy} onChange={(e) => patch({ toy: e.target.value as ToyDatasetName, cols: [] })} data-testid="toy-dataset">
-          {TOY_DATASETS.map((n) => <option key={n} value={n}>{n}</option>)}
-        </select></label>
+        <ToySetPicker testId="toy-dataset" />
         <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} integer testId="toy-iters" />
         <button className="primary" onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
       </div>
