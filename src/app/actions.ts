@@ -130,6 +130,11 @@ export function resolveColumns(s: Settings, models: ModelInfo[]): ResolvedColumn
   });
 }
 
+/** The set a model belongs to, named as shipped sets are: 'mnist' or 'toy/moons'. */
+export function modelSet(m: ModelInfo): string {
+  return shippedSetFor(m.dataKind === 'image' ? 'mnist' : 'toy', m.dataName);
+}
+
 /** Where a model belongs, in words: 'MNIST' or 'the 2D set moons'. */
 export function setName(m: ModelInfo): string {
   return m.dataKind === 'image' ? 'MNIST' : `the 2D set ${m.dataName}`;

@@ -2,7 +2,7 @@
 // by content hash), parameter count and file size. The set on screen comes first; teachers, then students from
 // most steps to fewest. (Files that failed to load are told at the top of the page: LoadMessages.)
 import { useMemo } from 'react';
-import { downloadModel, menuLabels, modelLabel } from '../actions';
+import { downloadModel, menuLabels, modelLabel, modelSet } from '../actions';
 import { useStore } from '../store';
 import { inView } from '../store/modelsSlice';
 import type { ModelInfo } from '../../worker/protocol';
@@ -35,10 +35,9 @@ const SOURCE_ORDER = { shipped: 0, dropped: 1, trained: 2 } as const;
 
 /** The on-screen set first, then by set name; teacher before students; students by steps, most first. */
 export function listOrder(models: ModelInfo[], mode: string, toy: string): ModelInfo[] {
-  const set = (m: ModelInfo) => (m.dataKind === 'image' ? 'mnist' : `toy/${m.dataName}`);
   return [...models].sort((a, b) =>
     Number(inView(b, mode, toy)) - Number(inView(a, mode, toy))
-    || set(a).localeCompare(set(b))
+    || modelSet(a).localeCompare(modelSet(b))
     || Number(a.role === 'student') - Number(b.role === 'student')
     || (b.steps ?? Infinity) - (a.steps ?? Infinity)
     || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
@@ -54,7 +53,7 @@ export function ModelList() {
   const labels = useMemo(() => {
     const out = new Map<string, string>();
     const sets = new Map<string, ModelInfo[]>();
-    for (const m of models) sets.set(`${m.dataKind}/${m.dataName}`, [...(sets.get(`${m.dataKind}/${m.dataName}`) ?? []), m]);
+    for (const m of models) sets.set(modelSet(m), [...(sets.get(modelSet(m)) ?? []), m]);
     for (const pool of sets.values()) for (const [id, label] of menuLabels(pool)) out.set(id, label);
     return out;
   }, [models]);
@@ -79,7 +78,7 @@ export function ModelList() {
               <td><button className="small" onClick={() => void downloadModel(m.id)} aria-label={`download ${modelLabel(m)}`}>⤓</button></td>
             </tr>
           ))}
-          {Object.entries(pending).map(([id, name]) => (
+          {Object.entries(pending).map(([id, { name }]) => (
             <tr key={id} className="muted"><td colSpan={8}>loading {name}…</td></tr>
           ))}
         </tbody>

@@ -25,10 +25,8 @@ export interface ModelsSlice {
   models: ModelInfo[];
   loadErrors: LoadError[];
   loadNotices: LoadNotice[];
-  /** requestId → file name of loads in flight. */
-  pendingLoads: Record<string, string>;
-  /** The requests in pendingLoads that are the user's files (not the shipped set): only these get notices. */
-  userLoads: Record<string, true>;
+  /** Loads in flight by requestId: the file name, and whether it is the user's file (not the shipped set; only those get notices). */
+  pendingLoads: Record<string, { name: string; byUser: boolean }>;
   startLoad(requestId: string, name: string, byUser?: boolean): void;
   addModel(requestId: string, model: ModelInfo, alreadyLoaded?: boolean): void;
   failLoad(requestId: string, name: string, message: string): void;
@@ -50,28 +48,25 @@ export const createModelsSlice: StateCreator<Store, [], [], ModelsSlice> = (set)
   loadErrors: [],
   loadNotices: [],
   pendingLoads: {},
-  userLoads: {},
-  startLoad: (requestId, name, byUser = false) => set((s) => ({
-    pendingLoads: { ...s.pendingLoads, [requestId]: name },
-    userLoads: byUser ? { ...s.userLoads, [requestId]: true } : s.userLoads,
-  })),
+  startLoad: (requestId, name, byUser = false) => set((s) => ({ pendingLoads: { ...s.pendingLoads, [requestId]: { name, byUser } } })),
   addModel: (requestId, model, alreadyLoaded = false) => set((s) => {
-    const name = s.pendingLoads[requestId] ?? model.name;
+    const request = s.pendingLoads[requestId];
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
     // The worker lists the same checkpoint once: a second load answers with the model already there (updated when
     // a shipped file turns out to be one the user dropped earlier).
     const at = s.models.findIndex((m) => m.id === model.id);
     const models = at >= 0 ? s.models.map((m, i) => (i === at ? model : m)) : [...s.models, model];
     const notices = [...s.loadNotices];
-    if (s.userLoads[requestId]) {
+    if (request?.byUser) {
+      const { name } = request;
       if (alreadyLoaded) notices.push({ id: requestId, name, kind: 'alreadyLoaded', modelId: model.id });
       else if (!inView(model, s.settings.mode, s.settings.toy)) notices.push({ id: requestId, name, kind: 'otherSet', modelId: model.id });
     }
-    return { models, pendingLoads, userLoads: withoutKey(s.userLoads, requestId), loadNotices: notices };
+    return { models, pendingLoads, loadNotices: notices };
   }),
   failLoad: (requestId, name, message) => set((s) => {
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
-    return { pendingLoads, userLoads: withoutKey(s.userLoads, requestId), loadErrors: [...s.loadErrors, { id: requestId, name, message }] };
+    return { pendingLoads, loadErrors: [...s.loadErrors, { id: requestId, name, message }] };
   }),
   imageMetric: null,
   setImageMetric: (ready, message) => set({ imageMetric: { ready, message } }),

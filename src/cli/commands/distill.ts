@@ -2,7 +2,7 @@
 // checkpoint per stage, with its loss and quality beside the teacher's own DDIM at the same step count.
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import type { TuningMode } from '../../kernels/autotune';
@@ -86,7 +86,7 @@ export function register(program: Command): void {
       // leaves files whose lineage no longer matches their neighbours).
       await checkOutputDir(opts.outDir);
       const existing = stages.map((n) => join(opts.outDir, `student-${n}.safetensors`)).filter((f) => existsSync(f));
-      if (existing.length && !opts.force) throw new CliError(`${opts.outDir} already holds ${existing.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(', ')}: choose another --out-dir, or pass --force to replace them`, 2);
+      if (existing.length && !opts.force) throw new CliError(`${opts.outDir} already holds ${existing.map((f) => basename(f)).join(', ')}: choose another --out-dir, or pass --force to replace them`, 2);
       await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const quality = await qualityFor(data);
       const dataSource = trainingData(data, opts.seed + 1);
