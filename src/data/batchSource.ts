@@ -1,13 +1,14 @@
 // Minibatches drawn with replacement from an in-memory data set, seeded through the caller's Rng.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../core/rng';
+import { sizeOf } from '../core/shape';
 
 /** Returns a [batchSize, ...sampleShape] tensor of data examples. */
 export type BatchSource = (batchSize: number, rng: Rng) => tf.Tensor;
 
 /** `data` is row-major [n, ...sampleShape]. */
 export function arrayBatchSource(data: Float32Array, sampleShape: number[]): BatchSource {
-  const dim = sampleShape.reduce((a, b) => a * b, 1);
+  const dim = sizeOf(sampleShape);
   const n = data.length / dim;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`data of length ${data.length} is not a whole number of [${sampleShape.join(', ')}] samples`);
   return (batchSize, rng) => {

@@ -1,5 +1,6 @@
 // The IDX format of the MNIST files (LeCun et al.): 2 zero bytes, a type code, the number of dimensions,
 // that many big-endian uint32 sizes, then the values big-endian in row-major order. Input is bytes, never fs.
+import { sizeOf } from '../core/shape';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 
@@ -43,7 +44,7 @@ export function parseIdx(bytes: Uint8Array): IdxArray {
   if (bytes.length < headerBytes) throw new IdxError(`IDX file truncated: ${rank} dimensions need a ${headerBytes}-byte header, the file has ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = sizeOf(shape);
   const dataBytes = count * kind.bytes;
   if (!Number.isSafeInteger(dataBytes) || bytes.length !== headerBytes + dataBytes) {
     const verb = bytes.length < headerBytes + dataBytes ? 'truncated' : 'has trailing bytes';
@@ -71,7 +72,7 @@ function readValues(view: DataView, offset: number, count: number, type: IdxType
 
 /** Writes a uint8 IDX file (the type of MNIST's images and labels), e.g. a subset for the browser. */
 export function encodeIdxUint8(shape: readonly number[], data: Uint8Array): Uint8Array {
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = sizeOf(shape);
   if (data.length !== count) throw new IdxError(`shape [${shape.join(', ')}] needs ${count} values, got ${data.length}`);
   if (shape.length < 1 || shape.length > 255) throw new IdxError(`IDX files have 1 to 255 dimensions, got ${shape.length}`);
   const header = 4 + 4 * shape.length;

@@ -7,6 +7,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
+import { sizeOf } from '../core/shape';
 import { modelConfigSchema, type ModelConfig } from '../model/config';
 import type { Network } from '../model/network';
 import { CheckpointError, type CheckpointErrorCode } from './errors';
@@ -177,7 +178,7 @@ export function writeCheckpoint(c: Omit<Checkpoint, 'hash'>, dtype: 'F32' | 'F16
   if (!parsed.success) fail('invalid_input', `cannot write checkpoint: ${metadataProblem(parsed.error)}`);
 
   for (const [name, t] of c.weights) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
+    const n = sizeOf(t.shape);
     if (n !== t.data.length) fail('invalid_input', `cannot write checkpoint: tensor ${quote(name)} has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
   }
   checkWeights(c.config, c.weights);

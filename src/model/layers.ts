@@ -2,6 +2,7 @@
 // the sinusoidal time embedding. Pure functions of (params, inputs); call them inside tf.tidy.
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
+import { sizeOf } from '../core/shape';
 import { columnSum } from '../kernels/columnSum';
 import { denseForward, denseGrads } from '../kernels/dense';
 
@@ -16,7 +17,7 @@ export class ParamBuilder {
 
   private add(name: string, shape: number[], init: () => Float32Array): tf.Variable {
     if (this.params.has(name)) throw new Error(`duplicate parameter ${name}`);
-    const size = shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(shape);
     const given = this.preset?.get(name);
     if (this.preset && !given) throw new Error(`checkpoint has no tensor '${name}'`);
     if (given && given.length !== size) throw new Error(`tensor '${name}' has ${given.length} values, the network needs ${size} (shape [${shape.join(', ')}])`);
@@ -30,17 +31,17 @@ export class ParamBuilder {
 
   /** He-normal init scaled by `gain`, for layers followed by SiLU. fanIn is the product of all but the last axis. */
   weight(name: string, shape: number[], gain = 1): tf.Variable {
-    const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const fanIn = sizeOf(shape.slice(0, -1));
     const std = gain * Math.sqrt(2 / fanIn);
     return this.add(name, shape, () => {
-      const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      const out = new Float32Array(sizeOf(shape));
       for (let i = 0; i < out.length; i++) out[i] = this.rng.normal() * std;
       return out;
     });
   }
 
   constant(name: string, shape: number[], value: number): tf.Variable {
-    return this.add(name, shape, () => new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(value));
+    return this.add(name, shape, () => new Float32Array(sizeOf(shape)).fill(value));
   }
 }
 

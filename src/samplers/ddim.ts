@@ -6,6 +6,7 @@ import { ddimStepCoefficients } from '../core/ddimCoefficients';
 import { yieldToEventLoop } from '../core/eventLoop';
 import { Rng, initialNoise } from '../core/rng';
 import { ddimTimes, timePoint } from '../core/schedule';
+import { sizeOf } from '../core/shape';
 import { ddimStep } from '../kernels/ddimStep';
 import type { Denoiser } from './denoiser';
 
@@ -94,6 +95,6 @@ export async function sampleDdimAsync(denoiser: Denoiser, z1: tf.Tensor, opts: S
 
 /** z₁ for `count` samples of the given shape from a seed: same seed, same z₁, whatever model or step count. */
 export function seededNoise(seed: number, count: number, shape: number[]): tf.Tensor {
-  const dim = shape.reduce((a, b) => a * b, 1);
+  const dim = sizeOf(shape);
   return tf.tensor(initialNoise(seed, count, dim), [count, ...shape]);
 }

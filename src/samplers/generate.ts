@@ -2,6 +2,7 @@
 // seed and k (seededNoise draws sequentially), so any batch size gives the same samples.
 import * as tf from '@tensorflow/tfjs';
 import { initialNoise } from '../core/rng';
+import { sizeOf } from '../core/shape';
 import { tunePendingKernels } from '../kernels/autotune';
 import { type SampleOptions, sampleDdimAsync } from './ddim';
 import type { Denoiser } from './denoiser';
@@ -17,7 +18,7 @@ export interface GenerateOptions extends Omit<SampleOptions, 'onStep'> {
 
 export async function generateSamples(denoiser: Denoiser, opts: GenerateOptions): Promise<Float32Array> {
   const { seed, count, shape, batchSize = 256 } = opts;
-  const dim = shape.reduce((a, b) => a * b, 1);
+  const dim = sizeOf(shape);
   const z1All = initialNoise(seed, count, dim);
   const out = new Float32Array(count * dim);
   for (let start = 0; start < count; start += batchSize) {

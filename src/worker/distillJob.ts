@@ -1,5 +1,6 @@
 // Progressive distillation in the browser: the chain of halvings from the chosen teacher, the loss as the
 // trainer reports it, and after each round the student registered as a model, measured and sent to the page.
+import { sizeOf } from '../core/shape';
 import { toyDataset, isToyDataset } from '../data/toy2d';
 import { arrayBatchSource, type BatchSource } from '../data/batchSource';
 import { chainStages, distillChain } from '../distill/chain';
@@ -75,7 +76,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   const stages = chainStages(req.fromSteps, req.toSteps);
   const isToy = teacher.config.data.kind === 'toy2d';
   // What the page draws per stage: every 2D point, or the first grid of images.
-  const perImage = teacher.config.data.kind === 'toy2d' ? 2 : sampleShape(teacher.config.data).reduce((a, b) => a * b, 1);
+  const perImage = teacher.config.data.kind === 'toy2d' ? 2 : sizeOf(sampleShape(teacher.config.data));
   const shown = (samples: Float32Array) => (isToy ? samples : samples.slice(0, STAGE_IMAGES * perImage));
   // Rounds, then quality: progress counts iterations, with the measurements as a small share.
   const total = stages.length * req.iterations;

@@ -1,5 +1,6 @@
 // React wrappers around ../draw.ts: each redraws its canvas when its data changes.
 import { useEffect, useRef } from 'react';
+import { sizeOf } from '../../core/shape';
 import { drawImageGrid, drawImageStrip, drawPaths, drawPointCloud } from '../draw';
 
 export function ImageGrid({ samples, shape, count, label }: { samples: Float32Array; shape: number[]; count: number; label: string }) {
@@ -23,7 +24,7 @@ export function ImageStrip({ frames, shape, count, label }: { frames: Float32Arr
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (!ref.current) return;
-    const per = shape.reduce((a, b) => a * b, 1);
+    const per = sizeOf(shape);
     const picked = stripFrames(count);
     const chosen = new Float32Array(picked.length * per);
     picked.forEach((k, j) => chosen.set(frames.subarray(k * per, (k + 1) * per), j * per));

@@ -1,6 +1,7 @@
 // In-browser progressive distillation: pick a teacher, halve its steps round by round, watch the loss and
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useState } from 'react';
+import { sizeOf } from '../../core/shape';
 import { downloadModel, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
@@ -42,7 +43,7 @@ function ToyTeacherPanel() {
 /** Each stage's samples from the same noise: point clouds for 2D models, image grids for MNIST. */
 function StageSamples({ rounds, teacherPoints, fromSteps, shape }: { rounds: RoundResult[]; teacherPoints: Float32Array | null; fromSteps: number; shape: number[] | null }) {
   const draw = (samples: Float32Array, label: string) =>
-    shape ? <ImageGrid samples={samples} shape={shape} count={Math.min(STAGE_IMAGES, samples.length / shape.reduce((a, b) => a * b, 1))} label={label} />
+    shape ? <ImageGrid samples={samples} shape={shape} count={Math.min(STAGE_IMAGES, samples.length / sizeOf(shape))} label={label} />
       : <PointCloud points={samples} size={180} label={label} />;
   return (
     <div className={`row wrap${shape ? ' stage-images' : ''}`} data-testid="stage-scatter">

@@ -11,6 +11,7 @@ import { type KernelChoice, type TuningMode, kernelTuning, stockChosen, tunePend
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
+import { sizeOf } from '../../core/shape';
 import { columnSumWebGPU } from '../../kernels/columnSum_webgpu';
 import { conv2dWebGPU } from '../../kernels/conv2d_webgpu';
 import { type ConvPad, conv2dBackpropFilter, conv2dBackpropFilterStock, conv2dBackpropInput, conv2dBackpropInputStock } from '../../kernels/conv2dGradients';
@@ -549,7 +550,7 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     const x = tf.tensor4d(rng.normals(b * s.size * s.size * ci), xShape);
     const f = tf.tensor4d(rng.normals(9 * ci * co), fShape);
     const yShape = tf.backend_util.computeConv2DInfo(xShape, fShape, s.stride, 1, s.pad).outShape as [number, number, number, number];
-    const dy = tf.tensor4d(rng.normals(yShape.reduce((p, q) => p * q, 1)), yShape);
+    const dy = tf.tensor4d(rng.normals(sizeOf(yShape)), yShape);
     const label = `${s.label}, batch ${b}`;
     progress(`kernels: ${label}`);
     const forward = round(await timeMs(() => tf.conv2d(x, f, s.stride, s.pad), plan.reps));
