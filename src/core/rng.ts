@@ -65,3 +65,15 @@ export class Rng {
 export function initialNoise(seed: number, count: number, dim: number): Float32Array {
   return new Rng(seed).normals(count * dim);
 }
+
+/**
+ * The seed of sample k's own stream of fresh noise for η > 0 sampler steps: a hash (murmur3's finaliser) of
+ * (seed, k). Sample k then draws the same noise in any batch, and never z₁'s stream (`new Rng(seed)`),
+ * which would make the first step's "fresh" noise the starting noise itself.
+ */
+export function sampleNoiseSeed(seed: number, k: number): number {
+  let h = (seed ^ Math.imul(k + 1, 0x9e3779b9)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) | 0;
+}

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ddimStepCoefficients } from '../core/ddimCoefficients';
 import { yieldToEventLoop } from '../core/eventLoop';
-import { Rng, initialNoise } from '../core/rng';
+import { Rng, initialNoise, sampleNoiseSeed } from '../core/rng';
 import { ddimTimes, timePoint } from '../core/schedule';
 import { sizeOf } from '../core/shape';
 import { ddimStep } from '../kernels/ddimStep';
@@ -27,8 +27,10 @@ export interface SampleOptions {
   eta?: number;
   /** Clip x̂ to [-1, 1] at every step (for image data in [-1, 1]). */
   clip?: boolean;
-  /** Seed for the fresh noise of η > 0 steps. */
+  /** Seed for the fresh noise of η > 0 steps: row r draws from its own stream, sampleNoiseSeed(noiseSeed, firstSample + r). */
   noiseSeed?: number;
+  /** The batch's first row as a sample index of a larger run (generateSamples), so a sample's noise does not depend on the batch split. */
+  firstSample?: number;
   onStep?: (e: StepEvent) => void;
   signal?: AbortSignal;
 }
@@ -40,7 +42,8 @@ export interface SampleOptions {
 function* ddimLoop(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): Generator<void, tf.Tensor, void> {
   const { steps, eta = 0, clip = false } = opts;
   const times = ddimTimes(steps);
-  const noiseRng = eta > 0 ? new Rng(opts.noiseSeed ?? 0x5eed) : null;
+  const rows = z1.shape[0] ?? 1;
+  const noiseRngs = eta > 0 ? Array.from({ length: rows }, (_, r) => new Rng(sampleNoiseSeed(opts.noiseSeed ?? 0x5eed, (opts.firstSample ?? 0) + r))) : null;
   let z = tf.clone(z1);
   try {
     for (let i = 0; i < steps; i++) {
@@ -51,7 +54,7 @@ function* ddimLoop(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): Gene
       const c = ddimStepCoefficients(denoiser.parameterization, at, as, last ? 0 : eta);
       const { zS, xHat } = tf.tidy(() => {
         const out = denoiser.output(z, at.t);
-        const noise = c.noiseStd > 0 && noiseRng ? tf.tensor(noiseRng.normals(z.size), z.shape) : undefined;
+        const noise = c.noiseStd > 0 && noiseRngs ? tf.tensor(freshNoise(noiseRngs, z.size / rows), z.shape) : undefined;
         return ddimStep(z, out, c, clip, noise);
       });
       opts.onStep?.({ step: i, steps, t: at.t, s: as.t, xHat });
@@ -66,6 +69,13 @@ function* ddimLoop(denoiser: Denoiser, z1: tf.Tensor, opts: SampleOptions): Gene
     throw e;
   }
   return z;
+}
+
+/** One step's fresh noise, [rows, dim] row-major: row r from its own stream. */
+function freshNoise(rngs: readonly Rng[], dim: number): Float32Array {
+  const out = new Float32Array(rngs.length * dim);
+  rngs.forEach((rng, r) => out.set(rng.normals(dim), r * dim));
+  return out;
 }
 
 /**

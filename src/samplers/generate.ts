@@ -1,5 +1,6 @@
 // Many samples from a seed, in batches, with one readback per finished batch. Sample k depends only on the
-// seed and k (seededNoise draws sequentially), so any batch size gives the same samples.
+// seed and k (z₁ is drawn sequentially, and an η > 0 step's noise comes from sample k's own stream), so any
+// batch size gives the same samples.
 import * as tf from '@tensorflow/tfjs';
 import { initialNoise } from '../core/rng';
 import { sizeOf } from '../core/shape';
@@ -26,7 +27,7 @@ export async function generateSamples(denoiser: Denoiser, opts: GenerateOptions)
     const z1 = tf.tensor(z1All.subarray(start * dim, (start + n) * dim), [n, ...shape]);
     let x: tf.Tensor;
     try {
-      x = await sampleDdimAsync(denoiser, z1, { ...opts, noiseSeed: (opts.noiseSeed ?? seed) + start });
+      x = await sampleDdimAsync(denoiser, z1, { ...opts, noiseSeed: opts.noiseSeed ?? seed, firstSample: start });
     } finally {
       z1.dispose();
     }

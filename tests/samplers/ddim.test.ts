@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCHEDULE, timePoint } from '../../src/core/schedule';
 import type { Denoiser } from '../../src/samplers/denoiser';
 import { sampleDdim, sampleDdimAsync, seededNoise } from '../../src/samplers/ddim';
+import { generateSamples } from '../../src/samplers/generate';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -97,6 +98,36 @@ describe('DDIM sampler', () => {
     const sto = sampleDdim(gaussianDenoiser, z1, { steps: 6, eta: 1, noiseSeed: 1 }).dataSync();
     expect(Array.from(sto)).not.toEqual(Array.from(det));
     for (const v of run(2).map((v, i) => v - (i % 2 ? 0.4 : 0.2))) expect(Math.abs(v)).toBeLessThan(1e-3);
+  });
+
+  it('with η > 0 gives each sample its own noise, whatever the batch split', async () => {
+    const opts = { seed: 3, count: 10, shape: [2], steps: 5, eta: 1 };
+    const whole = await generateSamples(gaussianDenoiser, { ...opts, batchSize: 10 });
+    const split = await generateSamples(gaussianDenoiser, { ...opts, batchSize: 3 });
+    expect(Array.from(split)).toEqual(Array.from(whole));
+    const deterministic = await generateSamples(gaussianDenoiser, { ...opts, eta: 0 });
+    expect(Array.from(whole)).not.toEqual(Array.from(deterministic));
+  });
+
+  // Gaussian data, exact denoiser, two steps 1 → ½ → 0 with η = ½ (Song et al. 2021, eq. 12):
+  // z_½ = α_½·x̂ + √(σ_½² − s²)·ε̂ + s·n with x̂ = α₁·z₁, ε̂ = σ₁·z₁ and s = η·(σ_½/σ₁)·√(1 − α₁²/α_½²);
+  // the output α_½·z_½ has variance α_½²·(k² + s²), k = α_½·α₁ + √(σ_½² − s²)·σ₁, if the fresh noise n is
+  // independent of z₁. It once was z₁ itself for the first batch (the same seeded stream), which gives
+  // α_½²·(k + s)²: 0.47 here against 0.25.
+  it('draws the fresh noise of η > 0 independently of z₁', async () => {
+    const count = 4000;
+    const eta = 0.5;
+    const x = await generateSamples(gaussianDenoiser, { seed: 11, count, shape: [1], steps: 2, eta, batchSize: count });
+    const [a1, s1] = [timePoint(1).alpha, timePoint(1).sigma];
+    const [ah, sh] = [timePoint(0.5).alpha, timePoint(0.5).sigma];
+    const s = eta * (sh / s1) * Math.sqrt(1 - (a1 * a1) / (ah * ah));
+    const k = ah * a1 + Math.sqrt(sh * sh - s * s) * s1;
+    const expected = ah * ah * (k * k + s * s);
+    expect(Math.abs(ah * ah * (k + s) ** 2 - expected)).toBeGreaterThan(0.15); // the two hypotheses are far apart
+    const mean = x.reduce((a, v) => a + v, 0) / count;
+    const variance = x.reduce((a, v) => a + (v - mean) ** 2, 0) / (count - 1);
+    // Standard error of a variance over 4000 normals: √(2/3999)·0.25 ≈ 0.006.
+    expect(Math.abs(variance - expected)).toBeLessThan(0.03);
   });
 
   it('stops on an aborted signal and leaks no tensors', () => {
