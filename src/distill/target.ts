@@ -86,11 +86,3 @@ export function distillBatch(teacher: Teacher, x: tf.Tensor, eps: tf.Tensor, coe
 export function distillationTarget(teacher: Teacher, zT: tf.Tensor, at: TimePoint[], aMid: TimePoint[], aEnd: TimePoint[], clip = false): tf.Tensor {
   return tf.tidy(() => targetFromColumns(teacher, zT, columns(targetCoefficients(teacher.config.parameterization, at, aMid, aEnd), zT.rank), clip));
 }
-
-/** One deterministic DDIM step of the frozen network with per-example times: z_t → z_s (the target's first half). */
-export function teacherDdimStep(teacher: Teacher, z: tf.Tensor, at: TimePoint[], as: TimePoint[], clip: boolean): tf.Tensor {
-  return tf.tidy(() => {
-    const k = columns(targetCoefficients(teacher.config.parameterization, at, as, as), z.rank);
-    return ddimStep(teacher, z, k.t, k.xzT, k.xoT, k.alphaT, k.sigmaT, k.alphaMid, k.sigmaMid, clip);
-  });
-}

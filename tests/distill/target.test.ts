@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predictionCoefficients } from '../../src/core/ddimCoefficients';
 import { DEFAULT_SCHEDULE, timePoint } from '../../src/core/schedule';
-import { distillTimes, distillationTarget, teacherDdimStep } from '../../src/distill/target';
+import { distillTimes, distillationTarget } from '../../src/distill/target';
 import { chainStages } from '../../src/distill/chain';
 import { buildNetwork } from '../../src/model/build';
 import type { ModelConfig } from '../../src/model/config';
@@ -46,8 +46,17 @@ describe('Algorithm 2 target', () => {
       const aEnd = times.map((k) => timePoint(k.tEnd));
       const zT = tf.randomNormal([n, 2], 0, 1, 'float32', 5);
       const xTilde = await distillationTarget(teacher, zT, at, aMid, aEnd).array() as number[][];
-      const zEnd = await teacherDdimStep(teacher, teacherDdimStep(teacher, zT, at, aMid, false), aMid, aEnd, false).array() as number[][];
       const z = await zT.array() as number[][];
+      // The teacher's two steps, written out here in float64 from its raw v-output (not through the target's
+      // own step): x̂ = α·z − σ·v̂, ε̂ = σ·z + α·v̂, z_s = α_s·x̂ + σ_s·ε̂.
+      const step = async (zs: number[][], from: typeof at, to: typeof at) => {
+        const v = await tf.tidy(() => teacher.apply(tf.tensor2d(zs), tf.tensor1d(from.map((a) => a.t)))).array() as number[][];
+        return zs.map((row, k) => row.map((zv, d) => {
+          const [a, s] = [from[k].alpha, from[k].sigma];
+          return to[k].alpha * (a * zv - s * v[k][d]) + to[k].sigma * (s * zv + a * v[k][d]);
+        }));
+      };
+      const zEnd = await step(await step(z, at, aMid), aMid, aEnd);
       for (let k = 0; k < n; k++) {
         for (let d = 0; d < 2; d++) {
           const epsHat = (z[k][d] - at[k].alpha * xTilde[k][d]) / at[k].sigma;
