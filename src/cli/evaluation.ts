@@ -11,14 +11,23 @@ export interface SampleRun {
   msPerImage: number;
 }
 
-export async function sampleNetwork(net: Network, steps: number, count: number, seed: number, onBatch?: (done: number, total: number) => void): Promise<SampleRun> {
+export interface SampleRequest {
+  steps: number;
+  count: number;
+  seed: number;
+  /** η of generalized DDIM (default 0, deterministic). */
+  eta?: number;
+  onBatch?: (done: number, total: number) => void;
+}
+
+export async function sampleNetwork(net: Network, { steps, count, seed, eta = 0, onBatch }: SampleRequest): Promise<SampleRun> {
   const shape = sampleShape(net.config.data);
   const started = performance.now();
   const tuning = tuningTimeMs();
   // Images live in [-1, 1]: clip x̂ there at every step, as the paper's samplers do.
   const denoiser = networkDenoiser(net);
   try {
-    const samples = await generateSamples(denoiser, { seed, count, shape, steps, clip: net.config.data.kind === 'image', onBatch });
+    const samples = await generateSamples(denoiser, { seed, count, shape, steps, eta, clip: net.config.data.kind === 'image', onBatch });
     // Time spent choosing kernels between batches (kernel tuning, on a GPU) is not sampling time.
     return { samples, shape, msPerImage: (performance.now() - started - (tuningTimeMs() - tuning)) / count };
   } finally {

@@ -26,6 +26,13 @@ export function probability(value: string): number {
   return n;
 }
 
+/** η of generalized DDIM, in [0, 1]: 0 is deterministic DDIM, 1 adds the ancestral sampler's noise. */
+export function eta(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number in [0, 1]');
+  return n;
+}
+
 export function powerOfTwo(value: string): number {
   const n = positiveInt(value);
   if ((n & (n - 1)) !== 0) throw new InvalidArgumentError('must be a power of two (1, 2, 4, …)');

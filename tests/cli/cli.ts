@@ -1,6 +1,7 @@
 // Runs the `halfstep` CLI as a user does (a child process of bin/halfstep.mjs): resolves with its stdout and
 // stderr, rejects with them and `code` on a non-zero exit.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -10,3 +11,10 @@ const run = promisify(execFile);
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'VK_ICD_FILENAMES' && k !== 'VK_DRIVER_FILES'));
 
 export const cli = (...args: string[]) => run(process.execPath, ['bin/halfstep.mjs', ...args], { env: { ...env, CI: '1' } });
+
+/** The float32 payload of a .npy file written by `sample` (version 1 header: its length at byte 8). */
+export function npyValues(file: string): Float32Array {
+  const bytes = readFileSync(file);
+  const start = 10 + bytes.readUInt16LE(8);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length));
+}

@@ -2,11 +2,12 @@
 // with tuning on says that it tunes and what it chose, and draws the samples that tuning off draws (the second
 // batch runs whichever kernels were chosen after the first: float32 rounding apart, the same numbers).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { npyValues } from './cli';
 
 const run = promisify(execFile);
 const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -16,13 +17,6 @@ if (!haveIcd) console.warn(`\n*** SKIPPING the --kernel-tuning CLI test: no Swif
 
 const gpuCli = (...args: string[]) =>
   run(process.execPath, ['bin/halfstep.mjs', ...args], { env: { ...process.env, VK_ICD_FILENAMES: ICD, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', CI: '1' } });
-
-/** The float32 payload of a .npy file written by `sample`. */
-function npyValues(file: string): Float32Array {
-  const bytes = readFileSync(file);
-  const start = 10 + bytes.readUInt16LE(8);
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length));
-}
 
 describe.skipIf(!haveIcd)('halfstep --kernel-tuning', () => {
   it('on: says so, reports what it timed, and samples what off samples', async () => {

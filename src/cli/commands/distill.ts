@@ -95,7 +95,7 @@ export function register(program: Command): void {
       // The teacher's own figure at its full step count first, so a run cut short still has the reference.
       let teacherAtFrom: Record<string, number> | null = null;
       if (opts.teacherEval) {
-        const teacherRun = await sampleNetwork(teacher, opts.from, opts.n, opts.evalSeed);
+        const teacherRun = await sampleNetwork(teacher, { steps: opts.from, count: opts.n, seed: opts.evalSeed });
         teacherAtFrom = { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage };
         // --json prints JSON Lines as results arrive (a run cut short keeps what it finished), then a summary.
         if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'teacher', steps: opts.from, ...teacherAtFrom })}\n`);
@@ -130,8 +130,8 @@ export function register(program: Command): void {
           if (opts.dtype === 'f16') for (const [name, v] of round.student.params) v.assign(tf.tensor(saved.weights.get(name)!.data, v.shape));
           const seconds = (performance.now() - roundStart) / 1000;
           if (evalSteps.has(round.studentSteps)) {
-            const student = await sampleNetwork(round.student, round.studentSteps, opts.n, opts.evalSeed);
-            const teacherRun = await sampleNetwork(teacher, round.studentSteps, opts.n, opts.evalSeed);
+            const student = await sampleNetwork(round.student, { steps: round.studentSteps, count: opts.n, seed: opts.evalSeed });
+            const teacherRun = await sampleNetwork(teacher, { steps: round.studentSteps, count: opts.n, seed: opts.evalSeed });
             rows.push({
               stage: firstStage + round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file,
               student: { ...(await quality.evaluate(student.samples)), msPerImage: student.msPerImage },

@@ -6,7 +6,7 @@ import { backendOption, kernelTuningOption, startBackend } from '../backendOptio
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { MNIST_TEACHER, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { nonNegativeInt, positiveInt } from '../options';
+import { eta, nonNegativeInt, positiveInt } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { Rng } from '../../core/rng';
@@ -18,6 +18,7 @@ interface EvalOpts {
   ckpt?: string;
   real?: boolean;
   steps?: number;
+  eta: number;
   n: number;
   seed: number;
   backend: BackendPreference;
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
     .option('--n <count>', 'number of samples', positiveInt, 2000)
     .option('--seed <s>', 'noise seed', nonNegativeInt, 1)
+    .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise', eta, 0)
     .addOption(backendOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
@@ -46,18 +48,18 @@ export function register(program: Command): void {
       const net = networkFromCheckpoint(file, ckpt);
       const quality = await qualityFor(net.config.data);
       const bar = progressBar('sample', opts.n);
-      const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
+      const run = await sampleNetwork(net, { steps, count: opts.n, seed: opts.seed, eta: opts.eta, onBatch: (done) => bar.update(done) });
       bar.stop();
       net.dispose();
       const figures = await quality.evaluate(run.samples);
-      const report = { ckpt: file, role: ckpt.role, steps, n: opts.n, seed: opts.seed, backend: info.name, ...figures, msPerImage: run.msPerImage, imagesPerSecond: 1000 / run.msPerImage };
+      const report = { ckpt: file, role: ckpt.role, steps, eta: opts.eta, n: opts.n, seed: opts.seed, backend: info.name, ...figures, msPerImage: run.msPerImage, imagesPerSecond: 1000 / run.msPerImage };
       printReport(report, opts.json);
     });
 }
 
 /** The metric on real data: N training images drawn without replacement with the seed, against the test set's statistics. */
 async function evalReal(opts: EvalOpts): Promise<void> {
-  if (opts.ckpt || opts.steps) throw new CliError('--real measures training images: leave out --ckpt and --steps');
+  if (opts.ckpt || opts.steps || opts.eta > 0) throw new CliError('--real measures training images: leave out --ckpt, --steps and --eta');
   const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
   const quality = await qualityFor({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' });
   const split = loadMnist('train');

@@ -57,7 +57,7 @@ export function register(program: Command): void {
         if (size && (size[0] !== height || size[1] !== width || size[2] !== channels)) throw new CliError(`${file}: image size differs from the first row's`);
         size = [height, width, channels];
         const net = networkFromCheckpoint(file, ckpt);
-        rows.push((await sampleNetwork(net, resolveSteps(file, ckpt, steps, `${file}@STEPS`), opts.n, opts.seed)).samples);
+        rows.push((await sampleNetwork(net, { steps: resolveSteps(file, ckpt, steps, `${file}@STEPS`), count: opts.n, seed: opts.seed })).samples);
         net.dispose();
       }
       const [h, w, c] = size!;

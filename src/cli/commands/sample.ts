@@ -7,7 +7,7 @@ import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { sampleNetwork } from '../evaluation';
 import { encodeNpyFloat32 } from '../npy';
-import { nonNegativeInt, positiveInt } from '../options';
+import { eta, nonNegativeInt, positiveInt } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { MNIST_TEACHER } from '../datasets';
@@ -15,6 +15,7 @@ import { MNIST_TEACHER } from '../datasets';
 interface SampleOpts {
   ckpt: string;
   steps?: number;
+  eta: number;
   n: number;
   seed: number;
   out: string;
@@ -26,12 +27,13 @@ interface SampleOpts {
 export function register(program: Command): void {
   program
     .command('sample')
-    .description('draw samples with deterministic DDIM from seeded noise and write them as .npy')
+    .description('draw samples with DDIM (deterministic, or stochastic with --eta) from seeded noise and write them as .npy')
     .addOption(new Option('--ckpt <file>', 'teacher or student checkpoint').default(MNIST_TEACHER, 'the shipped MNIST teacher, models/mnist/teacher.safetensors'))
     .requiredOption('--out <file>', 'required: .npy file to write')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
     .option('--n <count>', 'number of samples', positiveInt, 1000)
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count', nonNegativeInt, 0)
+    .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise (fresh noise per sample from --seed)', eta, 0)
     .addOption(backendOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print a JSON summary')
@@ -42,11 +44,11 @@ export function register(program: Command): void {
       const backend = await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const net = networkFromCheckpoint(opts.ckpt, ckpt);
       const bar = progressBar('sample', opts.n);
-      const run = await sampleNetwork(net, steps, opts.n, opts.seed, (done) => bar.update(done));
+      const run = await sampleNetwork(net, { steps, count: opts.n, seed: opts.seed, eta: opts.eta, onBatch: (done) => bar.update(done) });
       bar.stop();
       net.dispose();
       await writeFileAtomic(opts.out, encodeNpyFloat32(run.samples, [opts.n, ...run.shape]));
-      const summary = { out: opts.out, ckpt: opts.ckpt, shape: [opts.n, ...run.shape], steps, seed: opts.seed, msPerImage: run.msPerImage, backend: backend.name };
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${steps} steps, ${run.msPerImage.toFixed(2)} ms per sample\n`);
+      const summary = { out: opts.out, ckpt: opts.ckpt, shape: [opts.n, ...run.shape], steps, eta: opts.eta, seed: opts.seed, msPerImage: run.msPerImage, backend: backend.name };
+      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${steps} steps${opts.eta > 0 ? `, η = ${opts.eta}` : ''}, ${run.msPerImage.toFixed(2)} ms per sample\n`);
     });
 }
