@@ -2,7 +2,7 @@
 //   train.jsonl   `halfstep train --json` (one line per run; a resumed run adds one)
 //   eval.jsonl    `halfstep eval --json`, the teacher's DDIM at its starting count, 64 and 16 steps
 //   distill.jsonl `halfstep distill --json`, one line per stage (students at 8, 4, 2, 1 beside the teacher's DDIM)
-// Usage: npx tsx scripts/mnistTable.ts RUN_DIR
+// Usage: npx tsx scripts/mnistTable.ts RUN_DIR (the shipped models' run: docs/mnist-run)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -26,11 +26,11 @@ rows.sort((a, b) => b.steps - a.steps);
 const students = stages.filter((s) => s.student.fid !== undefined).map((s) => ({ sampler: `student-${s.steps}`, steps: s.steps, f: s.student }));
 
 const fmt = (r: { sampler: string; steps: number; f: Figures }) =>
-  `| ${r.sampler} | ${r.steps} | ${r.f.fid.toFixed(1)} | ${r.f.kid.toFixed(2)} | ${(100 * r.f.confident).toFixed(0)}% | ${r.f.classEntropy.toFixed(2)} | ${(1000 / r.f.msPerImage).toFixed(1)} |`;
+  `| ${r.sampler} | ${r.steps} | ${r.f.fid.toFixed(1)} | ${r.f.kid.toFixed(2)} | ${(100 * r.f.confident).toFixed(1)}% | ${r.f.classEntropy.toFixed(2)} | ${(1000 / r.f.msPerImage).toFixed(1)} |`;
 const out = [
   '| sampler | steps | FID | KID | p ≥ 0.9 | class entropy (max 2.30) | images/s |',
   '| --- | --- | --- | --- | --- | --- | --- |',
-  ...(real ? [`| MNIST training images | | ${real.fid.toFixed(1)} | ${real.kid.toFixed(2)} | ${(100 * real.confident).toFixed(0)}% | ${real.classEntropy.toFixed(2)} | |`] : []),
+  ...(real ? [`| MNIST training images | | ${real.fid.toFixed(1)} | ${real.kid.toFixed(2)} | ${(100 * real.confident).toFixed(1)}% | ${real.classEntropy.toFixed(2)} | |`] : []),
   ...rows.map(fmt),
   ...students.map(fmt),
 ];
@@ -40,7 +40,7 @@ const [t4, s4, tFrom] = [fid(rows, 4), fid(students, 4), fid(rows, from)];
 if (t4 && s4) out.push('', `teacher DDIM@4 / student-4 FID: ${(t4 / s4).toFixed(2)}x (target ≥ 2.5x)`);
 if (s4 && tFrom) out.push(`student-4 / teacher DDIM@${from} FID: ${(s4 / tFrom).toFixed(2)}x (target ≤ 3x)`);
 const confident = rows.find((r) => r.steps === from)?.f.confident;
-if (confident !== undefined) out.push(`teacher@${from} samples with p ≥ 0.9: ${(100 * confident).toFixed(0)}% (target ≥ 70%)`);
+if (confident !== undefined) out.push(`teacher@${from} samples with p ≥ 0.9: ${(100 * confident).toFixed(1)}% (target ≥ 70%)`);
 if (train.length) {
   const last = train.at(-1)!;
   const seconds = train.reduce((a, t) => a + t.seconds, 0);
