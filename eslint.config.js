@@ -12,7 +12,11 @@ const layerRules = layers.map((layer, i) => {
     files: [`src/${layer}/**/*.{ts,tsx}`],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: forbidden.map((l) => ({ group: [`**/${l}/*`, `**/${l}`], message: `layer '${layer}' may not import from '${l}' (see README, Architecture)` })),
+        patterns: [
+          ...forbidden.map((l) => ({ group: [`**/${l}/*`, `**/${l}`], message: `layer '${layer}' may not import from '${l}' (see README, Architecture)` })),
+          // The page never loads tfjs: not directly, nor through the one data module that makes tensors.
+          ...(layer === 'app' ? [{ group: ['@tensorflow/*', '**/data/batchSource'], message: "the app never touches tensors: ask the worker (see README, Architecture)" }] : []),
+        ],
       }],
     },
   };
