@@ -3,7 +3,7 @@
 // never leaves half a checkpoint), and never over an input or, for checkpoints, over an existing file unless
 // asked. Ctrl-C asks a long command to stop at the next step and keep what it finished.
 import { constants } from 'node:fs';
-import { access, mkdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './cliError';
 
@@ -63,16 +63,45 @@ async function checkParent(file: string, dir: string): Promise<void> {
   }
 }
 
-/** Writes `bytes` to `file` whole or not at all: into a temporary file beside it, then renamed over it. */
+/**
+ * Writes `bytes` to `file` whole or not at all: into a temporary file beside it, flushed to the disk, then
+ * renamed over it. A temporary file that a killed process left for the same file is removed first.
+ */
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
+  await removeStalePartials(file);
   const tmp = `${file}.${process.pid}.partial`;
   try {
-    await writeFile(tmp, bytes);
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync(); // on the disk before the rename makes it the file: whole even after a power loss
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Removes `file.<pid>.partial` files whose process is gone (a second Ctrl-C or a kill mid-write). */
+async function removeStalePartials(file: string): Promise<void> {
+  const prefix = `${basename(file)}.`;
+  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && name.endsWith('.partial') ? Number(name.slice(prefix.length, -'.partial'.length)) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) await rm(join(dirname(file), name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
   }
 }
 

@@ -1,11 +1,12 @@
 // What the CLI writes: checked before the work, never over an input or (for checkpoints) an existing file
 // unless asked, and kept when the user presses Ctrl-C.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../../src/cli/outputs';
 import { cli } from './cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-out-'));
@@ -76,6 +77,19 @@ describe('halfstep output files', () => {
     expect(tooMany).toBe('error: --iters has 3 values for 2 rounds (4 → 1 steps): give at most 2\n');
   });
 
+  it('refuses to resume from the state file of another network, by name', async () => {
+    const [small, wide] = [join(dir, 'small.safetensors'), join(dir, 'wide.safetensors')];
+    const train = (out: string, hidden: string) => cli('train', '--data', 'moons', '--iters', '3', '--hidden', hidden, '--blocks', '1', '--out', out, '--backend', 'cpu');
+    await train(small, '16');
+    await train(wide, '32');
+    // The wide teacher beside the small run's state: what a --force run with another width leaves when it stops
+    // between writing the teacher and its state.
+    copyFileSync(wide, small);
+    const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '6', '--out', small, '--resume', '--backend', 'cpu');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/small\.state\.safetensors does not fit .*small\.safetensors: param\/\S+ is \[[\d, ]+\], the network's is \[[\d, ]+\] \(the state of another run\): start a new run with --force/);
+  });
+
   it('keeps a Ctrl-C\'d training run: saved, said so, status 130, and --resume continues it', async () => {
     const out = join(dir, 'interrupted.safetensors');
     const child = spawn(process.execPath, ['bin/halfstep.mjs', 'train', '--data', 'moons', '--iters', '1000000', '--hidden', '16', '--blocks', '1', '--save-every', '50', '--out', out, '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,4 +111,19 @@ describe('halfstep output files', () => {
     expect(resumed).toMatchObject({ startStep: step, iterations: step + 10, stoppedEarly: false });
     expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
   }, 120_000);
+});
+
+describe('writeFileAtomic', () => {
+  it('writes the file whole and removes what a killed writer left, not what a live one is writing', async () => {
+    const sub = mkdtempSync(join(dir, 'atomic-'));
+    const file = join(sub, 'teacher.safetensors');
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid; // a process that has exited
+    const dead = `${file}.${gone}.partial`;
+    const live = `${file}.${process.ppid}.partial`;
+    const other = join(sub, `student.safetensors.${gone}.partial`);
+    for (const f of [dead, live, other]) writeFileSync(f, 'half a file');
+    await writeFileAtomic(file, 'whole');
+    expect(readFileSync(file, 'utf8')).toBe('whole');
+    expect(readdirSync(sub).sort()).toEqual([`student.safetensors.${gone}.partial`, 'teacher.safetensors', `teacher.safetensors.${process.ppid}.partial`].sort());
+  });
 });

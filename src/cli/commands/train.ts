@@ -110,6 +110,11 @@ export function register(program: Command): void {
         for (const [name, v] of net.params) {
           const raw = resumeState.get(`param/${name}`);
           if (!raw) throw new CliError(`${stateFile(opts.out)}: no tensor 'param/${name}'`, 2);
+          // A state file of another network (say a --force run with other --channels stopped between writing the
+          // teacher and its state) is refused by name, before tfjs's assign would fail on the shapes.
+          if (raw.shape.join() !== v.shape.join()) {
+            throw new CliError(`${stateFile(opts.out)} does not fit ${opts.out}: param/${name} is [${raw.shape.join(', ')}], the network's is [${v.shape.join(', ')}] (the state of another run): start a new run with --force`, 2);
+          }
           v.assign(raw);
         }
       } else {
