@@ -28,6 +28,8 @@ export async function sampleNetwork(net: Network, { steps, count, seed, eta = 0,
   const denoiser = networkDenoiser(net);
   try {
     const samples = await generateSamples(denoiser, { seed, count, shape, steps, eta, clip: net.config.data.kind === 'image', onBatch });
+    const broken = samples.reduce((n, v) => n + (Number.isFinite(v) ? 0 : 1), 0);
+    if (broken > 0) process.stderr.write(`warning: ${broken} of ${samples.length} sampled values are NaN or infinite: this model's outputs overflow (weights from a diverged run?)\n`);
     // Time spent choosing kernels between batches (kernel tuning, on a GPU) is not sampling time.
     return { samples, shape, msPerImage: (performance.now() - started - (tuningTimeMs() - tuning)) / count };
   } finally {

@@ -31,8 +31,8 @@ export interface ChainResult {
   /** Every finished student, in order; the caller owns them. */
   rounds: FinishedRound[];
   stopped: 'done' | 'cancelled' | 'nonfinite';
-  /** For 'nonfinite': the round and step at which training stopped. */
-  failure?: { stage: number; step: number };
+  /** For 'nonfinite': the round (1-based in this chain), its student's step count and the step at which training stopped. */
+  failure?: { stage: number; studentSteps: number; step: number };
 }
 
 export function isPowerOfTwo(n: number): boolean {
@@ -73,7 +73,7 @@ export async function distillChain(teacher: Network, opts: ChainOptions): Promis
       return {
         rounds,
         stopped: result.stopped,
-        failure: result.stopped === 'nonfinite' ? { stage: info.stage, step: result.nonFiniteStep ?? result.steps } : undefined,
+        failure: result.stopped === 'nonfinite' ? { stage: info.stage, studentSteps, step: result.nonFiniteStep ?? result.steps } : undefined,
       };
     }
     const finished = { ...info, student, result };

@@ -60,7 +60,7 @@ export interface OptimizerTensor {
 export type StopReason = 'done' | 'cancelled' | 'nonfinite';
 
 export interface TrainResult {
-  /** Steps completed and kept (after a non-finite stop: up to the last good report). */
+  /** Steps completed and kept (after a non-finite stop: up to the last report whose weights proved good). */
   steps: number;
   finalLoss: number;
   reports: TrainReport[];
@@ -69,6 +69,13 @@ export interface TrainResult {
   nonFiniteStep?: number;
   /** With replaySteps on webgpu: steps recorded, replayed and taken eagerly after the run's first. */
   replay?: { recordings: number; replays: number; eager: number };
+}
+
+/** Weights (and EMA) at a step count, copied aside so that a run can go back to them. */
+interface Snapshot {
+  steps: number;
+  vars: tf.Tensor[];
+  ema: tf.Tensor[] | null;
 }
 
 export class NonFiniteLossError extends Error {
@@ -286,9 +293,29 @@ export class Trainer {
     let firstBad = tf.scalar(iterations);
     // The fused update writes the weights in place, so its snapshots are copies, not clones sharing data.
     const fused = this.update instanceof FusedUpdate ? this.update : null;
-    const snapshot = (ts: tf.Tensor[]) => ts.map((v) => (fused ? copyOnGPU(v) : v.clone()));
-    let good = snapshot(vars);
-    let goodEma = this.ema ? snapshot([...this.ema.values()]) : null;
+    const emaVars = this.ema ? [...this.ema.values()] : null;
+    const snapshot = (steps: number): Snapshot => ({ steps, vars: vars.map(copy), ema: emaVars?.map(copy) ?? null });
+    const copy = (v: tf.Tensor) => (fused ? copyOnGPU(v) : v.clone());
+    const restore = (to: Snapshot) => {
+      vars.forEach((v, i) => v.assign(to.vars[i]));
+      if (emaVars && to.ema) emaVars.forEach((v, i) => v.assign(to.ema![i]));
+    };
+    const release = (sn: Snapshot | null) => sn && [...sn.vars, ...(sn.ema ?? [])].forEach((t) => t.dispose());
+    // A step's loss is that of the weights it starts from, so the weights a report sees (after its last update)
+    // are proved only by the next step's loss. `candidate` holds them until then; `good` holds the last proved
+    // ones (at first, the weights the run starts from).
+    let good = snapshot(startStep);
+    let candidate: Snapshot | null = null;
+    /** After a non-finite loss at step `bad`: back to the latest weights that a finite loss proved. */
+    const fallBack = (bad: number) => {
+      if (candidate && bad > candidate.steps) {
+        release(good);
+        good = candidate;
+        candidate = null;
+      }
+      restore(good);
+      return good.steps;
+    };
     const replay = fused && this.opts.replaySteps ? this.stepReplay(fused, vars, loss) : null;
     let sinceReport = 0;
     let lrSum = 0;
@@ -297,7 +324,6 @@ export class Trainer {
     let keptSteps = startStep;
     let step = startStep;
 
-    const disposeAll = (ts: tf.Tensor[] | null) => ts?.forEach((t) => t.dispose());
     try {
       for (; step < iterations; step++) {
         if (gate) await gate();
@@ -327,20 +353,22 @@ export class Trainer {
         if (sinceReport === reportEvery || atEnd) {
           const [[lv, nv], bv] = await Promise.all([sums.data(), firstBad.data()]);
           if (bv[0] < iterations || !Number.isFinite(lv) || !Number.isFinite(nv)) {
-            // Restore the weights of the last good report: the steps since then are lost, nothing else.
-            vars.forEach((v, i) => v.assign(good[i]));
-            if (this.ema && goodEma) [...this.ema.values()].forEach((v, i) => v.assign(goodEma![i]));
+            // Back to proved weights: the steps since then are lost, nothing else. (A sum that overflowed with
+            // every step finite names no step: the window's first is assumed bad.)
             stopped = 'nonfinite';
-            nonFiniteStep = bv[0] < iterations ? bv[0] : step;
+            nonFiniteStep = bv[0] < iterations ? bv[0] : step + 1 - sinceReport;
+            keptSteps = fallBack(nonFiniteStep);
             break;
           }
           const report = { step: step + 1, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport };
           reports.push(report);
           await onReport?.(report);
-          disposeAll(good);
-          disposeAll(goodEma);
-          good = snapshot(vars);
-          goodEma = this.ema ? snapshot([...this.ema.values()]) : null;
+          // This window's first loss proved the weights of the last report.
+          if (candidate) {
+            release(good);
+            good = candidate;
+          }
+          candidate = snapshot(step + 1);
           keptSteps = step + 1;
           sums.dispose();
           sums = tf.zeros([2]);
@@ -354,14 +382,37 @@ export class Trainer {
         await yieldToEventLoop();
       }
       if (stopped === 'cancelled' && sinceReport > 0) {
-        // The steps since the last report are kept (nothing failed): report them too.
-        const [lv, nv] = await sums.data();
-        reports.push({ step, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport });
-        keptSteps = step;
+        // The steps since the last report are kept if their losses were finite: report them too.
+        const [[lv, nv], bv] = await Promise.all([sums.data(), firstBad.data()]);
+        if (bv[0] < iterations || !Number.isFinite(lv) || !Number.isFinite(nv)) {
+          stopped = 'nonfinite';
+          nonFiniteStep = bv[0] < iterations ? bv[0] : step - sinceReport;
+          keptSteps = fallBack(nonFiniteStep);
+        } else {
+          reports.push({ step, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport });
+          if (candidate) {
+            release(good);
+            good = candidate;
+            candidate = null;
+          }
+          keptSteps = step;
+        }
+      }
+      // The weights the run ends on have no step after them to prove them: one more loss, without an update,
+      // at the next step's batch. Without it a last update that blew the weights up would be kept as a success.
+      if (stopped !== 'nonfinite' && step > startStep) {
+        const check = tf.tidy(() => loss(makeBatch(step), step));
+        const finalLoss = (await check.data())[0];
+        check.dispose();
+        if (!Number.isFinite(finalLoss)) {
+          stopped = 'nonfinite';
+          nonFiniteStep = step;
+          keptSteps = fallBack(step);
+        }
       }
     } finally {
-      disposeAll(good);
-      disposeAll(goodEma);
+      release(good);
+      release(candidate);
       sums.dispose();
       firstBad.dispose();
       replay?.dispose();

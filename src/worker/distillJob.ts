@@ -87,6 +87,10 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   let teacherPoints: Float32Array | null = null;
   for (const steps of [req.fromSteps, ...stages]) {
     const m = await measure(teacher, steps);
+    // A teacher whose outputs overflow cannot teach: say so now, not as a student's NaN loss later.
+    if (steps === req.fromSteps && !m.samples.every(Number.isFinite)) {
+      throw new Error(`${teacherInfo.name} samples NaN or infinite values at ${steps} steps (its weights overflow): it cannot be distilled`);
+    }
     curve.push({ steps, quality: m.quality });
     if (steps === req.fromSteps) teacherPoints = shown(m.samples);
   }
@@ -162,6 +166,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   flush();
   if (result.stopped === 'cancelled') throw new DOMException('cancelled', 'AbortError');
   if (result.stopped === 'nonfinite') {
-    throw new Error(`the loss became NaN or infinite in round ${result.failure?.stage} at step ${result.failure?.step}; try a lower learning rate`);
+    const { stage, studentSteps, step } = result.failure!;
+    throw new Error(`the loss became NaN or infinite in round ${stage} (${2 * studentSteps} → ${studentSteps} steps) at step ${step}; ${result.rounds.length ? 'the students before it are kept: ' : ''}try a lower learning rate`);
   }
 }

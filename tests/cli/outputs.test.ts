@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/cli/outputs';
+import { readCheckpoint, writeCheckpoint } from '../../src/io/checkpoint';
 import { cli } from './cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-out-'));
@@ -88,6 +89,29 @@ describe('halfstep output files', () => {
     const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '6', '--out', small, '--resume', '--backend', 'cpu');
     expect(code).toBe(2);
     expect(stderr).toMatch(/small\.state\.safetensors does not fit .*small\.safetensors: param\/\S+ is \[[\d, ]+\], the network's is \[[\d, ]+\] \(the state of another run\): start a new run with --force/);
+  });
+
+  it('keeps nothing that a NaN loss made: a diverged last step is neither saved nor used', async () => {
+    // One step at an absurd learning rate: the loss of that step is finite, the weights it leaves are not usable.
+    const teacher = join(dir, 'diverged.safetensors');
+    const t = await failure('train', '--data', 'moons', '--iters', '1', '--lr', '1e30', '--out', teacher, '--backend', 'cpu');
+    expect(t.stderr).toContain('error: training stopped: the loss became NaN or infinite at step 1; nothing was saved: try a lower --lr');
+    expect(existsSync(teacher)).toBe(false);
+    // The same in a chain: round 1 (one step at lr 1000) leaves its student unusable, so no student is written.
+    const out = join(dir, 'diverged-chain');
+    const d = await failure('distill', '--teacher', join(MOONS, 'student-4.safetensors'), '--from', '4', '--to', '1', '--iters', '1,50', '--lr', '1e3', '--out-dir', out, '--no-teacher-eval', '--backend', 'cpu');
+    expect(d.stderr).toContain('error: stage 5 (4 → 2 steps) stopped at step 1: the loss became NaN or infinite; no student was written; try a lower --lr');
+    expect(existsSync(join(out, 'student-2.safetensors'))).toBe(false);
+  });
+
+  it('warns when a model samples NaN or infinite values', async () => {
+    // Finite weights (so the file loads) that overflow float32 inside the network.
+    const ckpt = readCheckpoint(new Uint8Array(readFileSync(join(MOONS, 'teacher.safetensors'))));
+    const weights = new Map([...ckpt.weights].map(([k, t]) => [k, { shape: t.shape, data: t.data.map((v) => v * 1e30) }]));
+    const file = join(dir, 'overflowing.safetensors');
+    writeFileSync(file, writeCheckpoint({ ...ckpt, weights }, 'F32'));
+    const { stderr } = await cli('sample', '--ckpt', file, '--steps', '2', '--n', '8', '--out', join(dir, 'overflow.npy'), '--backend', 'cpu');
+    expect(stderr).toMatch(/warning: \d+ of 16 sampled values are NaN or infinite: this model's outputs overflow/);
   });
 
   it('keeps a Ctrl-C\'d training run: saved, said so, status 130, and --resume continues it', async () => {

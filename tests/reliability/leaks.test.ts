@@ -126,7 +126,7 @@ describe('memory stays flat', () => {
         result = await round(current, steps, { data: nanAfter(3) });
         expect(result.stopped).toBe('nonfinite');
         expect(result.rounds).toEqual([]);
-        expect(result.failure).toEqual({ stage: 1, step: 3 });
+        expect(result.failure).toEqual({ stage: 1, studentSteps: steps / 2, step: 3 });
       } else {
         result = await round(current, steps);
         expect(result.stopped).toBe('done');

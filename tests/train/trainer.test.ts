@@ -52,6 +52,43 @@ describe('Trainer', () => {
     expect(Array.from(w.dataSync())).toEqual(atStep30);
   });
 
+  // loss = √(1 − w) is finite only while w ≤ 1; Adam's first step moves w by about lr, so from w = 0.9 a step of
+  // lr 0.5 lands at 1.4, where every later loss is NaN. The loss that shows it is the next step's.
+  const sqrtLoss = (w: tf.Variable) => () => tf.sum(tf.sqrt(tf.sub(1, w))) as tf.Scalar;
+
+  it('does not keep the weights of a last step that blew them up: it goes back to the weights before it', async () => {
+    const params = oneParam([0.9]);
+    const w = params.get('w')!;
+    const before = tf.memory().numTensors;
+    const t = new Trainer(params, { iterations: 1, learningRate: 0.5, schedule: 'constant' });
+    const r = await t.run(() => ({}), sqrtLoss(w));
+    t.dispose();
+    expect(r.stopped).toBe('nonfinite');
+    expect(r.nonFiniteStep).toBe(1);
+    expect(r.steps).toBe(0);
+    expect(w.dataSync()[0]).toBeCloseTo(0.9, 6);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('does not go back to a report\'s weights that the next step found bad', async () => {
+    // Small steps for 10 (one report), then a big one: the weights at the report (step 10) are the blown-up
+    // ones only if the jump comes in the report's own last step, which is what step 9's lr does here.
+    const params = oneParam([0.5]);
+    const w = params.get('w')!;
+    let atReport: number[] = [];
+    const t = new Trainer(params, {
+      iterations: 30, learningRate: 1e-3, schedule: 'constant', reportEvery: 10,
+      onReport: (rep) => { if (rep.step === 10) atReport = Array.from(w.dataSync()); },
+    });
+    t.learningRateAt = (step) => (step === 9 ? 10 : 1e-3);
+    const r = await t.run(() => ({}), sqrtLoss(w));
+    expect(atReport[0]).toBeGreaterThan(1); // the report saw the blown-up weights
+    expect(r.stopped).toBe('nonfinite');
+    expect(r.nonFiniteStep).toBe(10);
+    expect(r.steps).toBe(0); // the only proved weights are the starting ones
+    expect(w.dataSync()[0]).toBeCloseTo(0.5, 6);
+  });
+
   it('cancels between steps and leaks no tensors', async () => {
     const params = oneParam([1]);
     const before = tf.memory().numTensors;

@@ -127,9 +127,10 @@ describe('a replayed training step on webgpu', () => {
     // Step 1 eager, step 2 recorded, steps 3-5 replayed; with replay off, every step after the first eager.
     expect(replayed.result.replay).toEqual({ recordings: 1, replays: 3, eager: 0 });
     expect(eager.result.replay).toEqual({ recordings: 0, replays: 0, eager: 4 });
-    // Each batch (z_t and the teacher's target: two forward passes and the arithmetic around them) likewise.
-    expect(replayed.batches).toEqual({ recordings: 1, replays: 4, eager: 0 });
-    expect(eager.batches).toEqual({ recordings: 0, replays: 0, eager: 5 });
+    // Each batch (z_t and the teacher's target: two forward passes and the arithmetic around them) likewise,
+    // five for the steps and a sixth for the loss that proves the final weights.
+    expect(replayed.batches).toEqual({ recordings: 1, replays: 5, eager: 0 });
+    expect(eager.batches).toEqual({ recordings: 0, replays: 0, eager: 6 });
     eager.student.dispose();
     replayed.student.dispose();
     teacher.dispose();

@@ -119,7 +119,7 @@ export function register(program: Command): void {
       const result = await distillChain(teacher, {
         fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,
         data: dataSource, seed: opts.seed, reportEvery: 50, clip: data.kind === 'image', signal: stop.signal,
-        onReport: (info, r) => bar.update(done + r.step, { stage: `${info.stage}/${stages.length}`, steps: info.studentSteps, loss: r.loss }),
+        onReport: (info, r) => bar.update(done + r.step, { stage: `${firstStage + info.stage} (${info.stage}/${stages.length})`, steps: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
           const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
           const saved = await saveCheckpoint(file, round.student, {
@@ -160,7 +160,13 @@ export function register(program: Command): void {
         process.stderr.write(`interrupted: ${kept}; continue the chain with --teacher ${rows.length ? rows.at(-1)!.file : opts.teacher} --from ${rows.length ? rows.at(-1)!.steps : opts.from}\n`);
         process.exitCode = 130;
       }
-      if (result.stopped === 'nonfinite') throw new CliError(`stage ${result.failure?.stage} stopped at step ${result.failure?.step}: non-finite loss; the students before it were kept`);
+      if (result.stopped === 'nonfinite') {
+        const failed = result.failure!;
+        const kept = rows.length
+          ? `the ${rows.length} student${rows.length === 1 ? '' : 's'} before it ${rows.length === 1 ? 'is' : 'are'} kept in ${opts.outDir}; continue with --teacher ${rows.at(-1)!.file} --from ${rows.at(-1)!.steps} and a lower --lr`
+          : 'no student was written; try a lower --lr';
+        throw new CliError(`stage ${firstStage + failed.stage} (${2 * failed.studentSteps} → ${failed.studentSteps} steps) stopped at step ${failed.step}: the loss became NaN or infinite; ${kept}`);
+      }
     });
 }
 

@@ -132,15 +132,20 @@ export function register(program: Command): void {
       const bar = progressBar('train', opts.iters);
       const started = performance.now();
       let trainerRef: Trainer | null = null;
-      /** The teacher is the EMA when there is one; the state file holds what a resumed run needs. */
-      const save = async (step: number) => {
+      let savedUpTo = startStep;
+      /**
+       * The teacher is the EMA when there is one; the state file holds what a resumed run needs. Without Adam's
+       * moments after a non-finite loss (its NaN gradients reached them): a resumed run starts them afresh.
+       */
+      const save = async (step: number, withOptimizer = true) => {
+        savedUpTo = step;
         const trainer = trainerRef!;
         const teacherNet: Network = trainer.ema ? { ...net, params: trainer.ema } : net;
         await saveCheckpoint(opts.out, teacherNet, { role: 'teacher', steps: null, lineage: null, notes: `${notes}; step ${step}` }, dtype);
         const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
         for (const [name, v] of net.params) tensors.set(`param/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
         if (trainer.ema) for (const [name, v] of trainer.ema) tensors.set(`ema/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
-        for (const [i, t] of (await trainer.optimizerState()).entries()) {
+        for (const [i, t] of withOptimizer ? (await trainer.optimizerState()).entries() : []) {
           tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array });
         }
         await writeFileAtomic(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: 'halfstep-train-state' }));
@@ -166,7 +171,15 @@ export function register(program: Command): void {
       });
       clearTimeout(timer);
       bar.stop();
-      if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; the checkpoint of the last save was kept`);
+      if (result.stopped === 'nonfinite') {
+        // The trainer went back to the last weights a finite loss proved; a periodic save since may hold later ones.
+        const resave = result.steps > startStep || savedUpTo > result.steps;
+        if (resave) await save(result.steps, false);
+        const kept = resave
+          ? `saved the weights of step ${result.steps}, the last a finite loss proved: continue with --resume (Adam's moments start afresh) and a lower --lr`
+          : startStep > 0 ? `${opts.out} is kept at step ${startStep}: continue with --resume and a lower --lr` : 'nothing was saved: try a lower --lr';
+        throw new CliError(`training stopped: the loss became NaN or infinite at step ${result.nonFiniteStep}; ${kept}`);
+      }
       await save(result.steps);
       interrupt.release();
       const stoppedEarly = result.stopped === 'cancelled';
