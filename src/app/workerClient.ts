@@ -86,6 +86,9 @@ function route(e: WorkerEvent): void {
     case 'loadFailed':
       s.failLoad(e.requestId, e.name, e.message);
       break;
+    case 'unlisted':
+      s.unlistModel(e.modelId, e.name, e.message);
+      break;
     case 'progress':
       s.progressJob(e.jobId, e.done, e.total, e.label);
       break;

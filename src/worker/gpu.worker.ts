@@ -9,7 +9,7 @@ import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
-import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, unregister } from './registry';
+import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, studentsMisfitting, unregister } from './registry';
 import { errorLine, explainLoadError } from './loadErrors';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
@@ -190,6 +190,11 @@ function handle(req: Request): void {
           checkAgainstLoadedTeacher(checkpoint);
           const { info } = register(checkpoint, { name: req.name, source: req.source, shippedKey: req.shippedKey, bytes });
           post({ type: 'loaded', requestId: req.requestId, model: info });
+          // Students dropped before this, their teacher, get the check they would have had after it.
+          for (const misfit of studentsMisfitting(checkpoint)) {
+            unregister(misfit.info.id);
+            post({ type: 'unlisted', modelId: misfit.info.id, name: misfit.info.name, message: `a student that does not fit ${req.name}, the teacher its lineage names (${errorLine(misfit.error)})` });
+          }
         } catch (e) {
           post({ type: 'loadFailed', requestId: req.requestId, name: req.name, message: explainLoadError(e, req.name) });
         }

@@ -137,6 +137,8 @@ export type WorkerEvent =
   | { type: 'loaded'; requestId: string; model: ModelInfo; alreadyLoaded?: boolean }
   | { type: 'metric'; ready: boolean; message: string }
   | { type: 'loadFailed'; requestId: string; name: string; message: string }
+  /** A listed model taken off the list: a student that the teacher loaded after it showed not to fit. */
+  | { type: 'unlisted'; modelId: string; name: string; message: string }
   | { type: 'progress'; jobId: string; kind: JobKind; done: number; total: number; label: string }
   | { type: 'column'; jobId: string; index: number; result: ColumnSamples }
   /** A column's quality figure (2D: sliced Wasserstein distance to the toy set; MNIST: KID), sent after its samples. */

@@ -62,6 +62,23 @@ export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
 }
 
 /**
+ * The loaded students whose lineage names `teacher` (a checkpoint just loaded) but do not fit it, each with the
+ * reasons: the same check as checkAgainstLoadedTeacher, for students that were loaded before their teacher.
+ */
+export function studentsMisfitting(teacher: Checkpoint): { info: ModelInfo; error: unknown }[] {
+  const out: { info: ModelInfo; error: unknown }[] = [];
+  for (const e of entries.values()) {
+    if (e.checkpoint.role !== 'student' || e.checkpoint.lineage?.teacherHash !== teacher.hash || e.checkpoint === teacher) continue;
+    try {
+      checkStudentOfTeacher(e.checkpoint, teacher);
+    } catch (error) {
+      out.push({ info: e.info, error });
+    }
+  }
+  return out;
+}
+
+/**
  * The model already loaded that this checkpoint repeats, if any: the same weights (content hash) and the same
  * role, step count and teacher. (The hash covers the weights only; a file with the same weights but other
  * metadata is a different checkpoint.)

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
-import { corruptCheckpoint, hashPrefix, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
+import { corruptCheckpoint, hashPrefix, misfitStudentOf, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
 import { ARTIFACTS, canvasHasContent, dropFiles, ROOT, serveApp, waitForText, watchConsole, type Served } from './harness';
 
 let served: Served;
@@ -179,6 +179,23 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     await expect.poll(() => p.url()).toContain('mode=mnist');
     await p.locator('[data-testid=load-notice][data-kind=otherSet]').waitFor({ state: 'detached', timeout: 10_000 });
     await p.screenshot({ path: join(ARTIFACTS, 'load-messages.png') });
+    await p.close();
+  }, 150_000);
+
+  it('takes a student off the list when the teacher its lineage names, dropped after it, does not fit it', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1024, height: 768 } });
+    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1`);
+    await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 120_000 });
+    const rows = await p.locator('[data-testid=model-row]').count();
+    const teacher = await tinyToyTeacher(21);
+    await dropFiles(p, [{ name: 'wide-student.safetensors', bytes: await misfitStudentOf(teacher) }]);
+    await expect.poll(() => p.locator('[data-testid=model-row]').count(), { timeout: 30_000 }).toBe(rows + 1);
+    await dropFiles(p, [{ name: 'narrow-teacher.safetensors', bytes: teacher }]);
+    const error = p.locator('[data-testid=load-error]');
+    await waitForText(error, /wide-student\.safetensors was taken off the list: a student that does not fit narrow-teacher\.safetensors, the teacher its lineage names \(.*hidden/);
+    // The teacher is listed, the student no longer.
+    await expect.poll(() => p.locator('[data-testid=model-row]').count(), { timeout: 30_000 }).toBe(rows + 1);
+    expect(await p.locator('[data-testid=model-row]', { hasText: 'wide-student' }).count()).toBe(0);
     await p.close();
   }, 150_000);
 

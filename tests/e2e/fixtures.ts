@@ -38,6 +38,23 @@ async function freshTeacher(config: ModelConfig, seed: number): Promise<Uint8Arr
 export const tinyToyTeacher = (seed = 3) => freshTeacher(TINY_TOY_CONFIG, seed);
 export const tinyUnetTeacher = (seed = 5) => freshTeacher(TINY_UNET_CONFIG, seed);
 
+/**
+ * A student whose lineage names `teacherBytes` as its teacher but whose network is another width: what the
+ * compatibility check must refuse, whichever of the two is loaded first.
+ */
+export async function misfitStudentOf(teacherBytes: Uint8Array): Promise<Uint8Array> {
+  await initBackend('cpu');
+  const config: ModelConfig = { ...TINY_TOY_CONFIG, network: { ...TINY_TOY_CONFIG.network, hidden: 64 } as ModelConfig['network'] };
+  const net = buildNetwork(config, 9);
+  try {
+    const weights = await weightsFromNetwork(net);
+    const lineage = { teacherHash: readCheckpoint(teacherBytes).hash, teacherSteps: 8, stage: 1, iterations: 10, finalLoss: 0.1 };
+    return writeCheckpoint({ config, role: 'student', steps: 4, lineage, weights });
+  } finally {
+    net.dispose();
+  }
+}
+
 /** Bytes that claim a 1 GB safetensors header: the reader must refuse them with a one-line reason. */
 export function corruptCheckpoint(): Uint8Array {
   const bytes = new Uint8Array(64);

@@ -5,7 +5,7 @@ import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
 import { type Checkpoint, contentHash } from '../../src/io/checkpoint';
 import { CompatibilityError } from '../../src/io/compat';
 import type { ModelConfig } from '../../src/model/config';
-import { adoptAsShipped, checkAgainstLoadedTeacher, loadedSame, register, unregister } from '../../src/worker/registry';
+import { adoptAsShipped, checkAgainstLoadedTeacher, loadedSame, register, studentsMisfitting, unregister } from '../../src/worker/registry';
 
 const config: ModelConfig = { network: { arch: 'mlp', hidden: 4, blocks: 1, embedDim: 4 }, data: { kind: 'toy2d', name: 'moons' }, parameterization: 'v', schedule: DEFAULT_SCHEDULE, conditioning: 't' };
 
@@ -33,6 +33,19 @@ describe('worker registry', () => {
     expect(() => checkAgainstLoadedTeacher(wrongStage)).toThrow(/stage 2, a student of this teacher is stage 1/);
     const otherParam = { ...checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 1, iterations: 10, finalLoss: 0.1 } }), config: { ...config, parameterization: 'eps' as const } };
     expect(() => checkAgainstLoadedTeacher(otherParam)).toThrow(/parameterization differs: student 'eps', teacher 'v'/);
+  });
+
+  it('names the students loaded before their teacher that do not fit it, with the reasons', () => {
+    const later = checkpoint('teacher', 0.6);
+    const lineage = (stage: number) => ({ teacherHash: later.hash, teacherSteps: 8, stage, iterations: 10, finalLoss: 0.1 });
+    const fits = register(checkpoint('student', 0.3, { steps: 4, lineage: lineage(1) }), { name: 'fits.safetensors', source: 'dropped' });
+    const misfit = register(checkpoint('student', 0.35, { steps: 4, lineage: lineage(3) }), { name: 'misfit.safetensors', source: 'dropped' });
+    const found = studentsMisfitting(later);
+    expect(found.map((f) => f.info.name)).toEqual(['misfit.safetensors']);
+    expect(String(found[0].error)).toMatch(/stage 3, a student of this teacher is stage 1/);
+    expect(studentsMisfitting(checkpoint('teacher', 0.65))).toEqual([]); // names no one
+    unregister(fits.info.id);
+    unregister(misfit.info.id);
   });
 
   it('has nothing to check when the named teacher is not loaded', () => {

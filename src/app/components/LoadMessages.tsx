@@ -49,7 +49,7 @@ export function LoadMessages() {
     <div className="load-messages" aria-live="polite">
       {errors.map((e) => (
         <div key={e.id} className="load-error" data-testid="load-error">
-          <span><b>{e.name}</b> was not loaded: {e.message}</span>
+          <span><b>{e.name}</b> {e.unlisted ? 'was taken off the list' : 'was not loaded'}: {e.message}</span>
           <button className="small" onClick={() => dismissError(e.id)} aria-label={`dismiss the message about ${e.name}`}>✕</button>
         </div>
       ))}

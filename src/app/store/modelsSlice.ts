@@ -7,6 +7,8 @@ export interface LoadError {
   id: string;
   name: string;
   message: string;
+  /** The file had loaded, and was taken off the list afterwards (a student its teacher, loaded later, refuses). */
+  unlisted?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface ModelsSlice {
   startLoad(requestId: string, name: string, byUser?: boolean): void;
   addModel(requestId: string, model: ModelInfo, alreadyLoaded?: boolean): void;
   failLoad(requestId: string, name: string, message: string): void;
+  unlistModel(modelId: string, name: string, message: string): void;
   dismissLoadError(id: string): void;
   dismissLoadNotice(id: string): void;
   /** The MNIST quality figure's classifier: null until the worker answers. */
@@ -68,6 +71,11 @@ export const createModelsSlice: StateCreator<Store, [], [], ModelsSlice> = (set)
     const pendingLoads = withoutKey(s.pendingLoads, requestId);
     return { pendingLoads, loadErrors: [...s.loadErrors, { id: requestId, name, message }] };
   }),
+  unlistModel: (modelId, name, message) => set((s) => ({
+    models: s.models.filter((m) => m.id !== modelId),
+    loadNotices: s.loadNotices.filter((n) => n.modelId !== modelId),
+    loadErrors: [...s.loadErrors, { id: `unlisted-${modelId}`, name, message, unlisted: true }],
+  })),
   imageMetric: null,
   setImageMetric: (ready, message) => set({ imageMetric: { ready, message } }),
   dismissLoadError: (id) => set((s) => ({ loadErrors: s.loadErrors.filter((e) => e.id !== id) })),
