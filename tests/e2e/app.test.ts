@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
-import { corruptCheckpoint, hashPrefix, misfitStudentOf, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
+import { corruptCheckpoint, hashPrefix, misfitStudentOf, overflowingTeacher, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
 import { ARTIFACTS, canvasHasContent, dropFiles, ROOT, serveApp, waitForText, watchConsole, type Served } from './harness';
 
 let served: Served;
@@ -87,6 +87,18 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     expect(student.lineage?.teacherHash).toBe(readCheckpoint(teacherBytes).hash);
     expect(student.lineage?.teacherSteps).toBe(2);
     await shot('distill-toy');
+    // A run that fails before its first figure (a teacher whose outputs overflow) says why and leaves this
+    // run's charts and rounds on screen, marked as the previous run's.
+    const points = await page.locator('[data-testid=loss-chart]').first().getAttribute('data-points');
+    await dropFiles(page, [{ name: 'huge-teacher.safetensors', bytes: await overflowingTeacher() }]);
+    const hugeOption = page.locator('[data-testid=distill-teacher] option', { hasText: 'huge-teacher' });
+    await hugeOption.waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'huge-teacher' });
+    await page.locator('[data-testid=start-distill]').click();
+    await waitForText(page.locator('[data-testid=job-distill][data-status=failed]'), /huge-teacher\.safetensors samples NaN or infinite values at 2 steps \(its weights overflow\): it cannot be distilled/);
+    expect(await page.locator('[data-testid=round-row]').count()).toBe(1);
+    expect(await page.locator('[data-testid=loss-chart]').first().getAttribute('data-points')).toBe(points);
+    await waitForText(page.locator('[data-testid=previous-run]'), /the previous run's, from tiny-teacher/);
     expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 200_000);
 

@@ -55,6 +55,13 @@ export async function misfitStudentOf(teacherBytes: Uint8Array): Promise<Uint8Ar
   }
 }
 
+/** A toy teacher with finite weights so large that its outputs overflow float32: it loads, but cannot teach. */
+export async function overflowingTeacher(): Promise<Uint8Array> {
+  const c = readCheckpoint(await tinyToyTeacher(31));
+  const weights = new Map([...c.weights].map(([k, t]) => [k, { shape: t.shape, data: t.data.map((v) => v * 1e30) }]));
+  return writeCheckpoint({ ...c, weights }, 'F32');
+}
+
 /** Bytes that claim a 1 GB safetensors header: the reader must refuse them with a one-line reason. */
 export function corruptCheckpoint(): Uint8Array {
   const bytes = new Uint8Array(64);

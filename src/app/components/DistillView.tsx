@@ -99,6 +99,8 @@ export function DistillView() {
   const curve = useStore((s) => s.teacherCurve);
   const metric = useStore((s) => s.qualityMetric);
   const distillTeacherId = useStore((s) => s.distillTeacherId);
+  const resultsJobId = useStore((s) => s.resultsJobId);
+  const startedTeacherId = useStore((s) => s.startedTeacherId);
   const teacherPoints = useStore((s) => s.distillTeacherPoints);
   const isToy = settings.mode === 'toy';
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
@@ -115,10 +117,13 @@ export function DistillView() {
   const fromSteps = teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
   const roundCount = Math.max(0, Math.round(Math.log2(fromSteps / Math.min(settings.to, fromSteps / 2))));
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
+  const startedTeacher = models.find((m) => m.id === startedTeacherId);
   const labels = useMemo(() => menuLabels(pool), [pool]);
   // The charts and rounds belong to the set they were run on: switching set or mode hides them (they come
   // back on switching back), so moons curves never sit under a checkerboard heading.
   const ownRun = distillTeacherId === null || pool.some((m) => m.id === distillTeacherId);
+  // The job bar likewise follows the run last started.
+  const runHere = startedTeacherId === null || pool.some((m) => m.id === startedTeacherId);
   const shownLoss = ownRun ? loss : NO_LOSS;
   const shownRounds = ownRun ? rounds : NO_ROUNDS;
   const shownCurve = ownRun ? curve : NO_CURVE;
@@ -151,7 +156,10 @@ export function DistillView() {
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
         {slowUnet && <p className="banner">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
-        {ownRun ? <JobBar jobId={jobId} pausable /> : distilledTeacher && <p className="muted" data-testid="other-run">{running ? 'A distillation' : 'The last distillation'} ran on a model of {setName(distilledTeacher)}: switch back to it to see {running ? 'it' : 'its charts'}.</p>}
+        {runHere && ownRun && resultsJobId !== null && resultsJobId !== jobId && distilledTeacher && (
+          <p className="muted" data-testid="previous-run">The charts below are the previous run's, from {labels.get(distilledTeacher.id) ?? distilledTeacher.name}: this one has no figures yet.</p>
+        )}
+        {runHere ? <JobBar jobId={jobId} pausable /> : startedTeacher && <p className="muted" data-testid="other-run">{running ? 'A distillation' : 'The last distillation'} ran on a model of {setName(startedTeacher)}: switch back to it to see {running ? 'it' : 'its charts'}.</p>}
         <div className="charts">
           <div>
             <h3>Distillation loss</h3>
@@ -170,7 +178,7 @@ export function DistillView() {
             <tbody>
               {shownRounds.map((r) => (
                 <tr key={r.round} data-testid="round-row">
-                  <td>{r.round}</td>
+                  <td>{r.student.lineage?.stage ?? r.round}</td>
                   <td>{r.fromSteps} → {r.toSteps}</td>
                   <td>{r.finalLoss.toPrecision(3)}</td>
                   <td>{quality(r.studentQuality)}</td>

@@ -5,7 +5,14 @@ import type { LossPoint, RoundResult } from '../../worker/protocol';
 import type { Store } from './index';
 
 export interface DistillSlice {
+  /** The distillation last started (its job bar), and the teacher it runs from. */
   distillJobId: string | null;
+  startedTeacherId: string | null;
+  /**
+   * The run whose loss, rounds and curves are on screen, and its teacher. A new run takes the screen with its
+   * first figure, so one that fails or is cancelled before any leaves the previous run's charts in place.
+   */
+  resultsJobId: string | null;
   distillTeacherId: string | null;
   loss: LossPoint[];
   rounds: RoundResult[];
@@ -19,16 +26,32 @@ export interface DistillSlice {
   setTeacherCurve(jobId: string, points: { steps: number; quality: number }[], metric: string, teacherPoints: Float32Array | null): void;
 }
 
+/** The fields that make `jobId` the run on screen, cleared for its figures (nothing when it already is). */
+function onScreen(s: DistillSlice, jobId: string): Partial<DistillSlice> {
+  if (s.resultsJobId === jobId) return {};
+  return { resultsJobId: jobId, distillTeacherId: s.startedTeacherId, loss: [], rounds: [], teacherCurve: [], qualityMetric: null, distillTeacherPoints: null };
+}
+
 export const createDistillSlice: StateCreator<Store, [], [], DistillSlice> = (set) => ({
   distillJobId: null,
+  startedTeacherId: null,
+  resultsJobId: null,
   distillTeacherId: null,
   loss: [],
   rounds: [],
   teacherCurve: [],
   qualityMetric: null,
   distillTeacherPoints: null,
-  beginDistill: (jobId, teacherId) => set({ distillJobId: jobId, distillTeacherId: teacherId, loss: [], rounds: [], teacherCurve: [], qualityMetric: null, distillTeacherPoints: null }),
-  appendLoss: (jobId, points) => set((s) => (s.distillJobId === jobId ? { loss: [...s.loss, ...points] } : {})),
-  addRound: (jobId, round) => set((s) => (s.distillJobId === jobId ? { rounds: [...s.rounds, round] } : {})),
-  setTeacherCurve: (jobId, teacherCurve, qualityMetric, distillTeacherPoints) => set((s) => (s.distillJobId === jobId ? { teacherCurve, qualityMetric, distillTeacherPoints } : {})),
+  beginDistill: (jobId, teacherId) => set({ distillJobId: jobId, startedTeacherId: teacherId }),
+  appendLoss: (jobId, points) => set((s) => {
+    if (s.distillJobId !== jobId) return {};
+    const now = onScreen(s, jobId);
+    return { ...now, loss: [...(now.loss ?? s.loss), ...points] };
+  }),
+  addRound: (jobId, round) => set((s) => {
+    if (s.distillJobId !== jobId) return {};
+    const now = onScreen(s, jobId);
+    return { ...now, rounds: [...(now.rounds ?? s.rounds), round] };
+  }),
+  setTeacherCurve: (jobId, teacherCurve, qualityMetric, distillTeacherPoints) => set((s) => (s.distillJobId === jobId ? { ...onScreen(s, jobId), teacherCurve, qualityMetric, distillTeacherPoints } : {})),
 });
