@@ -24,6 +24,9 @@ const jobs = new Map<string, Job>();
 let testHooks = false;
 /** True while the test hook's own device.destroy() is on its way: its loss, reason 'destroyed', is not ours. */
 let simulatedLoss = false;
+/** Lost devices so far, and the last one's reason: a job running across a loss failed, it was not cancelled. */
+let deviceLosses = 0;
+let lastLoss = '';
 /** The MNIST classifier's files, kept to rebuild it after a lost device. */
 let metricFiles: { classifier: Uint8Array; reference: Uint8Array } | null = null;
 
@@ -34,6 +37,8 @@ async function init(pref: BackendPreference): Promise<BackendInfo> {
     if (lost.reason === 'destroyed' && !simulatedLoss) return;
     simulatedLoss = false;
     const reason = lost.message || lost.reason;
+    deviceLosses += 1;
+    lastLoss = reason;
     const previous = ready;
     post({ type: 'backendLost', backend: info, message: `The WebGPU device was lost (${reason}). Restarting WebGPU and reloading the models from their checkpoints…` });
     ready = (previous ?? Promise.resolve(info)).catch(() => info).then(() => recover(pref, reason));
@@ -77,16 +82,31 @@ async function recover(pref: BackendPreference, reason: string): Promise<Backend
 async function runJob(jobId: string, kind: Job['kind'], body: (job: Job) => Promise<void>): Promise<void> {
   const job = new Job(jobId, kind, post);
   jobs.set(jobId, job);
+  const lossesBefore = deviceLosses;
   try {
     await ready;
     await body(job);
     post({ type: job.signal.aborted ? 'cancelled' : 'done', jobId });
   } catch (e) {
-    if (isAbort(e) || job.signal.aborted) post({ type: 'cancelled', jobId });
-    else post({ type: 'failed', jobId, message: errorLine(e) });
+    // Only the user cancels (the job's own signal). WebGPU rejects the work of a lost device with an AbortError,
+    // often before the device's `lost` promise settles: give that a moment to say why.
+    if (job.signal.aborted) {
+      post({ type: 'cancelled', jobId });
+    } else {
+      if (isAbort(e)) await settled(() => deviceLosses !== lossesBefore, 1000);
+      const message = deviceLosses !== lossesBefore
+        ? `the WebGPU device was lost while this ran (${lastLoss}): what it finished is kept; start it again`
+        : isAbort(e) ? `stopped by the GPU, not by Cancel (${errorLine(e)}): start it again` : errorLine(e);
+      post({ type: 'failed', jobId, message });
+    }
   } finally {
     jobs.delete(jobId);
   }
+}
+
+/** Resolves when `done()` holds (checked every 20 ms) or after `ms`, whichever comes first. */
+async function settled(done: () => boolean, ms: number): Promise<void> {
+  for (let waited = 0; !done() && waited < ms; waited += 20) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Cheapest columns first, so the first comparison appears while the 256-step teacher still runs. */

@@ -57,4 +57,21 @@ describe('a lost WebGPU device', () => {
     expect(memory.numTensors).toBeGreaterThan(0);
     expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 120_000);
+
+  it('fails a distillation running across it, saying why (it was not cancelled)', async () => {
+    await page.getByRole('tab', { name: 'Distill' }).click();
+    await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'tiny-teacher' });
+    await page.locator('[data-testid=distill-from]').selectOption('2');
+    await page.locator('[data-testid=distill-to]').selectOption('1');
+    await page.locator('[data-testid=distill-iters]').fill('5000');
+    await page.locator('[data-testid=distill-batch]').fill('16');
+    await page.locator('[data-testid=start-distill]').click();
+    // Under way: the first loss points are on the chart.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=loss-chart]')?.getAttribute('data-points') ?? 0) > 0, null, { timeout: 60_000 });
+    await page.evaluate(() => globalThis.halfstepTestHooks.destroyDevice());
+    const bar = await waitForText(page.locator('[data-testid=job-distill][data-status=failed]'), /the WebGPU device was lost while this ran/, 60_000);
+    expect(bar).not.toMatch(/cancelled/);
+    await waitForText(page.locator('[data-testid=backend-banner]'), /WebGPU was restarted/, 30_000);
+    expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
+  }, 150_000);
 });
