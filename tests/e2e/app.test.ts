@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
 import { corruptCheckpoint, hashPrefix, misfitStudentOf, overflowingTeacher, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
-import { ARTIFACTS, canvasHasContent, dropFiles, ROOT, serveApp, waitForText, watchConsole, type Served } from './harness';
+import { ARTIFACTS, canvasHasContent, dropFiles, fillDistill, ROOT, serveApp, type Served, waitForText, watchConsole } from './harness';
 
 let served: Served;
 let page: Page;
@@ -67,11 +67,7 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
   it('distills the toy teacher one round in the browser and offers the student as a .safetensors download', async () => {
     await page.getByRole('tab', { name: 'Distill' }).click();
     // The dropped tiny teacher, not the shipped one (a much larger MLP for SwiftShader).
-    await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'tiny-teacher' });
-    await page.locator('[data-testid=distill-from]').selectOption('2');
-    await page.locator('[data-testid=distill-to]').selectOption('1');
-    await page.locator('[data-testid=distill-iters]').fill('6');
-    await page.locator('[data-testid=distill-batch]').fill('16');
+    await fillDistill(page, { teacher: 'tiny-teacher', from: 2, to: 1, iters: 6, batch: 16 });
     await page.locator('[data-testid=start-distill]').click();
     await page.locator('[data-testid=round-row]').first().waitFor({ timeout: 150_000 });
     const lossPoints = Number(await page.locator('[data-testid=loss-chart]').first().getAttribute('data-points'));
@@ -141,11 +137,7 @@ describe('without WebGPU', () => {
     await p.goto(`${served.url}?backend=wasm#mode=mnist&view=distill`);
     await waitForText(p.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
     await dropFiles(p, [{ name: 'tiny-unet.safetensors', bytes: unet }]);
-    await p.locator('[data-testid=distill-teacher]').selectOption({ label: 'tiny-unet' });
-    await p.locator('[data-testid=distill-from]').selectOption('2');
-    await p.locator('[data-testid=distill-to]').selectOption('1');
-    await p.locator('[data-testid=distill-iters]').fill('4');
-    await p.locator('[data-testid=distill-batch]').fill('4');
+    await fillDistill(p, { teacher: 'tiny-unet', from: 2, to: 1, iters: 4, batch: 4 });
     await waitForText(p.locator('section[aria-labelledby=distill-title]'), /distills on wasm/);
     await p.locator('[data-testid=start-distill]').click();
     await p.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 120_000 });

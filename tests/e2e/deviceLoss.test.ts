@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHooks } from '../../src/app/workerClient';
 import { hashPrefix, tinyToyTeacher } from './fixtures';
-import { ARTIFACTS, canvasHasContent, dropFiles, serveApp, waitForText, watchConsole, type Served } from './harness';
+import { ARTIFACTS, canvasHasContent, dropFiles, fillDistill, serveApp, type Served, waitForText, watchConsole } from './harness';
 
 let served: Served;
 let page: Page;
@@ -60,11 +60,7 @@ describe('a lost WebGPU device', () => {
 
   it('fails a distillation running across it, saying why (it was not cancelled)', async () => {
     await page.getByRole('tab', { name: 'Distill' }).click();
-    await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'tiny-teacher' });
-    await page.locator('[data-testid=distill-from]').selectOption('2');
-    await page.locator('[data-testid=distill-to]').selectOption('1');
-    await page.locator('[data-testid=distill-iters]').fill('5000');
-    await page.locator('[data-testid=distill-batch]').fill('16');
+    await fillDistill(page, { teacher: 'tiny-teacher', from: 2, to: 1, iters: 5000, batch: 16 });
     await page.locator('[data-testid=start-distill]').click();
     // Under way: the first loss points are on the chart.
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=loss-chart]')?.getAttribute('data-points') ?? 0) > 0, null, { timeout: 60_000 });

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { hashPrefix } from './fixtures';
-import { ROOT, dropFiles, serveApp, waitForText } from './harness';
+import { dropFiles, fillDistill, ROOT, serveApp, waitForText } from './harness';
 
 // The MNIST view is the app as it opens, on the shipped models: npx tsx tests/e2e/docsScreenshots.ts mnist
 const dir = process.argv[2];
@@ -59,10 +59,7 @@ try {
   await shot(page, 'compare-toy', 'section[aria-labelledby=compare-title]');
 
   await page.getByRole('tab', { name: 'Distill' }).click();
-  await page.locator('[data-testid=distill-teacher]').selectOption({ label: 'teacher' });
-  await page.locator('[data-testid=distill-from]').selectOption('8');
-  await page.locator('[data-testid=distill-to]').selectOption('1');
-  await page.locator('[data-testid=distill-iters]').fill('150');
+  await fillDistill(page, { teacher: 'teacher', from: 8, to: 1, iters: 150 });
   await page.locator('[data-testid=start-distill]').click();
   await page.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 900_000 });
   await page.locator('[data-testid=run-trajectories]').click();

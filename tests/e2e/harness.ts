@@ -77,3 +77,12 @@ export async function waitForText(locator: Locator, pattern: RegExp, timeout = 3
   await locator.filter({ hasText: pattern }).first().waitFor({ timeout });
   return (await locator.first().textContent()) ?? '';
 }
+
+/** Fills the Distill view's form (on screen) for a run from `teacher` (its menu label), `from` → `to` steps. */
+export async function fillDistill(page: Page, run: { teacher: string; from: number; to: number; iters: number; batch?: number }): Promise<void> {
+  await page.locator('[data-testid=distill-teacher]').selectOption({ label: run.teacher });
+  await page.locator('[data-testid=distill-from]').selectOption(String(run.from));
+  await page.locator('[data-testid=distill-to]').selectOption(String(run.to));
+  await page.locator('[data-testid=distill-iters]').fill(String(run.iters));
+  if (run.batch !== undefined) await page.locator('[data-testid=distill-batch]').fill(String(run.batch));
+}
