@@ -89,6 +89,12 @@ describe('halfstep output files', () => {
     const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '6', '--out', small, '--resume', '--backend', 'cpu');
     expect(code).toBe(2);
     expect(stderr).toMatch(/small\.state\.safetensors does not fit .*small\.safetensors: param\/\S+ is \[[\d, ]+\], the network's is \[[\d, ]+\] \(the state of another run\): start a new run with --force/);
+    // A state file cut short is named, with what to do.
+    const state = small.replace(/\.safetensors$/, '.state.safetensors');
+    writeFileSync(state, readFileSync(state).subarray(0, 500));
+    const cut = await failure('train', '--data', 'moons', '--iters', '6', '--out', small, '--resume', '--backend', 'cpu');
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/small\.state\.safetensors: .* \(the resume state is damaged: start a new run with --force\)/);
   });
 
   it('keeps nothing that a NaN loss made: a diverged last step is neither saved nor used', async () => {

@@ -102,7 +102,14 @@ export function register(program: Command): void {
         const ckpt = await loadCheckpoint(opts.out);
         const resumedData = ckpt.config.data.kind === 'image' ? 'mnist' : ckpt.config.data.name;
         if (resumedData !== opts.data) throw new CliError(`${opts.out} is a ${resumedData} teacher: --resume continues it, so give --data ${resumedData}`);
-        const state = parseSafetensors(await readBytes(stateFile(opts.out)));
+        const stateBytes = await readBytes(stateFile(opts.out));
+        let state: ReturnType<typeof parseSafetensors>;
+        try {
+          state = parseSafetensors(stateBytes);
+        } catch (e) {
+          throw new CliError(`${stateFile(opts.out)}: ${e instanceof Error ? e.message : String(e)} (the resume state is damaged: start a new run with --force)`, 2);
+        }
+        if (state.metadata.format !== 'halfstep-train-state') throw new CliError(`${stateFile(opts.out)} is not a Halfstep training state (format '${state.metadata.format ?? ''}')`, 2);
         startStep = Number(state.metadata.step);
         if (!Number.isInteger(startStep) || startStep < 0) throw new CliError(`${stateFile(opts.out)}: bad step '${state.metadata.step}'`, 2);
         net = networkFromCheckpoint(opts.out, ckpt);
