@@ -1,6 +1,7 @@
 // `halfstep grid --row FILE[@STEPS]`: the step count after the last '@', or a usage error that says the form.
 import { describe, expect, it } from 'vitest';
 import { parseRow } from '../../src/cli/commands/grid';
+import { cli } from './cli';
 
 describe('grid rows', () => {
   it('reads FILE and FILE@STEPS, and says what is wrong with a bad step count', () => {
@@ -10,5 +11,12 @@ describe('grid rows', () => {
     expect(() => parseRow('teacher.safetensors@0')).toThrow(/'0' is not a step count/);
     // An '@' in a directory name belongs to the path.
     expect(parseRow('runs/v@1/student-4.safetensors')).toEqual({ file: 'runs/v@1/student-4.safetensors' });
+  });
+
+  it('refuses a 2D model with status 2 and says what to use instead', async () => {
+    await expect(cli('grid', '--row', 'models/toy/moons/teacher.safetensors', '--out', '/tmp/never.png', '--backend', 'cpu')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('grid draws image models (MNIST); this one is a 2D model of moons: use sample for its points'),
+    });
   });
 });

@@ -32,6 +32,14 @@ describe('load error wording', () => {
     expect(msg).toMatch(/^the file is damaged or incomplete .*copy or download it again \(.*run past the end/);
   });
 
+  it('says when a valid safetensors file holds a tensor type it does not read', () => {
+    const header = new TextEncoder().encode(JSON.stringify({ w: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } }));
+    const bytes = new Uint8Array(8 + header.length + 8);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expect(explainLoadError(failure(bytes), 'ints.safetensors')).toMatch(/^a safetensors file with a tensor type Halfstep does not read \(it reads F32 and F16\) \(.*I32/);
+  });
+
   it('tells a safetensors file from elsewhere apart from a damaged one', () => {
     const other = serializeSafetensors(new Map([['w', { shape: [2], data: new Float32Array([1, 2]) }]]), { format: 'pt' });
     expect(explainLoadError(failure(other), 'model.safetensors')).toMatch(/^a safetensors file, but not a Halfstep checkpoint this version can read \(not a Halfstep checkpoint/);

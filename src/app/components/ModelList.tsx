@@ -68,7 +68,8 @@ export function ModelList() {
         <tbody>
           {rows.map((m) => (
             <tr key={m.id} data-testid="model-row" data-model-name={m.name} className={inView(m, mode, toy) ? '' : 'other-set'}>
-              <td title={m.hash}>{modelLabel(m)} <span className="muted small">{m.source}</span></td>
+              {/* Named as in the menus, so three trained student-2s are #1, #2, #3 here too. */}
+              <td title={m.hash}>{labels.get(m.id) === modelLabel(m) || !labels.has(m.id) ? <>{modelLabel(m)} <span className="muted small">{m.source}</span></> : labels.get(m.id)}</td>
               <td>{m.dataKind === 'image' ? 'MNIST' : m.dataName}</td>
               <td>{m.role}</td>
               <td>{m.steps ?? 'any'}</td>

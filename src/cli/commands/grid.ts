@@ -52,9 +52,9 @@ export function register(program: Command): void {
       for (const spec of opts.row) {
         const { file, steps } = parseRow(spec);
         const ckpt = await loadCheckpoint(file);
-        if (ckpt.config.data.kind !== 'image') throw new CliError(`${file}: grid needs an image model, this one is ${ckpt.config.data.kind}`);
+        if (ckpt.config.data.kind !== 'image') throw new CliError(`${file}: grid draws image models (MNIST); this one is a 2D model of ${ckpt.config.data.name}: use sample for its points`, 2);
         const { height, width, channels } = ckpt.config.data;
-        if (size && (size[0] !== height || size[1] !== width || size[2] !== channels)) throw new CliError(`${file}: image size differs from the first row's`);
+        if (size && (size[0] !== height || size[1] !== width || size[2] !== channels)) throw new CliError(`${file}: image size differs from the first row's`, 2);
         size = [height, width, channels];
         const net = networkFromCheckpoint(file, ckpt);
         rows.push((await sampleNetwork(net, { steps: resolveSteps(file, ckpt, steps, `${file}@STEPS`), count: opts.n, seed: opts.seed })).samples);
