@@ -103,11 +103,19 @@ function metadataProblem(error: z.ZodError): string {
   return `metadata ${path ? `${path}: ` : ''}${issue.message}`;
 }
 
+/** The other files Halfstep writes, named when one is given where a model checkpoint belongs. */
+const OTHER_HALFSTEP_FILES: Record<string, string> = {
+  'halfstep-classifier': "Halfstep's MNIST classifier (the FID features)",
+  'halfstep-reference-stats': "Halfstep's MNIST reference statistics (for FID and KID)",
+  'halfstep-train-state': "a training run's resume state (the teacher is the .safetensors file beside it)",
+};
+
 function readMetadata(metadata: Record<string, string>): Omit<Checkpoint, 'weights' | 'hash'> {
   // The two commonest wrong files get a message of their own: a plain safetensors file, a newer format.
   if (metadata.format !== FORMAT) {
     const got = metadata.format === undefined ? "has no 'format' key" : `format is ${quote(metadata.format)}`;
-    fail('metadata', `not a Halfstep checkpoint: metadata ${got}, expected '${FORMAT}'`);
+    const what = OTHER_HALFSTEP_FILES[metadata.format ?? ''];
+    fail('metadata', what ? `${what}, not a model checkpoint (metadata ${got})` : `not a Halfstep checkpoint: metadata ${got}, expected '${FORMAT}'`);
   }
   if (metadata.format_version !== FORMAT_VERSION) {
     fail('metadata', `checkpoint format_version ${metadata.format_version === undefined ? 'is missing' : quote(metadata.format_version)}, this Halfstep reads version ${FORMAT_VERSION}`);

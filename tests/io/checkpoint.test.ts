@@ -188,6 +188,8 @@ describe('readCheckpoint refuses bad metadata, each with its reason', () => {
   const cases: [string, (m: Record<string, string>) => void, string][] = [
     ['no metadata at all', (m) => { for (const k of Object.keys(m)) delete m[k]; }, "not a Halfstep checkpoint: metadata has no 'format' key, expected 'halfstep'"],
     ['another format', (m) => { m.format = 'pt'; }, "not a Halfstep checkpoint: metadata format is 'pt', expected 'halfstep'"],
+    ['the classifier given as a model', (m) => { m.format = 'halfstep-classifier'; }, "Halfstep's MNIST classifier (the FID features), not a model checkpoint (metadata format is 'halfstep-classifier')"],
+    ['a resume state given as a model', (m) => { m.format = 'halfstep-train-state'; }, "a training run's resume state (the teacher is the .safetensors file beside it), not a model checkpoint (metadata format is 'halfstep-train-state')"],
     ['newer format version', (m) => { m.format_version = '2'; }, "checkpoint format_version '2', this Halfstep reads version 1"],
     ['missing format version', (m) => { delete m.format_version; }, 'checkpoint format_version is missing, this Halfstep reads version 1'],
     ['config not JSON', (m) => { m.config = '{network:'; }, 'metadata config: is not valid JSON'],
