@@ -86,13 +86,21 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   }
 }
 
-/** Removes `file.<pid>.partial` files whose process is gone (a second Ctrl-C or a kill mid-write). */
+/** A temporary file this old whose process is gone was left by a kill: younger ones may be another host's writer. */
+const STALE_PARTIAL_MS = 10 * 60_000;
+
+/** Removes `file.<pid>.partial` files whose process is gone (a second Ctrl-C or a kill mid-write) and that are old. */
 async function removeStalePartials(file: string): Promise<void> {
   const prefix = `${basename(file)}.`;
   const names = await readdir(dirname(file)).catch(() => [] as string[]);
   for (const name of names) {
-    const pid = name.startsWith(prefix) && name.endsWith('.partial') ? Number(name.slice(prefix.length, -'.partial'.length)) : NaN;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) await rm(join(dirname(file), name), { force: true });
+    const middle = name.startsWith(prefix) && name.endsWith('.partial') ? name.slice(prefix.length, -'.partial'.length) : '';
+    if (!/^[1-9]\d*$/.test(middle)) continue;
+    const pid = Number(middle);
+    if (pid === process.pid || processAlive(pid)) continue;
+    const path = join(dirname(file), name);
+    const age = Date.now() - ((await statOrNull(path))?.mtimeMs ?? Date.now());
+    if (age > STALE_PARTIAL_MS) await rm(path, { force: true });
   }
 }
 

@@ -303,8 +303,9 @@ export class Trainer {
     const release = (sn: Snapshot | null) => sn && [...sn.vars, ...(sn.ema ?? [])].forEach((t) => t.dispose());
     // A step's loss is that of the weights it starts from, so the weights a report sees (after its last update)
     // are proved only by the next step's loss. `candidate` holds them until then; `good` holds the last proved
-    // ones (at first, the weights the run starts from).
-    let good = snapshot(startStep);
+    // ones: at first, the weights the run starts from, taken after the first gate (where a resumed run restores
+    // its EMA and optimizer state).
+    let good: Snapshot | null = null;
     let candidate: Snapshot | null = null;
     /** After a non-finite loss at step `bad`: back to the latest weights that a finite loss proved. */
     const fallBack = (bad: number) => {
@@ -313,8 +314,8 @@ export class Trainer {
         good = candidate;
         candidate = null;
       }
-      restore(good);
-      return good.steps;
+      restore(good!);
+      return good!.steps;
     };
     const replay = fused && this.opts.replaySteps ? this.stepReplay(fused, vars, loss) : null;
     let sinceReport = 0;
@@ -331,6 +332,7 @@ export class Trainer {
           stopped = 'cancelled';
           break;
         }
+        good ??= snapshot(startStep);
         const lr = this.learningRateAt(step);
         lrSum += lr;
         const [s, bad] = tf.tidy(() => {

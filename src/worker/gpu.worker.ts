@@ -9,7 +9,7 @@ import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
-import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, studentsMisfitting, unregister } from './registry';
+import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, disposeRetired, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, retire, studentsMisfitting, unregister } from './registry';
 import { errorLine, explainLoadError } from './loadErrors';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
@@ -101,6 +101,7 @@ async function runJob(jobId: string, kind: Job['kind'], body: (job: Job) => Prom
     }
   } finally {
     jobs.delete(jobId);
+    if (jobs.size === 0) disposeRetired();
   }
 }
 
@@ -212,7 +213,8 @@ function handle(req: Request): void {
           post({ type: 'loaded', requestId: req.requestId, model: info });
           // Students dropped before this, their teacher, get the check they would have had after it.
           for (const misfit of studentsMisfitting(checkpoint)) {
-            unregister(misfit.info.id);
+            retire(misfit.info.id);
+            if (jobs.size === 0) disposeRetired();
             post({ type: 'unlisted', modelId: misfit.info.id, name: misfit.info.name, message: `a student that does not fit ${req.name}, the teacher its lineage names (${errorLine(misfit.error)})` });
           }
         } catch (e) {

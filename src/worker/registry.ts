@@ -139,6 +139,28 @@ export function unregister(id: string): void {
   entries.delete(id);
 }
 
+/** Networks of models taken off the list while a job may still be running them: disposed by disposeRetired(). */
+const retired: Network[] = [];
+
+/** Takes a model off the list now; its network, which a running job may hold, waits for disposeRetired(). */
+export function retire(id: string): void {
+  const e = entries.get(id);
+  if (!e) return;
+  if (e.net) retired.push(e.net);
+  entries.delete(id);
+}
+
+/** Disposes the networks of retired models: call when no job is running. */
+export function disposeRetired(): void {
+  for (const net of retired.splice(0)) {
+    try {
+      net.dispose();
+    } catch {
+      // Its buffers died with a lost device: nothing left to free.
+    }
+  }
+}
+
 /**
  * After a lost device the variables' buffers are gone: release the networks (their tfjs bookkeeping) and
  * rebuild them from the checkpoints on next use. Returns how many models are loaded.

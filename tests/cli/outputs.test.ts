@@ -2,7 +2,7 @@
 // unless asked, and kept when the user presses Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -144,16 +144,25 @@ describe('halfstep output files', () => {
 });
 
 describe('writeFileAtomic', () => {
-  it('writes the file whole and removes what a killed writer left, not what a live one is writing', async () => {
+  it('writes the file whole and removes what a killed writer left long ago, not what a live or recent one is writing', async () => {
     const sub = mkdtempSync(join(dir, 'atomic-'));
     const file = join(sub, 'teacher.safetensors');
     const gone = spawnSync(process.execPath, ['-e', '0']).pid; // a process that has exited
-    const dead = `${file}.${gone}.partial`;
-    const live = `${file}.${process.ppid}.partial`;
-    const other = join(sub, `student.safetensors.${gone}.partial`);
-    for (const f of [dead, live, other]) writeFileSync(f, 'half a file');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const old = (name: string) => {
+      writeFileSync(join(sub, name), 'half a file');
+      utimesSync(join(sub, name), hourAgo, hourAgo);
+    };
+    old(`teacher.safetensors.${gone}.partial`); // removed: its writer is gone, and it is an hour old
+    old(`teacher.safetensors.${process.ppid}.partial`); // kept: its writer is alive
+    old(`student.safetensors.${gone}.partial`); // kept: another file's
+    old(`teacher.safetensors.0x${gone.toString(16)}.partial`); // kept: not a name we write
+    writeFileSync(join(sub, `teacher.safetensors.${gone}0.partial`), 'recent'); // kept: too recent to call stale
     await writeFileAtomic(file, 'whole');
     expect(readFileSync(file, 'utf8')).toBe('whole');
-    expect(readdirSync(sub).sort()).toEqual([`student.safetensors.${gone}.partial`, 'teacher.safetensors', `teacher.safetensors.${process.ppid}.partial`].sort());
+    expect(readdirSync(sub).sort()).toEqual([
+      `student.safetensors.${gone}.partial`, 'teacher.safetensors', `teacher.safetensors.${gone}0.partial`,
+      `teacher.safetensors.${process.ppid}.partial`, `teacher.safetensors.0x${gone.toString(16)}.partial`,
+    ].sort());
   });
 });

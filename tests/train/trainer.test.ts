@@ -89,6 +89,26 @@ describe('Trainer', () => {
     expect(w.dataSync()[0]).toBeCloseTo(0.5, 6);
   });
 
+  it('goes back to the EMA a resumed run restored in its first gate, not to the raw weights', async () => {
+    const params = oneParam([0.5]);
+    const w = params.get('w')!;
+    let restored = false;
+    const t = new Trainer(params, {
+      iterations: 20, learningRate: 1e-3, reportEvery: 5, emaDecay: 0.99,
+      // What `train --resume` does: the saved EMA goes in before the first step.
+      gate: async () => {
+        if (restored) return;
+        restored = true;
+        t.ema!.get('w')!.assign(tf.tensor1d([0.123]));
+      },
+    });
+    const r = await t.run(() => ({}), (_b, step) => (step === 2 ? (tf.mul(tf.sum(w), Number.NaN) as tf.Scalar) : (tf.sum(tf.square(w)) as tf.Scalar)));
+    expect(r).toMatchObject({ stopped: 'nonfinite', nonFiniteStep: 2, steps: 0 });
+    expect(t.ema!.get('w')!.dataSync()[0]).toBeCloseTo(0.123, 6);
+    expect(w.dataSync()[0]).toBeCloseTo(0.5, 6);
+    t.dispose();
+  });
+
   it('cancels between steps and leaks no tensors', async () => {
     const params = oneParam([1]);
     const before = tf.memory().numTensors;

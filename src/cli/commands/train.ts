@@ -180,11 +180,12 @@ export function register(program: Command): void {
       bar.stop();
       if (result.stopped === 'nonfinite') {
         // The trainer went back to the last weights a finite loss proved; a periodic save since may hold later ones.
-        const resave = result.steps > startStep || savedUpTo > result.steps;
+        // A save at exactly the proved step holds those weights with sound moments: kept as it is.
+        const resave = result.steps !== savedUpTo;
         if (resave) await save(result.steps, false);
         const kept = resave
           ? `saved the weights of step ${result.steps}, the last a finite loss proved: continue with --resume (Adam's moments start afresh) and a lower --lr`
-          : startStep > 0 ? `${opts.out} is kept at step ${startStep}: continue with --resume and a lower --lr` : 'nothing was saved: try a lower --lr';
+          : savedUpTo > 0 ? `${opts.out} holds step ${savedUpTo}, the last a finite loss proved: continue with --resume and a lower --lr` : 'nothing was saved: try a lower --lr';
         throw new CliError(`training stopped: the loss became NaN or infinite at step ${result.nonFiniteStep}; ${kept}`);
       }
       await save(result.steps);
