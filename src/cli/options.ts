@@ -1,5 +1,6 @@
-// Numeric option parsers shared by the subcommands: bad values are one-line errors, not NaN runs.
-import { InvalidArgumentError } from 'commander';
+// Option parsers shared by the subcommands: bad values are one-line errors, not NaN runs.
+import { InvalidArgumentError, Option } from 'commander';
+import type { LossWeighting } from '../core/schedule';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -45,4 +46,11 @@ export function stepList(value: string): number[] {
 
 export function intList(value: string): number[] {
   return value.split(',').map((v) => positiveInt(v.trim()));
+}
+
+/** The x-space loss weighting of teacher training and of distillation (Salimans & Ho 2022, section 4). */
+export function weightingOption(): Option {
+  return new Option('--weighting <w>', 'loss weighting of the x-space error: snr_trunc = max(SNR, 1), snr+1 = SNR + 1 (for a v-model, its plain v-error)')
+    .choices(['snr_trunc', 'snr+1'] satisfies LossWeighting[])
+    .default('snr_trunc');
 }

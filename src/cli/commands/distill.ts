@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import type { TuningMode } from '../../kernels/autotune';
+import type { LossWeighting } from '../../core/schedule';
 import { chainStages, distillChain, roundIterations } from '../../distill/chain';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
@@ -13,7 +14,7 @@ import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkp
 import { CliError } from '../cliError';
 import { MNIST_TEACHER, qualityFor, trainingData } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { intList, nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList } from '../options';
+import { intList, nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList, weightingOption } from '../options';
 import { checkOutputDir, stopOnInterrupt } from '../outputs';
 import { progressBar } from '../progress';
 
@@ -26,6 +27,7 @@ interface DistillOpts {
   batch: number;
   lr: number;
   seed: number;
+  weighting: LossWeighting;
   n: number;
   evalSeed: number;
   evalSteps?: number[];
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option('--batch <b>', 'batch size', positiveInt, 256)
     .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
     .option('--seed <s>', 'seed for data and noise draws', nonNegativeInt, 0)
+    .addOption(weightingOption())
     .option('--n <count>', 'samples per quality figure', positiveInt, 2000)
     .option('--eval-steps <list>', 'student step counts to measure (comma-separated; default: every stage)', stepList)
     .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
@@ -118,7 +121,7 @@ export function register(program: Command): void {
       let done = 0;
       const result = await distillChain(teacher, {
         fromSteps: opts.from, toSteps: opts.to, iterations: opts.iters, batchSize: opts.batch, learningRate: opts.lr,
-        data: dataSource, seed: opts.seed, reportEvery: 50, clip: data.kind === 'image', signal: stop.signal,
+        data: dataSource, seed: opts.seed, weighting: opts.weighting, reportEvery: 50, clip: data.kind === 'image', signal: stop.signal,
         onReport: (info, r) => bar.update(done + r.step, { stage: `${firstStage + info.stage} (${info.stage}/${stages.length})`, steps: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
           const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);

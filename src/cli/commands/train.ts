@@ -18,7 +18,7 @@ import { backendOption, kernelTuningOption, startBackend } from '../backendOptio
 import { loadCheckpoint, networkFromCheckpoint, readBytes, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
-import { nonNegativeInt, positiveInt, positiveNumber, probability } from '../options';
+import { nonNegativeInt, positiveInt, positiveNumber, probability, weightingOption } from '../options';
 import { checkOutputFile, stopOnInterrupt, writeFileAtomic } from '../outputs';
 import { progressBar } from '../progress';
 
@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .option('--channels <list>', 'UNet channels at 28, 14 and 7 pixels (mnist)', '32,64,64')
     .option('--dropout <p>', 'dropout rate in the UNet\'s residual blocks (mnist)', probability, 0.1)
     .addOption(new Option('--param <p>', 'what the network predicts').choices(['v', 'x', 'eps']).default('v'))
-    .addOption(new Option('--weighting <w>', 'loss weighting').choices(['snr_trunc', 'snr+1']).default('snr_trunc'))
+    .addOption(weightingOption())
     .addOption(new Option('--dtype <d>', 'checkpoint dtype').choices(['f32', 'f16']).default('f32'))
     .option('--resume', 'continue from OUT and its .state.safetensors file (its data and network, whatever --data and the size options say)')
     .option('--force', 'replace an existing OUT (and its .state file) with a new run')
