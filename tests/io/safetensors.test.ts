@@ -194,6 +194,8 @@ describe('parseSafetensors refuses malformed files, each with its own message', 
     { name: 'header length 2^64-1', bytes: assemble('{}', undefined, 2n ** 64n - 1n), code: 'header_too_large', message: 'header length 18446744073709551615 exceeds the 100 MB limit' },
     { name: 'header length 100,000,001', bytes: assemble('{}', undefined, 100_000_001n), code: 'header_too_large', message: 'header length 100000001 exceeds the 100 MB limit' },
     { name: 'header length past the end', bytes: assemble('{}', undefined, 100n), code: 'header_length', message: 'header length 100 runs past the end of the 10-byte file' },
+    // 100,001 empty tensors, each an object of its own: ~3 MB of header that JSON.parse would turn into ~100 MB.
+    { name: 'more JSON objects than any model has tensors', bytes: assemble(`{${Array.from({ length: 100_001 }, (_, i) => `"t${i}":{}`).join(',')}}`), code: 'header_too_large', message: 'header holds 100002 JSON objects, over the 100,000 a header may describe' },
     { name: 'header length 0', bytes: assemble(''), code: 'header_json', message: 'header is empty (length 0), expected a JSON object' },
     { name: 'invalid UTF-8', bytes: assemble(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])), code: 'header_utf8', message: 'header is not valid UTF-8' },
     { name: 'overlong UTF-8 encoding', bytes: assemble(new Uint8Array([0x7b, 0x22, 0xc0, 0xaf, 0x22, 0x3a, 0x31, 0x7d])), code: 'header_utf8', message: 'header is not valid UTF-8' },
