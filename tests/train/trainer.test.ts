@@ -109,6 +109,27 @@ describe('Trainer', () => {
     t.dispose();
   });
 
+  it('judges the steps of a cancelled, unreported window too: a NaN among them still rolls back', async () => {
+    const params = oneParam([1, 2]);
+    const w = params.get('w')!;
+    const ac = new AbortController();
+    let atStep20: number[] = [];
+    const t = new Trainer(params, {
+      iterations: 100, learningRate: 0.05, reportEvery: 10, signal: ac.signal,
+      onReport: (r) => { if (r.step === 20) atStep20 = Array.from(w.dataSync()); },
+    });
+    const before = tf.memory().numTensors;
+    const r = await t.run(() => ({}), (_b, step) => {
+      if (step === 25) ac.abort(); // cancelled mid-window, after a NaN at step 23
+      const loss = tf.sum(tf.square(w)) as tf.Scalar;
+      return step === 23 ? (tf.mul(loss, Number.NaN) as tf.Scalar) : loss;
+    });
+    expect(r).toMatchObject({ stopped: 'nonfinite', nonFiniteStep: 23, steps: 20 });
+    expect(Array.from(w.dataSync())).toEqual(atStep20);
+    t.dispose();
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
+  });
+
   it('cancels between steps and leaks no tensors', async () => {
     const params = oneParam([1]);
     const before = tf.memory().numTensors;
