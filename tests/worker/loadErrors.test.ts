@@ -26,6 +26,15 @@ describe('load error wording', () => {
     expect(explainLoadError(failure(new TextEncoder().encode('{}')), 'teacher.safetensors')).toMatch(/^not a \.safetensors checkpoint: .*too short/);
   });
 
+  it('calls an empty file empty, and any other file by its extension however its bytes fail', () => {
+    expect(explainLoadError(failure(new Uint8Array(0)), 'student-4.safetensors')).toMatch(/^an empty file \(0 bytes\): it holds no checkpoint/);
+    // Its first 8 bytes read as a header length of 99,999,999: within the cap, past the end of the file.
+    const notes = new Uint8Array(64);
+    new DataView(notes.buffer).setBigUint64(0, 99_999_999n, true);
+    expect(explainLoadError(failure(notes), 'notes.md')).toMatch(/^a \.md file, not a \.safetensors checkpoint: .*\(header length 99999999 runs past the end/);
+    expect(explainLoadError(failure(notes), 'teacher.safetensors')).toMatch(/^the file is damaged or incomplete/);
+  });
+
   it('calls a cut-short checkpoint damaged, and says to fetch it again', () => {
     const teacher = new Uint8Array(readFileSync(join(ROOT, 'models/toy/moons/teacher.safetensors')));
     const msg = explainLoadError(failure(teacher.subarray(0, teacher.length - 1000)), 'teacher.safetensors');
