@@ -29,7 +29,7 @@ function useAutoCompare(): void {
   const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
   const key = useMemo(() => {
     const cols = resolveColumns(settings, models).filter((c) => c.model).map((c) => `${c.model!.id}@${c.ref.steps}`);
-    return cols.length ? `${settings.mode}|${settings.seed}|${settings.batch}|${cols.join(',')}` : '';
+    return cols.length ? `${settings.mode}|${settings.seed}|${settings.eta}|${settings.batch}|${cols.join(',')}` : '';
   }, [settings, models]);
   const last = useRef('');
   useEffect(() => {

@@ -213,11 +213,11 @@ export function runCompare(): void {
     .map((c) => ({ modelId: c.model!.id, steps: c.ref.steps }));
   cancelIfRunning(s.compareJobId);
   if (specs.length === 0) return;
-  const { seed, mode } = s.settings;
+  const { seed, eta, mode } = s.settings;
   const batch = mode === 'toy' ? TOY_POINTS : s.settings.batch;
   const jobId = begin('sample', 'Sampling');
   s.beginCompare(jobId, specs);
-  send({ type: 'sample', jobId, columns: specs, seed, batch });
+  send({ type: 'sample', jobId, columns: specs, seed, eta, batch });
 }
 
 /** Points per 2D column: enough to see the shape and for the sliced Wasserstein figure to vary by only a few percent. */

@@ -94,6 +94,11 @@ export const SETTINGS = {
   cols: columnsSetting,
   /** Seed of the shared noise z₁: every column starts from the same noise. */
   seed: intSetting(0, 2 ** 31 - 1, 1),
+  /**
+   * η of generalized DDIM (Song et al. 2021) for every column: 0, the paper's deterministic sampler, by default;
+   * 1 adds at each step fresh noise of the ancestral sampler's size (the same noise in every column).
+   */
+  eta: numberSetting(0, 1, 0),
   /** 16 images fill a 4×4 grid and keep a 256-step teacher column quick on a laptop GPU. */
   batch: intSetting(1, 64, 16),
   /** Distillation: halve from this many steps (the teacher's DDIM grid of round 1)... */

@@ -142,6 +142,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     }
     const run = await sampleNetwork(net, {
       seed: req.seed,
+      eta: req.eta,
       count: req.batch,
       steps,
       signal: job.signal,

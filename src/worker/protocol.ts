@@ -65,7 +65,7 @@ export type Request =
   | { type: 'unload'; modelId: string }
   /** The MNIST classifier and its reference statistics, for the image quality figure. Both transferred. */
   | { type: 'loadMetric'; classifier: ArrayBuffer; reference: ArrayBuffer }
-  | { type: 'sample'; jobId: string; columns: ColumnSpec[]; seed: number; batch: number }
+  | { type: 'sample'; jobId: string; columns: ColumnSpec[]; seed: number; batch: number; /** η of generalized DDIM (0: deterministic) */ eta?: number }
   | { type: 'distill'; jobId: string; teacherId: string; fromSteps: number; toSteps: number; iterations: number; batchSize: number; learningRate: number; seed: number }
   | { type: 'trainToy'; jobId: string; dataset: string; iterations: number; batchSize: number; learningRate: number; seed: number }
   /** ODE paths z_t of `count` points, from z₁ (noise) to x̂₀, for each column (2D models). */

@@ -23,6 +23,8 @@ export interface SampleRun {
 
 export interface SampleArgs {
   seed: number;
+  /** η of generalized DDIM (default 0): its fresh noise comes from per-sample streams of `seed`. */
+  eta?: number;
   count: number;
   steps: number;
   signal?: AbortSignal;
@@ -43,6 +45,8 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
   try {
     x = await sampleDdimAsync(denoiser, z1, {
       steps: args.steps,
+      eta: args.eta,
+      noiseSeed: args.seed,
       clip: net.config.data.kind === 'image',
       signal: args.signal,
       onStep: (e) => {

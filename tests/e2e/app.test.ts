@@ -64,6 +64,28 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     await shot('load-error');
   }, 90_000);
 
+  it('samples with η > 0 when asked (stochastic DDIM), says so, and links it', async () => {
+    // The columns of seed 7, drawn and done.
+    await page.waitForFunction(() => {
+      const cols = [...document.querySelectorAll('[data-testid=column]')];
+      return cols.length === 2 && cols.every((c) => c.getAttribute('data-ready') === 'yes' && c.querySelector('canvas'));
+    }, null, { timeout: 60_000 });
+    await page.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 60_000 });
+    const before = await page.$eval('[data-testid=column] canvas', (c) => (c as HTMLCanvasElement).toDataURL());
+    await page.locator('[data-testid=eta]').fill('1');
+    await expect.poll(() => page.url()).toContain('eta=1');
+    await page.waitForFunction((prev) => {
+      const cols = [...document.querySelectorAll('[data-testid=column]')];
+      const canvas = document.querySelector('[data-testid=column] canvas') as HTMLCanvasElement | null;
+      return cols.length === 2 && cols.every((c) => c.getAttribute('data-ready') === 'yes') && !!canvas && canvas.toDataURL() !== prev;
+    }, before, { timeout: 60_000 });
+    await waitForText(page.locator('section[aria-labelledby=compare-title] .hint').first(), /With η = 1 every step also adds fresh noise/);
+    // Back to deterministic DDIM: the same picture as before.
+    await page.locator('[data-testid=eta]').fill('0');
+    await page.waitForFunction((prev) => (document.querySelector('[data-testid=column] canvas') as HTMLCanvasElement | null)?.toDataURL() === prev, before, { timeout: 60_000 });
+    expect(page.url()).not.toContain('eta=');
+  }, 150_000);
+
   it('distills the toy teacher one round in the browser and offers the student as a .safetensors download', async () => {
     await page.getByRole('tab', { name: 'Distill' }).click();
     // The dropped tiny teacher, not the shipped one (a much larger MLP for SwiftShader).

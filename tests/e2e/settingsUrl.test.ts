@@ -4,7 +4,7 @@ import { defaultSettings, formatSettings, parseSettings } from '../../src/app/se
 
 describe('settings ↔ URL hash', () => {
   it('round-trips every setting', () => {
-    const s = { ...defaultSettings(), mode: 'toy' as const, view: 'distill' as const, toy: 'checkerboard' as const, seed: 42, batch: 36, cols: [{ model: 'teacher', steps: 256 }, { model: 'h:0123abcd', steps: 1 }], from: 64, to: 2, iters: 1000, dbatch: 128, lr: 0.0002 };
+    const s = { ...defaultSettings(), mode: 'toy' as const, view: 'distill' as const, toy: 'checkerboard' as const, seed: 42, eta: 0.5, batch: 36, cols: [{ model: 'teacher', steps: 256 }, { model: 'h:0123abcd', steps: 1 }], from: 64, to: 2, iters: 1000, dbatch: 128, lr: 0.0002 };
     const hash = formatSettings(s);
     expect(hash).toContain('cols=teacher@256,h:0123abcd@1');
     expect(parseSettings(hash)).toEqual(s);
@@ -17,7 +17,7 @@ describe('settings ↔ URL hash', () => {
 
   it('ignores malformed values and unknown keys', () => {
     const d = defaultSettings();
-    const s = parseSettings('#mode=sideways&seed=-3&batch=65&cols=teacher@0&lr=abc&bogus=1&toy=swissroll');
+    const s = parseSettings('#mode=sideways&seed=-3&eta=2&batch=65&cols=teacher@0&lr=abc&bogus=1&toy=swissroll');
     expect(s).toEqual({ ...d, toy: 'swissroll' });
     expect(parseSettings('#cols=a@1,b@2,c@4,d@8,e@16').cols).toEqual(d.cols);
   });

@@ -173,11 +173,13 @@ export function CompareView() {
       <h2 id="compare-title">Side by side</h2>
       <p className="hint">
         Every column starts from the <b>same noise</b> (seed {settings.seed}); only the model and the number of steps differ.
+        {settings.eta > 0 && <> With η = {settings.eta} every step also adds fresh noise (stochastic DDIM; the students were distilled for η = 0).</>}
         {isToy ? ' Yellow: generated points; grey: the training data.' : ' A good student matches the many-step teacher with far fewer network evaluations.'}
       </p>
       <div className="controls">
         <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={2 ** 31 - 1} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
+        <NumberField label="η" value={settings.eta} onChange={(v) => setSetting('eta', v)} min={0} max={1} testId="eta" title="η of generalized DDIM: 0 is deterministic DDIM (what students are distilled for); 1 adds the ancestral sampler's fresh noise at every step" />
         {isToy && <ToySetPicker testId="compare-toy" />}
         {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
           <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">

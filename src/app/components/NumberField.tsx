@@ -14,6 +14,8 @@ export interface NumberFieldProps {
   integer?: boolean;
   testId?: string;
   className?: string;
+  /** What the setting does, on hover (for a label as short as 'η'). */
+  title?: string;
 }
 
 /** 100,000 with its comma; 0.000001 as written, not rounded to 0 as toLocaleString would. */
@@ -31,7 +33,7 @@ export function parseNumberField(text: string, min: number, max: number, integer
   return { value: v };
 }
 
-export function NumberField({ label, value, onChange, min, max, integer = false, testId, className }: NumberFieldProps) {
+export function NumberField({ label, value, onChange, min, max, integer = false, testId, className, title }: NumberFieldProps) {
   const [text, setText] = useState(String(value));
   const [editing, setEditing] = useState(false);
   const hintId = useId();
@@ -43,7 +45,7 @@ export function NumberField({ label, value, onChange, min, max, integer = false,
   const problem = 'problem' in parsed ? parsed.problem : null;
   return (
     <span className={`number-field ${className ?? ''}`}>
-      <label>
+      <label title={title}>
       {label}{' '}
       <input
         type="text"
