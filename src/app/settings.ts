@@ -96,7 +96,8 @@ export const SETTINGS = {
   seed: intSetting(0, 2 ** 31 - 1, 1),
   /**
    * η of generalized DDIM (Song et al. 2021) for every column: 0, the paper's deterministic sampler, by default;
-   * 1 adds at each step fresh noise of the ancestral sampler's size (the same noise in every column).
+   * 1 adds at each step fresh noise of the ancestral sampler's size (each sample's from its own seeded stream, so
+   * columns share it as far as their steps go).
    */
   eta: numberSetting(0, 1, 0),
   /** 16 images fill a 4×4 grid and keep a 256-step teacher column quick on a laptop GPU. */

@@ -1,5 +1,5 @@
 // Checkpoint files for the CLI: fs errors and loader errors become one-line CliErrors with status 2.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { type Checkpoint, CheckpointLoadError, readCheckpoint, weightsFromNetwork, writeCheckpoint } from '../io/checkpoint';
 import { buildNetwork } from '../model/build';
 import type { Network } from '../model/network';
@@ -15,12 +15,9 @@ const FS_REASONS: Record<string, string> = {
 
 export async function readBytes(file: string): Promise<Uint8Array> {
   try {
-    // A pipe or a device would be read until it ends, which may be never.
-    const s = await stat(file);
-    if (!s.isFile() && !s.isDirectory()) throw new CliError(`${file}: not a regular file (a pipe, device or socket): give a checkpoint file`, 2);
+    // Read to its end: a pipe works (`cat x | halfstep inspect /dev/stdin`), and one with no writer waits, as cat does.
     return new Uint8Array(await readFile(file));
   } catch (e) {
-    if (e instanceof CliError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new CliError(`${file}: ${(code && FS_REASONS[code]) ?? `cannot read (${code ?? String(e)})`}`, 2);
   }

@@ -4,8 +4,8 @@
 // with offsets relative to the byte buffer. The reader is as strict as the reference Rust implementation
 // (safetensors/src/tensor.rs, `Metadata::validate`): it checks every length and offset against the file
 // before it allocates anything, so a hostile file costs at most about its own size in memory (and, beyond the
-// reference, it counts a header's objects before parsing it: a 100 MB header of a million empty tensors would
-// cost gigabytes as parsed JSON).
+// reference, it counts a header's JSON values before parsing it: a 100 MB header of a million empty tensors, or
+// of millions of empty arrays, would cost gigabytes as parsed JSON).
 import { SafetensorsError, type SafetensorsErrorCode } from './errors';
 import { decodeBF16, decodeF16, encodeF16 } from './half';
 
@@ -18,8 +18,12 @@ export interface SafetensorsFile { tensors: Map<string, NamedTensor & { dtype: D
 /** The reference implementation's cap (MAX_HEADER_SIZE): no real header comes near it, a hostile one could. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** Our cap on a header's JSON objects (one per tensor, one for the metadata): large models hold a few thousand. */
-export const MAX_HEADER_OBJECTS = 100_000;
+/**
+ * Our cap on a header's JSON values, counted as its '{', '[' and ',' bytes (every value but the first opens a
+ * container or follows a comma; those inside strings only make the count larger). A Halfstep checkpoint has a
+ * few thousand, a large model's header tens of thousands.
+ */
+export const MAX_HEADER_VALUES = 1_000_000;
 
 const DTYPE_BYTES: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };
 /** The other dtypes the format defines: a file using them is valid safetensors that Halfstep cannot use. */
@@ -40,10 +44,12 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   const headerBytes = Number(declared);
   if (8 + headerBytes > bytes.length) fail('header_length', `header length ${declared} runs past the end of the ${bytes.length}-byte file`);
   if (headerBytes === 0) fail('header_json', 'header is empty (length 0), expected a JSON object');
-  // Every object opens with '{' (a brace inside a string only makes the count larger): counted before JSON.parse.
-  let braces = 0;
-  for (let i = 8; i < 8 + headerBytes; i++) if (bytes[i] === 0x7b) braces++;
-  if (braces > MAX_HEADER_OBJECTS + 1) fail('header_too_large', `header holds ${braces} JSON objects, over the ${MAX_HEADER_OBJECTS.toLocaleString('en')} a header may describe`);
+  let values = 1;
+  for (let i = 8; i < 8 + headerBytes; i++) {
+    const b = bytes[i];
+    if (b === 0x7b || b === 0x5b || b === 0x2c) values++; // { [ ,
+  }
+  if (values > MAX_HEADER_VALUES) fail('header_too_large', `header holds about ${values} JSON values, over the ${MAX_HEADER_VALUES.toLocaleString('en')} a header may have`);
 
   let text = '';
   try {

@@ -126,6 +126,8 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     job.signal.throwIfAborted();
     const info = modelInfo(modelId);
     const net = networkOf(modelId);
+    // Read now: a model taken off the list mid-column (retire) keeps its network for this job, not its entry.
+    const data = checkpointOf(modelId).config.data;
     const label = `Sampling column ${index + 1}: ${info.name.replace(/\.safetensors$/, '')}, ${steps} step${steps === 1 ? '' : 's'}`;
     job.progress(done, total, label, true);
     const warmKey = `${modelId}:${req.batch}`;
@@ -151,7 +153,6 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     });
     done += steps;
     // Measured before the arrays are transferred to the page.
-    const data = checkpointOf(modelId).config.data;
     const quality = data.kind === 'toy2d' ? await toyQualityOf(data, run.samples) : await imageQualityOf(data, run.samples);
     post(
       {

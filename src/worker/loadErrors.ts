@@ -21,8 +21,10 @@ export function explainLoadError(e: unknown, fileName: string): string {
   if (e instanceof SafetensorsError) {
     const ext = extensionOf(fileName);
     if (e.code === 'too_small' && /^file is 0 bytes/.test(detail)) return 'an empty file (0 bytes): it holds no checkpoint; copy or download it again';
-    // Any other extension that fails as safetensors is what its name says, however its bytes happened to fail.
-    if (NOT_SAFETENSORS.has(e.code) || (ext && ext !== 'safetensors')) {
+    // A file named as something else (notes.md) is that, however its bytes happened to fail; one named as a
+    // checkpoint (student-4.safetensors, or a download cut short: student-4.safetensors.crdownload) is damaged.
+    const namedOther = ext !== null && !/\.safetensors/i.test(fileName);
+    if (NOT_SAFETENSORS.has(e.code) || namedOther) {
       const what = ext && ext !== 'safetensors' ? `a .${ext} file, not a .safetensors checkpoint` : 'not a .safetensors checkpoint';
       return `${what}: load the checkpoints that halfstep train or distill, or this page's download buttons, write (${detail})`;
     }

@@ -194,8 +194,10 @@ describe('parseSafetensors refuses malformed files, each with its own message', 
     { name: 'header length 2^64-1', bytes: assemble('{}', undefined, 2n ** 64n - 1n), code: 'header_too_large', message: 'header length 18446744073709551615 exceeds the 100 MB limit' },
     { name: 'header length 100,000,001', bytes: assemble('{}', undefined, 100_000_001n), code: 'header_too_large', message: 'header length 100000001 exceeds the 100 MB limit' },
     { name: 'header length past the end', bytes: assemble('{}', undefined, 100n), code: 'header_length', message: 'header length 100 runs past the end of the 10-byte file' },
-    // 100,001 empty tensors, each an object of its own: ~3 MB of header that JSON.parse would turn into ~100 MB.
-    { name: 'more JSON objects than any model has tensors', bytes: assemble(`{${Array.from({ length: 100_001 }, (_, i) => `"t${i}":{}`).join(',')}}`), code: 'header_too_large', message: 'header holds 100002 JSON objects, over the 100,000 a header may describe' },
+    // 500,001 empty tensors (an object each, and a comma between): 1,000,003 values counted, ~5 MB of header.
+    { name: 'more JSON values than any model header has', bytes: assemble(`{${Array.from({ length: 500_001 }, (_, i) => `"t${i}":{}`).join(',')}}`), code: 'header_too_large', message: 'header holds about 1000003 JSON values, over the 1,000,000 a header may have' },
+    // The same with arrays: 1,000,000 empty arrays in one entry.
+    { name: 'a million empty arrays', bytes: assemble(`{"a":[${new Array(1_000_000).fill('[]').join(',')}]}`), code: 'header_too_large', message: 'header holds about 2000002 JSON values, over the 1,000,000 a header may have' },
     { name: 'header length 0', bytes: assemble(''), code: 'header_json', message: 'header is empty (length 0), expected a JSON object' },
     { name: 'invalid UTF-8', bytes: assemble(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x3a, 0x31, 0x7d])), code: 'header_utf8', message: 'header is not valid UTF-8' },
     { name: 'overlong UTF-8 encoding', bytes: assemble(new Uint8Array([0x7b, 0x22, 0xc0, 0xaf, 0x22, 0x3a, 0x31, 0x7d])), code: 'header_utf8', message: 'header is not valid UTF-8' },

@@ -33,6 +33,8 @@ describe('load error wording', () => {
     new DataView(notes.buffer).setBigUint64(0, 99_999_999n, true);
     expect(explainLoadError(failure(notes), 'notes.md')).toMatch(/^a \.md file, not a \.safetensors checkpoint: .*\(header length 99999999 runs past the end/);
     expect(explainLoadError(failure(notes), 'teacher.safetensors')).toMatch(/^the file is damaged or incomplete/);
+    // A browser's unfinished download keeps the checkpoint's name: damaged, fetch it again.
+    expect(explainLoadError(failure(notes), 'student-4.safetensors.crdownload')).toMatch(/^the file is damaged or incomplete .*download it again/);
   });
 
   it('calls a cut-short checkpoint damaged, and says to fetch it again', () => {
