@@ -179,7 +179,7 @@ export function CompareView() {
       <div className="controls">
         <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={2 ** 31 - 1} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
-        <NumberField label="η" value={settings.eta} onChange={(v) => setSetting('eta', v)} min={0} max={1} testId="eta" title="η of generalized DDIM: 0 is deterministic DDIM (what students are distilled for); 1 adds the ancestral sampler's fresh noise at every step" />
+        <NumberField label="stochastic η" value={settings.eta} onChange={(v) => setSetting('eta', v)} min={0} max={1} testId="eta" title="η of generalized DDIM: 0 is deterministic DDIM (what students are distilled for); 1 adds the ancestral sampler's fresh noise at every step" />
         {isToy && <ToySetPicker testId="compare-toy" />}
         {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
           <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">
