@@ -307,15 +307,28 @@ export class Trainer {
     // its EMA and optimizer state).
     let good: Snapshot | null = null;
     let candidate: Snapshot | null = null;
+    /** A finite loss from the candidate's weights proved them: they become the good ones. */
+    const promote = () => {
+      if (!candidate) return;
+      release(good);
+      good = candidate;
+      candidate = null;
+    };
     /** After a non-finite loss at step `bad`: back to the latest weights that a finite loss proved. */
     const fallBack = (bad: number) => {
-      if (candidate && bad > candidate.steps) {
-        release(good);
-        good = candidate;
-        candidate = null;
-      }
+      if (candidate && bad > candidate.steps) promote();
       restore(good!);
       return good!.steps;
+    };
+    /**
+     * The window of steps since the last report, read back: its summed loss and gradient norm, and its first
+     * non-finite step (null if none; a sum that overflowed with every step finite names no step, so the window's
+     * first, `from`, is taken as bad).
+     */
+    const readWindow = async (from: number) => {
+      const [[lv, nv], bv] = await Promise.all([sums.data(), firstBad.data()]);
+      const bad = bv[0] < iterations ? bv[0] : Number.isFinite(lv) && Number.isFinite(nv) ? null : from;
+      return { lv, nv, bad };
     };
     const replay = fused && this.opts.replaySteps ? this.stepReplay(fused, vars, loss) : null;
     let sinceReport = 0;
@@ -353,23 +366,19 @@ export class Trainer {
         sinceReport++;
         const atEnd = step + 1 === iterations;
         if (sinceReport === reportEvery || atEnd) {
-          const [[lv, nv], bv] = await Promise.all([sums.data(), firstBad.data()]);
-          if (bv[0] < iterations || !Number.isFinite(lv) || !Number.isFinite(nv)) {
-            // Back to proved weights: the steps since then are lost, nothing else. (A sum that overflowed with
-            // every step finite names no step: the window's first is assumed bad.)
+          const { lv, nv, bad } = await readWindow(step + 1 - sinceReport);
+          if (bad !== null) {
+            // Back to proved weights: the steps since then are lost, nothing else.
             stopped = 'nonfinite';
-            nonFiniteStep = bv[0] < iterations ? bv[0] : step + 1 - sinceReport;
-            keptSteps = fallBack(nonFiniteStep);
+            nonFiniteStep = bad;
+            keptSteps = fallBack(bad);
             break;
           }
           const report = { step: step + 1, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport };
           reports.push(report);
           await onReport?.(report);
           // This window's first loss proved the weights of the last report.
-          if (candidate) {
-            release(good);
-            good = candidate;
-          }
+          promote();
           candidate = snapshot(step + 1);
           keptSteps = step + 1;
           sums.dispose();
@@ -385,18 +394,14 @@ export class Trainer {
       }
       if (stopped === 'cancelled' && sinceReport > 0) {
         // The steps since the last report are kept if their losses were finite: report them too.
-        const [[lv, nv], bv] = await Promise.all([sums.data(), firstBad.data()]);
-        if (bv[0] < iterations || !Number.isFinite(lv) || !Number.isFinite(nv)) {
+        const { lv, nv, bad } = await readWindow(step - sinceReport);
+        if (bad !== null) {
           stopped = 'nonfinite';
-          nonFiniteStep = bv[0] < iterations ? bv[0] : step - sinceReport;
-          keptSteps = fallBack(nonFiniteStep);
+          nonFiniteStep = bad;
+          keptSteps = fallBack(bad);
         } else {
           reports.push({ step, loss: lv / sinceReport, lr: lrSum / sinceReport, gradNorm: nv / sinceReport });
-          if (candidate) {
-            release(good);
-            good = candidate;
-            candidate = null;
-          }
+          promote();
           keptSteps = step;
         }
       }
