@@ -76,7 +76,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   const stages = chainStages(req.fromSteps, req.toSteps);
   const isToy = teacher.config.data.kind === 'toy2d';
   // What the page draws per stage: every 2D point, or the first grid of images.
-  const perImage = teacher.config.data.kind === 'toy2d' ? 2 : sizeOf(sampleShape(teacher.config.data));
+  const perImage = sizeOf(sampleShape(teacher.config.data));
   const shown = (samples: Float32Array) => (isToy ? samples : samples.slice(0, STAGE_IMAGES * perImage));
   // Rounds, then quality: progress counts iterations, with the measurements as a small share.
   const total = stages.length * req.iterations;

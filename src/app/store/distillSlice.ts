@@ -26,10 +26,16 @@ export interface DistillSlice {
   setTeacherCurve(jobId: string, points: { steps: number; quality: number }[], metric: string, teacherPoints: Float32Array | null): void;
 }
 
-/** The fields that make `jobId` the run on screen, cleared for its figures (nothing when it already is). */
-function onScreen(s: DistillSlice, jobId: string): Partial<DistillSlice> {
-  if (s.resultsJobId === jobId) return {};
-  return { resultsJobId: jobId, distillTeacherId: s.startedTeacherId, loss: [], rounds: [], teacherCurve: [], qualityMetric: null, distillTeacherPoints: null };
+/**
+ * A figure of run `jobId` (ignored unless it is the run last started): the run takes the screen, its figures
+ * cleared, if it is not on screen yet; then `update` adds the figure to what is shown.
+ */
+function figureOf(s: DistillSlice, jobId: string, update: (shown: DistillSlice) => Partial<DistillSlice>): Partial<DistillSlice> {
+  if (s.distillJobId !== jobId) return {};
+  const takeover: Partial<DistillSlice> = s.resultsJobId === jobId ? {} : {
+    resultsJobId: jobId, distillTeacherId: s.startedTeacherId, loss: [], rounds: [], teacherCurve: [], qualityMetric: null, distillTeacherPoints: null,
+  };
+  return { ...takeover, ...update({ ...s, ...takeover }) };
 }
 
 export const createDistillSlice: StateCreator<Store, [], [], DistillSlice> = (set) => ({
@@ -43,15 +49,7 @@ export const createDistillSlice: StateCreator<Store, [], [], DistillSlice> = (se
   qualityMetric: null,
   distillTeacherPoints: null,
   beginDistill: (jobId, teacherId) => set({ distillJobId: jobId, startedTeacherId: teacherId }),
-  appendLoss: (jobId, points) => set((s) => {
-    if (s.distillJobId !== jobId) return {};
-    const now = onScreen(s, jobId);
-    return { ...now, loss: [...(now.loss ?? s.loss), ...points] };
-  }),
-  addRound: (jobId, round) => set((s) => {
-    if (s.distillJobId !== jobId) return {};
-    const now = onScreen(s, jobId);
-    return { ...now, rounds: [...(now.rounds ?? s.rounds), round] };
-  }),
-  setTeacherCurve: (jobId, teacherCurve, qualityMetric, distillTeacherPoints) => set((s) => (s.distillJobId === jobId ? { ...onScreen(s, jobId), teacherCurve, qualityMetric, distillTeacherPoints } : {})),
+  appendLoss: (jobId, points) => set((s) => figureOf(s, jobId, (shown) => ({ loss: [...shown.loss, ...points] }))),
+  addRound: (jobId, round) => set((s) => figureOf(s, jobId, (shown) => ({ rounds: [...shown.rounds, round] }))),
+  setTeacherCurve: (jobId, teacherCurve, qualityMetric, distillTeacherPoints) => set((s) => figureOf(s, jobId, () => ({ teacherCurve, qualityMetric, distillTeacherPoints }))),
 });
