@@ -31,6 +31,11 @@ function Lineage({ model, models, labels }: { model: ModelInfo; models: ModelInf
   );
 }
 
+/** Named as in the menus (three trained student-2s are #1, #2, #3 here too); a plain name gets its source beside it. */
+function ModelName({ model, label = modelLabel(model) }: { model: ModelInfo; label?: string }) {
+  return label === modelLabel(model) ? <>{label} <span className="muted small">{model.source}</span></> : <>{label}</>;
+}
+
 const SOURCE_ORDER = { shipped: 0, dropped: 1, trained: 2 } as const;
 
 /** The on-screen set first, then by set name; teacher before students; students by steps, most first. */
@@ -68,8 +73,7 @@ export function ModelList() {
         <tbody>
           {rows.map((m) => (
             <tr key={m.id} data-testid="model-row" data-model-name={m.name} className={inView(m, mode, toy) ? '' : 'other-set'}>
-              {/* Named as in the menus, so three trained student-2s are #1, #2, #3 here too. */}
-              <td title={m.hash}>{labels.get(m.id) === modelLabel(m) || !labels.has(m.id) ? <>{modelLabel(m)} <span className="muted small">{m.source}</span></> : labels.get(m.id)}</td>
+              <td title={m.hash}><ModelName model={m} label={labels.get(m.id)} /></td>
               <td>{m.dataKind === 'image' ? 'MNIST' : m.dataName}</td>
               <td>{m.role}</td>
               <td>{m.steps ?? 'any'}</td>
