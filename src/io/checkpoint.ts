@@ -111,7 +111,8 @@ const OTHER_HALFSTEP_FILES: Record<string, string> = {
 };
 
 function readMetadata(metadata: Record<string, string>): Omit<Checkpoint, 'weights' | 'hash'> {
-  // The two commonest wrong files get a message of their own: a plain safetensors file, a newer format.
+  // The commonest wrong files get a message of their own: a plain safetensors file, Halfstep's other files, a
+  // newer format.
   if (metadata.format !== FORMAT) {
     const got = metadata.format === undefined ? "has no 'format' key" : `format is ${quote(metadata.format)}`;
     const what = OTHER_HALFSTEP_FILES[metadata.format ?? ''];

@@ -55,6 +55,7 @@ const DEFAULTS: Record<'toy' | 'mnist', [number, number, number | undefined]> = 
 };
 
 /** The resume file beside a teacher: raw weights, EMA weights, Adam's state and the step reached. */
+const STATE_FORMAT = 'halfstep-train-state';
 const stateFile = (out: string) => out.replace(/(\.safetensors)?$/, '.state.safetensors');
 
 export function register(program: Command): void {
@@ -109,7 +110,7 @@ export function register(program: Command): void {
         } catch (e) {
           throw new CliError(`${stateFile(opts.out)}: ${e instanceof Error ? e.message : String(e)} (the resume state is damaged: start a new run with --force)`, 2);
         }
-        if (state.metadata.format !== 'halfstep-train-state') throw new CliError(`${stateFile(opts.out)} is not a Halfstep training state (format '${state.metadata.format ?? ''}')`, 2);
+        if (state.metadata.format !== STATE_FORMAT) throw new CliError(`${stateFile(opts.out)} is not a Halfstep training state (format '${state.metadata.format ?? ''}')`, 2);
         startStep = Number(state.metadata.step);
         if (!Number.isInteger(startStep) || startStep < 0) throw new CliError(`${stateFile(opts.out)}: bad step '${state.metadata.step}'`, 2);
         net = networkFromCheckpoint(opts.out, ckpt);
@@ -155,7 +156,7 @@ export function register(program: Command): void {
         for (const [i, t] of withOptimizer ? (await trainer.optimizerState()).entries() : []) {
           tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array });
         }
-        await writeFileAtomic(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: 'halfstep-train-state' }));
+        await writeFileAtomic(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: STATE_FORMAT }));
       };
       const { trainer, result } = await trainTeacher(net, {
         iterations: opts.iters, learningRate: lr, warmup: 100, batchSize: batch, data, seed: opts.seed, startStep,
