@@ -132,17 +132,14 @@ export function register(program: Command): void {
           // Continue from exactly what was written (F16 rounds the weights), so lineage hashes chain up.
           if (opts.dtype === 'f16') for (const [name, v] of round.student.params) v.assign(tf.tensor(saved.weights.get(name)!.data, v.shape));
           const seconds = (performance.now() - roundStart) / 1000;
+          const row: StageRow = { stage: firstStage + round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} };
           if (evalSteps.has(round.studentSteps)) {
             const student = await sampleNetwork(round.student, { steps: round.studentSteps, count: opts.n, seed: opts.evalSeed });
             const teacherRun = await sampleNetwork(teacher, { steps: round.studentSteps, count: opts.n, seed: opts.evalSeed });
-            rows.push({
-              stage: firstStage + round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file,
-              student: { ...(await quality.evaluate(student.samples)), msPerImage: student.msPerImage },
-              teacherDdim: { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage },
-            });
-          } else {
-            rows.push({ stage: firstStage + round.stage, steps: round.studentSteps, loss: round.result.finalLoss, seconds, file, student: {}, teacherDdim: {} });
+            row.student = { ...(await quality.evaluate(student.samples)), msPerImage: student.msPerImage };
+            row.teacherDdim = { ...(await quality.evaluate(teacherRun.samples)), msPerImage: teacherRun.msPerImage };
           }
+          rows.push(row);
           if (opts.json) process.stdout.write(`${JSON.stringify({ type: 'stage', ...rows.at(-1) })}\n`);
           else if (streamTable) process.stdout.write(tableRow(metric, rows.at(-1)!));
           parent = saved;
@@ -158,15 +155,18 @@ export function register(program: Command): void {
       const report = { type: 'summary', teacher: opts.teacher, fromSteps: opts.from, metric: quality.primary, teacherAtFrom, stages: rows, stopped: result.stopped };
       if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else if (!streamTable) process.stdout.write(formatTable(metric, opts.from, teacherAtFrom, rows));
+      // Where a chain cut short goes on from: its last student, or the teacher it started from.
+      const last = rows.at(-1);
+      const goOn = `--teacher ${last ? last.file : opts.teacher} --from ${last ? last.steps : opts.from}`;
       if (result.stopped === 'cancelled') {
-        const kept = rows.length ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${rows.at(-1)!.steps} steps)` : 'no stage had finished';
-        process.stderr.write(`interrupted: ${kept}; continue the chain with --teacher ${rows.length ? rows.at(-1)!.file : opts.teacher} --from ${rows.length ? rows.at(-1)!.steps : opts.from}\n`);
+        const kept = last ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${last.steps} steps)` : 'no stage had finished';
+        process.stderr.write(`interrupted: ${kept}; continue the chain with ${goOn}\n`);
         process.exitCode = 130;
       }
       if (result.stopped === 'nonfinite') {
         const failed = result.failure!;
-        const kept = rows.length
-          ? `the ${rows.length} student${rows.length === 1 ? '' : 's'} before it ${rows.length === 1 ? 'is' : 'are'} kept in ${opts.outDir}; continue with --teacher ${rows.at(-1)!.file} --from ${rows.at(-1)!.steps} and a lower --lr`
+        const kept = last
+          ? `the ${rows.length} student${rows.length === 1 ? '' : 's'} before it ${rows.length === 1 ? 'is' : 'are'} kept in ${opts.outDir}; continue with ${goOn} and a lower --lr`
           : 'no student was written; try a lower --lr';
         throw new CliError(`stage ${firstStage + failed.stage} (${2 * failed.studentSteps} → ${failed.studentSteps} steps) stopped at step ${failed.step}: the loss became NaN or infinite; ${kept}`);
       }
