@@ -8,7 +8,7 @@ import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
 import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
-import type { BackendInfo, BackendPreference, ColumnSpec, Request, WorkerEvent } from './protocol';
+import { stripFrames, type BackendInfo, type BackendPreference, type ColumnSpec, type Request, type WorkerEvent } from './protocol';
 import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, disposeRetired, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, retire, studentsMisfitting, unregister } from './registry';
 import { errorLine, explainLoadError } from './loadErrors';
 import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
@@ -142,13 +142,14 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
       }
       warmed.add(warmKey);
     }
+    const frameSteps = info.dataKind === 'image' ? stripFrames(steps) : [];
     const run = await sampleNetwork(net, {
       seed: req.seed,
       eta: req.eta,
       count: req.batch,
       steps,
       signal: job.signal,
-      keepTrajectory: info.dataKind === 'image',
+      frameSteps,
       onStep: (step) => job.progress(done + step + 1, total, label),
     });
     done += steps;
@@ -167,7 +168,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
           replayed: run.replayed,
           msPerImage: run.ms / req.batch,
           trajectory: run.trajectory,
-          times: run.times,
+          frameSteps,
         },
       },
       [run.samples.buffer, run.trajectory.buffer],

@@ -53,6 +53,15 @@ export interface ColumnSpec {
 /** Images per distillation stage that the Distill view shows (a 4 x 4 grid). */
 export const STAGE_IMAGES = 16;
 
+/** At most this many x̂ frames per column: every step of a few-step sampler, evenly spaced ones of a long one. */
+export const STRIP_FRAMES = 8;
+
+/** Which of `steps` steps a column's x̂ strip shows: all when few, else STRIP_FRAMES evenly spaced, first and last included. */
+export function stripFrames(steps: number): number[] {
+  if (steps <= STRIP_FRAMES) return Array.from({ length: steps }, (_, i) => i);
+  return Array.from({ length: STRIP_FRAMES }, (_, i) => Math.round((i * (steps - 1)) / (STRIP_FRAMES - 1)));
+}
+
 export type JobKind = 'sample' | 'distill' | 'trainToy' | 'trajectories' | 'load';
 
 // ---------------------------------------------------------------- page → worker
@@ -92,10 +101,10 @@ export interface ColumnSamples {
   replayed: number;
   /** Wall time of the whole batch (after a warm-up) divided by the batch size. */
   msPerImage: number;
-  /** x̂ of sample 0 at every step, [steps, ...sampleShape] row-major. */
+  /** x̂ of sample 0 at the steps `frameSteps`, [frameSteps.length, ...sampleShape] row-major. */
   trajectory: Float32Array;
-  /** The time t each trajectory frame was predicted at. */
-  times: number[];
+  /** The (0-based) steps of the `nfe` whose x̂ `trajectory` holds: `stripFrames(nfe)`. */
+  frameSteps: number[];
 }
 
 export interface LossPoint {

@@ -1,5 +1,5 @@
 // Sampling for the page: a network and a step count in, plain arrays out. The sampler runs without readbacks;
-// what the page sees is read back once per call (the samples, and x̂ of sample 0 at every step).
+// what the page sees is read back once per call (the samples, and x̂ of sample 0 at the steps asked for).
 import * as tf from '@tensorflow/tfjs';
 import { timePoint } from '../core/schedule';
 import { isToyDataset } from '../data/toy2d';
@@ -12,10 +12,8 @@ import { networkDenoiser } from '../samplers/denoiser';
 export interface SampleRun {
   /** [count, ...sampleShape] */
   samples: Float32Array;
-  /** [steps, ...sampleShape]: x̂ of sample 0 at each step, when asked for. */
+  /** [frameSteps.length, ...sampleShape]: x̂ of sample 0 at each of `SampleArgs.frameSteps` (empty without). */
   trajectory: Float32Array;
-  /** t at which each step's x̂ was predicted. */
-  times: number[];
   ms: number;
   /** Network evaluations answered by replaying the recorded forward pass (webgpu), of `times.length`. */
   replayed: number;
@@ -28,8 +26,8 @@ export interface SampleArgs {
   count: number;
   steps: number;
   signal?: AbortSignal;
-  /** Keep x̂ of sample 0 at every step (one slice per step, read back together at the end). */
-  keepTrajectory?: boolean;
+  /** Keep x̂ of sample 0 at these (0-based, ascending) steps: one slice each, read back together at the end. */
+  frameSteps?: number[];
   onStep?: (step: number, steps: number) => void;
 }
 
@@ -38,7 +36,7 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
   const shape = sampleShape(net.config.data);
   const z1 = seededNoise(args.seed, args.count, shape); // [count, ...shape]
   const frames: tf.Tensor[] = [];
-  const times: number[] = [];
+  const keep = new Set(args.frameSteps ?? []);
   const start = performance.now();
   let x: tf.Tensor | null = null;
   const denoiser = networkDenoiser(net);
@@ -50,8 +48,7 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
       clip: net.config.data.kind === 'image',
       signal: args.signal,
       onStep: (e) => {
-        times.push(e.t);
-        if (args.keepTrajectory) frames.push(tf.slice(e.xHat, 0, 1)); // [1, ...shape]
+        if (keep.has(e.step)) frames.push(tf.slice(e.xHat, 0, 1)); // [1, ...shape]
         args.onStep?.(e.step, e.steps);
       },
     });
@@ -59,11 +56,11 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
     const ms = performance.now() - start;
     let trajectory: Float32Array = new Float32Array(0);
     if (frames.length) {
-      const stacked = tf.concat(frames); // [steps, ...shape]
+      const stacked = tf.concat(frames); // [frames, ...shape]
       trajectory = (await stacked.data()) as Float32Array;
       stacked.dispose();
     }
-    return { samples, trajectory, times, ms, replayed: denoiser.stats.replays };
+    return { samples, trajectory, ms, replayed: denoiser.stats.replays };
   } finally {
     denoiser.dispose();
     z1.dispose();

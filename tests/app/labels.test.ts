@@ -70,7 +70,7 @@ describe('shared links', () => {
 
 describe('x̂ strip frames', () => {
   it('shows every frame of a short sampler and 8 evenly spaced ones, first and last, of a long one', async () => {
-    const { stripFrames } = await import('../../src/app/components/Canvases');
+    const { stripFrames } = await import('../../src/worker/protocol');
     expect(stripFrames(4)).toEqual([0, 1, 2, 3]);
     expect(stripFrames(8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     // 256 frames, indices 0..255: i·255/7 rounded.

@@ -120,17 +120,20 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 200_000);
 
-  it('draws MNIST-shaped image grids and the x̂ strip of every step', async () => {
+  it('draws MNIST-shaped image grids and x̂ strips: every step of a short sampler, 8 of a long one', async () => {
     const unet = await tinyUnetTeacher();
     const h = hashPrefix(unet);
-    await page.goto(`${served.url}#mode=mnist&cols=h:${h}@2,h:${h}@1&batch=4`);
+    await page.goto(`${served.url}#mode=mnist&cols=h:${h}@12,h:${h}@2&batch=4`);
     await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
     await dropFiles(page, [{ name: 'tiny-unet.safetensors', bytes: unet }]);
     await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
     expect(await canvasHasContent(page, '[data-testid=sample-grid]')).toBe(true);
-    const strip = page.locator('[data-testid=trajectory-strip]').first();
-    // Column 1 ran 2 steps: two 28-pixel frames and a 1-pixel gap.
-    expect(await strip.evaluate((c) => (c as HTMLCanvasElement).width)).toBe(57);
+    const width = (i: number) => page.locator('[data-testid=trajectory-strip]').nth(i).evaluate((c) => (c as HTMLCanvasElement).width);
+    // Column 1 ran 12 steps and shows 8 of them: eight 28-pixel frames with 1-pixel gaps; column 2 both of its 2.
+    expect(await width(0)).toBe(8 * 28 + 7);
+    expect(await page.locator('[data-testid=column] .strip .hint').first().textContent()).toMatch(/at 8 of its 12 steps, evenly spaced/);
+    expect(await width(1)).toBe(2 * 28 + 1);
+    expect(await page.locator('[data-testid=column] .strip .hint').nth(1).textContent()).toMatch(/at each of its 2 steps/);
     expect(await waitForText(page.locator('[data-testid=distance]').nth(1), /^\d+\.\d+$/)).toMatch(/^\d/);
     // KID against MNIST, from the shipped classifier (negative values happen: the estimate is unbiased).
     await waitForText(page.locator('[data-testid=quality]').nth(1), /^-?\d+\.\d+$/, 60_000);

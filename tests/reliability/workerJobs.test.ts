@@ -46,12 +46,12 @@ describe('the worker leaves only its loaded networks after a cancel', () => {
     const before = memory();
     const job = new Job('s1', 'sample', () => {});
     const run = sampleNetwork(networkOf(teacherId), {
-      seed: 1, count: 64, steps: 16, signal: job.signal, keepTrajectory: true,
+      seed: 1, count: 64, steps: 16, signal: job.signal, frameSteps: [0, 2, 4, 6, 8, 10, 12, 15],
       onStep: (step) => step === 5 && job.cancel(),
     });
     await expect(run).rejects.toSatisfy(isAbort);
     expect(memory()).toEqual(before);
-    const done = await sampleNetwork(networkOf(teacherId), { seed: 1, count: 64, steps: 4, keepTrajectory: true });
+    const done = await sampleNetwork(networkOf(teacherId), { seed: 1, count: 64, steps: 4, frameSteps: [0, 1, 2, 3] });
     expect(done.samples.every(Number.isFinite)).toBe(true);
     expect(memory()).toEqual(before);
   });
@@ -78,5 +78,18 @@ describe('the worker leaves only its loaded networks after a cancel', () => {
     expect(s.samples.every(Number.isFinite)).toBe(true);
     unregister(rounds[0].student.id);
     expect(memory()).toEqual(plus(before, buildLeak, 2));
+  });
+});
+
+describe('the x̂ frames a column keeps', () => {
+  it('are x̂ of sample 0 at the steps asked for, in order, and nothing else', async () => {
+    const net = networkOf(teacherId);
+    const all = await sampleNetwork(net, { seed: 4, count: 3, steps: 6, frameSteps: [0, 1, 2, 3, 4, 5] });
+    const some = await sampleNetwork(net, { seed: 4, count: 3, steps: 6, frameSteps: [0, 2, 5] });
+    const none = await sampleNetwork(net, { seed: 4, count: 3, steps: 6 });
+    expect(all.trajectory.length).toBe(6 * 2); // [6, 2]
+    expect([...some.trajectory]).toEqual([...all.trajectory.subarray(0, 2), ...all.trajectory.subarray(4, 6), ...all.trajectory.subarray(10, 12)]);
+    expect(none.trajectory.length).toBe(0);
+    expect([...none.samples]).toEqual([...all.samples]);
   });
 });

@@ -1,6 +1,5 @@
 // React wrappers around ../draw.ts: each redraws its canvas when its data changes.
 import { useEffect, useRef } from 'react';
-import { sizeOf } from '../../core/shape';
 import { drawImageGrid, drawImageStrip, drawPaths, drawPointCloud } from '../draw';
 
 export function ImageGrid({ samples, shape, count, label }: { samples: Float32Array; shape: number[]; count: number; label: string }) {
@@ -11,28 +10,14 @@ export function ImageGrid({ samples, shape, count, label }: { samples: Float32Ar
   return <canvas ref={ref} className="pixelated sample-grid" role="img" aria-label={label} data-testid="sample-grid" />;
 }
 
-/** At most this many x̂ frames in a strip: every frame of a few-step sampler, evenly spaced ones of a long one. */
-export const STRIP_FRAMES = 8;
-
-/** Which of `count` frames a strip shows: all when few, else STRIP_FRAMES evenly spaced, first and last included. */
-export function stripFrames(count: number): number[] {
-  if (count <= STRIP_FRAMES) return Array.from({ length: count }, (_, i) => i);
-  return Array.from({ length: STRIP_FRAMES }, (_, i) => Math.round((i * (count - 1)) / (STRIP_FRAMES - 1)));
-}
-
+/** The x̂ frames the worker kept (`stripFrames`: every step of a few-step sampler, 8 evenly spaced of a long one). */
 export function ImageStrip({ frames, shape, count, label }: { frames: Float32Array; shape: number[]; count: number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (!ref.current) return;
-    const per = sizeOf(shape);
-    const picked = stripFrames(count);
-    const chosen = new Float32Array(picked.length * per);
-    picked.forEach((k, j) => chosen.set(frames.subarray(k * per, (k + 1) * per), j * per));
-    drawImageStrip(ref.current, chosen, shape, picked.length);
+    if (ref.current) drawImageStrip(ref.current, frames, shape, count);
   }, [frames, shape, count]);
   // Frames at 3x their pixels, shrunk to the column's width when they do not fit (pixelated), never scrolled.
-  const shown = Math.min(count, STRIP_FRAMES);
-  const natural = shown * (shape[1] + 1) - 1;
+  const natural = count * (shape[1] + 1) - 1;
   return <canvas ref={ref} className="pixelated strip-canvas" style={{ width: `min(100%, ${3 * natural}px)` }} role="img" aria-label={label} data-testid="trajectory-strip" />;
 }
 

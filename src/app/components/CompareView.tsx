@@ -6,7 +6,7 @@ import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
 import type { ModelInfo } from '../../worker/protocol';
-import { ImageGrid, ImageStrip, PointCloud, STRIP_FRAMES } from './Canvases';
+import { ImageGrid, ImageStrip, PointCloud } from './Canvases';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
@@ -60,12 +60,12 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy, labels, 
         <dt title={quality?.metric}>quality ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : samples && !isToy ? '—' : '…'}</dd>
         {!isToy && <><dt title="root-mean-square pixel difference from column 1, image by image (same noise)">distance to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : '…'}</dd></>}
       </dl>
-      {samples && !isToy && samples.times.length > 0 && (
+      {samples && !isToy && samples.frameSteps.length > 0 && (
         <div className="strip">
           <div className="hint">
-            What the model predicts for the first image (x̂) {samples.times.length <= STRIP_FRAMES ? `at each of its ${samples.times.length} step${samples.times.length === 1 ? '' : 's'}` : `at ${STRIP_FRAMES} of its ${samples.times.length} steps, evenly spaced`}, from pure noise at t = 1 onwards
+            What the model predicts for the first image (x̂) {samples.frameSteps.length === samples.nfe ? `at each of its ${samples.nfe} step${samples.nfe === 1 ? '' : 's'}` : `at ${samples.frameSteps.length} of its ${samples.nfe} steps, evenly spaced`}, from pure noise at t = 1 onwards
           </div>
-          <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.times.length} label={`prediction along the steps of ${title}`} />
+          <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.frameSteps.length} label={`prediction along the steps of ${title}`} />
         </div>
       )}
     </article>
