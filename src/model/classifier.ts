@@ -1,8 +1,8 @@
 // The MNIST classifier whose penultimate activations define FID and KID for MNIST samples (as Inception-v3's
 // pool features do for ImageNet-scale images). Small enough to train to ≥99% test accuracy on a CPU in minutes:
-//   conv1 3×3, 1→32,  ReLU                                 [B, 28, 28, 32]
-//   conv2 3×3, 32→64, stride 2, ReLU                       [B, 14, 14, 64]
-//   conv3 3×3, 64→64, stride 2, ReLU                       [B, 7, 7, 64]
+//   conv1 3×3, 1→16,  ReLU, max-pool 2×2                   [B, 14, 14, 16]
+//   conv2 3×3, 16→32, ReLU, max-pool 2×2                   [B, 7, 7, 32]
+//   conv3 3×3, 32→64, ReLU                                 [B, 7, 7, 64]
 //   fc1   3136→128, ReLU               = the features     [B, 128]
 //   fc2   128→10                       = the logits       [B, 10]
 // Input: images in [-1, 1] (the diffusion data range), NHWC [B, 28, 28, 1].

@@ -10,6 +10,8 @@ describe('halfstep bench', () => {
     expect(r).toMatchObject({ backend: 'wasm', adapter: null, quick: true, image: [28, 28, 1] });
     // The teacher's architecture (README, MNIST), not the bench's own 8/16/16 UNet with attention.
     expect(r.unetConfig).toMatchObject({ arch: 'unet', channels: [16, 32, 32], attention: false, groups: 8 });
+    // By the count written out in tests/model/unet.test.ts, at channels 16/32/32 (T = 64) without attention:
+    // embedding MLP 8,320, in 160, down 8,064 + 25,856, middle 2 · 20,704, up 41,312 + 13,232, out 32 + 145.
     expect(r.unet.parameters).toBe(138_529);
     for (const field of ['forward_ms_per_image', 'train_step_ms']) {
       expect(Object.keys(r.unet[field]).sort()).toEqual(['1', '2']);

@@ -7,6 +7,7 @@ import { CheckpointError, CheckpointLoadError, contentHash, readCheckpoint, writ
 import { expectedParamShapes } from '../../src/io/paramLayout';
 import { SafetensorsError, serializeSafetensors, type NamedTensor } from '../../src/io/safetensors';
 import type { ModelConfig } from '../../src/model/config';
+import { oneLineError } from './oneLineError';
 
 const config: ModelConfig = {
   network: { arch: 'mlp', hidden: 4, blocks: 1, embedDim: 4 },
@@ -67,16 +68,7 @@ function studentMetadata(): Record<string, string> {
   };
 }
 
-function readError(bytes: Uint8Array): CheckpointLoadError {
-  try {
-    readCheckpoint(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckpointLoadError);
-    expect((e as Error).message).not.toMatch(/\n/);
-    return e as CheckpointLoadError;
-  }
-  throw new Error('expected readCheckpoint to throw');
-}
+const readError = (bytes: Uint8Array): CheckpointLoadError => oneLineError(() => readCheckpoint(bytes), CheckpointLoadError);
 
 describe('contentHash', () => {
   it('matches SHA-256 values computed with Python hashlib', () => {

@@ -2,6 +2,7 @@
 // writer output, round trips, and every malformed input the reader must refuse with its own message.
 import { describe, expect, it } from 'vitest';
 import { parseSafetensors, SafetensorsError, serializeSafetensors, type NamedTensor } from '../../src/io/safetensors';
+import { oneLineError } from './oneLineError';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -39,16 +40,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function rejects(bytes: Uint8Array): SafetensorsError {
-  try {
-    parseSafetensors(bytes);
-  } catch (e) {
-    expect(e).toBeInstanceOf(SafetensorsError);
-    expect((e as Error).message).not.toMatch(/\n/);
-    return e as SafetensorsError;
-  }
-  throw new Error('expected parseSafetensors to throw');
-}
+const rejects = (bytes: Uint8Array): SafetensorsError => oneLineError(() => parseSafetensors(bytes), SafetensorsError);
 
 describe('parseSafetensors on a hand-built file', () => {
   it('decodes F16, BF16 and F32 tensors to the values their bit patterns mean', () => {

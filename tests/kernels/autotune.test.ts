@@ -17,7 +17,7 @@ import { denseForward, denseGrads } from '../../src/kernels/dense';
 import { buildNetwork } from '../../src/model/build';
 import { replayedForward } from '../../src/model/replayedForward';
 import { Trainer } from '../../src/train/trainer';
-import { unetConfig } from '../model/unetFixtures';
+import { perturbWeights, unetConfig } from '../model/unetFixtures';
 import { expectClose, setupWebGPU } from './webgpuSetup';
 
 const gpu = await setupWebGPU();
@@ -195,12 +195,14 @@ describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
   it('a forward pass recorded before a choice changed is recorded again, not replayed', async () => {
     setKernelTuning('on');
     const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2, dropout: 0 }), 7);
+    perturbWeights(net);
     const fwd = replayedForward(net);
     const z = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 8);
     const t = tf.tensor1d([0.7, 0.2]);
     const first = fwd.apply(z, t); // recorded with ours; its shapes queued
     const firstValues = (await first.data()) as Float32Array;
     first.dispose();
+    expect(Math.max(...firstValues.map(Math.abs))).toBeGreaterThan(0.1); // values a wrong kernel would change
     const queued = pendingKernelTuning();
     expect(queued).toBeGreaterThan(5);
     const replayed = fwd.apply(z, t);
@@ -222,6 +224,7 @@ describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
     setKernelTuning('on');
     const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: true, groups: 2, dropout: 0 }), 9);
     const rng = new Rng(10);
+    const initial = (await net.params.get('out.weight')!.data()).slice();
     // At the report after step 2, every tuned shape is switched to stock: the recorded step must be recorded
     // again (with tfjs's kernels), not replayed with ours.
     const trainer = new Trainer(net.params, {
@@ -231,11 +234,14 @@ describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
       },
     });
     const result = await trainer.run(
-      () => ({ z: tf.tensor4d(rng.normals(2 * 784), [2, 28, 28, 1]), t: tf.tensor1d([rng.uniform(), rng.uniform()]) }),
-      (b) => tf.mean(tf.square(net.apply(b.z, b.t as tf.Tensor1D, { training: true }))) as tf.Scalar,
+      // A random target: against 0, a fresh UNet (output convolution zero) has loss 0 and no gradient at all.
+      () => ({ z: tf.tensor4d(rng.normals(2 * 784), [2, 28, 28, 1]), t: tf.tensor1d([rng.uniform(), rng.uniform()]), target: tf.tensor4d(rng.normals(2 * 784), [2, 28, 28, 1]) }),
+      (b) => tf.mean(tf.squaredDifference(net.apply(b.z, b.t as tf.Tensor1D, { training: true }), b.target)) as tf.Scalar,
     );
     expect(result.stopped).toBe('done');
-    expect(Number.isFinite(result.finalLoss)).toBe(true);
+    expect(result.finalLoss).toBeGreaterThan(0.5); // ≈ 1, the target's variance
+    const moved = await net.params.get('out.weight')!.data();
+    expect(Math.max(...moved.map((v, i) => Math.abs(v - initial[i])))).toBeGreaterThan(0); // the steps trained
     // Step 0 eager and tuned after; step 1 recorded, 2 replayed; the switch; step 3 recorded, 4 and 5 replayed.
     expect(result.replay).toMatchObject({ recordings: 2, replays: 3 });
     expect(result.reports).toHaveLength(2);

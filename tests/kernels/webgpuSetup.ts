@@ -21,6 +21,9 @@ export async function setupWebGPU(): Promise<BackendInfo | null> {
   return null;
 }
 
+/** What a WebGPU test says when it skips (`ctx.skip(NO_WEBGPU)`): setupWebGPU printed the reason; in CI it throws instead. */
+export const NO_WEBGPU = 'no WebGPU adapter: setupWebGPU printed why (outside CI only)';
+
 /** Runs `fn` on another backend (the cpu reference), reads its tensor back, and returns to the previous one. */
 export async function on(backend: 'cpu' | 'wasm' | 'webgpu', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   const previous = tf.getBackend();

@@ -9,6 +9,7 @@ import {
   ReferenceFileError, classifierOutputs, classifierWeights, evaluateMnistSamples, loadClassifier, mnistQuality,
   parseReferenceStats, serializeClassifier, serializeReferenceStats,
 } from '../../src/metrics/mnistReference';
+import { oneLineError } from '../io/oneLineError';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -35,10 +36,11 @@ describe('classifier files', () => {
     const c = createClassifier(1);
     const weights = await classifierWeights(c);
     c.dispose();
-    expect(() => loadClassifier(serializeSafetensors(weights, { format: 'halfstep' }))).toThrow(/not a Halfstep classifier/);
-    expect(() => loadClassifier(serializeSafetensors(weights, { format: 'halfstep-classifier', arch: 'resnet' }))).toThrow(/arch 'resnet'/);
+    const refusal = (bytes: Uint8Array) => oneLineError(() => loadClassifier(bytes), ReferenceFileError);
+    expect(refusal(serializeSafetensors(weights, { format: 'halfstep' })).message).toMatch(/not a Halfstep classifier/);
+    expect(refusal(serializeSafetensors(weights, { format: 'halfstep-classifier', arch: 'resnet' })).message).toMatch(/arch 'resnet'/);
     weights.delete('fc2.bias');
-    expect(() => loadClassifier(serializeClassifier(weights, info, 'F32'))).toThrow(ReferenceFileError);
+    expect(refusal(serializeClassifier(weights, info, 'F32')).message).toMatch(/fc2\.bias/);
   });
 });
 
@@ -69,7 +71,7 @@ describe('reference statistics', () => {
     const ref = { stats: featureStats(features, 128), features, classifierHash: loaded.hash, source: 'test' };
     const q = await evaluateMnistSamples(loaded.classifier, ref, test.images);
     expect(q.fid).toBeLessThan(1e-3);
-    expect(q.confident).toBeGreaterThanOrEqual(0);
+    expect(q.confident >= 0 && q.confident <= 1).toBe(true); // a share (the untrained classifier makes no value meaningful)
     const evaluator = mnistQuality(loaded, ref);
     expect(evaluator.primary).toBe('fid');
     const noise = Float32Array.from({ length: 64 * 784 }, (_, i) => Math.sin(i));

@@ -10,6 +10,8 @@ describe('createClassifier', () => {
   it('maps [B, 28, 28, 1] to 128 non-negative features and 10 logits, with stable parameter names', () => {
     const c = createClassifier(0);
     expect([...c.params.keys()]).toEqual(['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'conv3.weight', 'conv3.bias', 'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
+    // conv1 9·1·16+16 = 160, conv2 9·16·32+32 = 4,640, conv3 9·32·64+64 = 18,496, fc1 3136·128+128 = 401,536,
+    // fc2 128·10+10 = 1,290: 426,122.
     expect([...c.params.values()].reduce((n, v) => n + v.size, 0)).toBe(426122);
     const x = tf.randomUniform([3, 28, 28, 1], -1, 1, 'float32', 1) as tf.Tensor4D;
     const { features, logits } = c.apply(x);

@@ -85,6 +85,13 @@ describe('DropoutTable', () => {
 describe('createUnet', () => {
   it('has the documented MNIST size: ~0.56M parameters with stable names', () => {
     const net = createUnet(mnistUnetConfig(), 0);
+    // Counted by hand with conv(ci, co) = 9·ci·co + co, T = 4·32 = 128 (the embedding MLP's width) and
+    // res(ci, co) = 2ci + conv(ci, co) + (T·co + co) + 2co + conv(co, co) + (ci ≠ co ? ci·co + co : 0):
+    // embedding MLP 64·128+128 + 128·128+128 = 24,832; in conv(1, 32) = 320;
+    // down: res(32, 32) + conv(32, 32) = 32,000, res(32, 64) + conv(64, 64) = 102,912;
+    // middle: res(64, 64) + attention at 7×7 (GroupNorm 128 + q, k, v, out 4·(64·64 + 64) = 16,768) + res(64, 64) = 181,504;
+    // up: conv(64, 64) + res(128, 64) = 164,544, conv(64, 32) + res(64, 32) = 52,576; out GroupNorm 64 + conv(32, 1) 289.
+    // 24,832 + 320 + 32,000 + 102,912 + 181,504 + 164,544 + 52,576 + 353 = 559,041.
     expect(parameterCount(net)).toBe(559041);
     const names = [...net.params.keys()];
     expect(names.slice(0, 6)).toEqual(['temb.0.weight', 'temb.0.bias', 'temb.1.weight', 'temb.1.bias', 'in.weight', 'in.bias']);

@@ -1,6 +1,7 @@
 // The UNet teacher trains a few steps on MNIST-shaped random data on every backend (cpu, wasm, and WebGPU on
 // SwiftShader through Dawn), through the same Trainer and loss as `halfstep train --data mnist`, and the
-// backends agree on the first step's loss (same seeds, same data); and one gradient of every parameter on
+// backends agree on every step's loss (same seeds, same data, an output layer that is not zero, so each loss
+// goes through the whole network and the updates before it); and one gradient of every parameter on
 // WebGPU with our WGSL programs (GroupNorm + SiLU, conv gradients, fused biases) against the cpu backend's.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +9,10 @@ import { Rng } from '../../src/core/rng';
 import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
 import { buildNetwork } from '../../src/model/build';
 import type { ModelConfig, UnetConfig } from '../../src/model/config';
+import type { Network } from '../../src/model/network';
 import { initBackend } from '../../src/tensor/backend';
 import { trainTeacher } from '../../src/train/teacher';
-import { setupWebGPU } from '../kernels/webgpuSetup';
+import { NO_WEBGPU, setupWebGPU } from '../kernels/webgpuSetup';
 
 const CONFIG: ModelConfig = {
   network: { arch: 'unet', channels: [4, 8, 8], resBlocks: 1, attention: true, groups: 4, embedDim: 16, dropout: 0.1 },
@@ -26,14 +28,18 @@ const images = (() => {
   return Float32Array.from({ length: 8 * 784 }, () => 2 * rng.uniform() - 1);
 })();
 
-async function trainOn(backend: 'cpu' | 'wasm' | 'webgpu'): Promise<{ first: number; last: number; moved: number; leaked: number }> {
-  if (backend === 'webgpu') {
-    if (!(await setupWebGPU())) return { first: NaN, last: NaN, moved: NaN, leaked: NaN };
-  } else {
-    expect((await initBackend(backend)).name).toBe(backend);
-  }
+/** The output convolution starts at zero (unet.ts): give it seeded random weights, so the output depends on the whole network. */
+function wakeOutput(net: Network, rng: Rng): void {
+  const out = net.params.get('out.weight')!;
+  const values = tf.tensor(rng.normals(out.size).map((v) => 0.1 * v), out.shape);
+  out.assign(values);
+  values.dispose();
+}
+
+async function trainOnCurrentBackend(): Promise<{ losses: number[]; moved: number; leaked: number }> {
   const before = tf.memory().numTensors;
   const net = buildNetwork(CONFIG, 5);
+  wakeOutput(net, new Rng(9));
   const initial = await net.params.get('in.weight')!.data();
   const data = (b: number) => tf.tensor(images.subarray(0, b * 784).slice(), [b, 28, 28, 1]);
   const { trainer, result } = await trainTeacher(net, { iterations: 4, learningRate: 1e-3, batchSize: 2, data, seed: 1, reportEvery: 1, emaDecay: 0.9 });
@@ -43,29 +49,43 @@ async function trainOn(backend: 'cpu' | 'wasm' | 'webgpu'): Promise<{ first: num
   expect(result.stopped).toBe('done');
   expect(result.reports).toHaveLength(4);
   return {
-    first: result.reports[0].loss,
-    last: result.reports.at(-1)!.loss,
+    losses: result.reports.map((r) => r.loss),
     moved: Math.max(...after.map((v, i) => Math.abs(v - initial[i]))),
     leaked: tf.memory().numTensors - before,
   };
 }
 
 describe('the UNet teacher trains on every backend', () => {
-  const runs: Record<string, Awaited<ReturnType<typeof trainOn>>> = {};
+  const runs: Record<string, Awaited<ReturnType<typeof trainOnCurrentBackend>>> = {};
   for (const backend of ['cpu', 'wasm', 'webgpu'] as const) {
-    it(`on ${backend}`, async () => {
-      const r = await trainOn(backend);
-      if (Number.isNaN(r.first)) return; // setupWebGPU said why (outside CI only)
+    it(`on ${backend}`, async (ctx) => {
+      if (backend === 'webgpu') {
+        if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
+      } else {
+        expect((await initBackend(backend)).name).toBe(backend);
+      }
+      const r = await trainOnCurrentBackend();
       runs[backend] = r;
-      expect(Number.isFinite(r.first) && Number.isFinite(r.last)).toBe(true);
+      expect(r.losses.every(Number.isFinite)).toBe(true);
       expect(r.moved).toBeGreaterThan(0);
       expect(r.leaked).toBe(0);
     }, 240_000);
   }
-  it('with the same first-step loss everywhere (same seeds, same data)', () => {
-    const losses = Object.values(runs).map((r) => r.first);
-    expect(losses.length).toBeGreaterThanOrEqual(2);
-    for (const l of losses) expect(Math.abs(l - losses[0])).toBeLessThan(1e-3 * Math.max(1, Math.abs(losses[0])));
+  // cpu and wasm run the same float32 arithmetic in nearly the same order; WebGPU sums convolutions and
+  // GroupNorm statistics in other orders (our WGSL programs), and Adam's first steps amplify the sign of tiny
+  // gradients, so it gets a looser bound.
+  it('with the same loss at every step everywhere (same seeds, same data)', () => {
+    const cpu = runs.cpu.losses;
+    expect(cpu).toHaveLength(4);
+    for (const [backend, tolerance] of [['wasm', 1e-5], ['webgpu', 1e-4]] as const) {
+      if (!runs[backend]) {
+        console.warn(`*** the ${backend} losses were not compared: its training test did not run ***`);
+        continue;
+      }
+      runs[backend].losses.forEach((l, i) => expect(Math.abs(l - cpu[i]), `${backend}, step ${i}`).toBeLessThan(tolerance * Math.abs(cpu[i])));
+    }
+    // The losses differ from step to step (each is a new batch of t and noise), so agreeing is not agreeing on a constant.
+    expect(new Set(cpu).size).toBe(4);
   });
 });
 
@@ -75,10 +95,7 @@ async function gradientsOn(backend: 'cpu' | 'webgpu'): Promise<Map<string, Float
   const before = tf.memory().numTensors;
   const net = buildNetwork({ ...CONFIG, network: { ...(CONFIG.network as UnetConfig), dropout: 0 } }, 5);
   const rng = new Rng(9);
-  const out = net.params.get('out.weight')!;
-  const outValues = tf.tensor(rng.normals(out.size).map((v) => 0.1 * v), out.shape);
-  out.assign(outValues);
-  outValues.dispose();
+  wakeOutput(net, rng);
   const z = tf.tensor(images.subarray(0, 2 * 784).slice(), [2, 28, 28, 1]);
   const t = tf.tensor1d([0.3, 0.8]);
   const target = tf.tensor(rng.normals(2 * 784), [2, 28, 28, 1]);
@@ -95,8 +112,8 @@ async function gradientsOn(backend: 'cpu' | 'webgpu'): Promise<Map<string, Float
 }
 
 describe('one UNet gradient', () => {
-  it('of every parameter on WebGPU with our WGSL programs equals the cpu backend\'s', async () => {
-    if (!(await setupWebGPU())) return; // setupWebGPU said why (outside CI only)
+  it('of every parameter on WebGPU with our WGSL programs equals the cpu backend\'s', async (ctx) => {
+    if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
     const gpu = await gradientsOn('webgpu');
     const cpu = await gradientsOn('cpu');
     for (const [name, want] of cpu) {

@@ -134,7 +134,7 @@ describe('DDIM sampler', () => {
     const z1 = seededNoise(6, 2, [2]);
     const before = tf.memory().numTensors;
     const ac = new AbortController();
-    expect(() => sampleDdim(gaussianDenoiser, z1, { steps: 10, signal: ac.signal, onStep: (e) => e.step === 3 && ac.abort() })).toThrow();
+    expect(() => sampleDdim(gaussianDenoiser, z1, { steps: 10, signal: ac.signal, onStep: (e) => e.step === 3 && ac.abort() })).toThrow(/abort/i);
     sampleDdim(gaussianDenoiser, z1, { steps: 10 }).dispose();
     expect(tf.memory().numTensors).toBe(before + 0);
   });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildNetwork } from '../../src/model/build';
 import { generateSamples } from '../../src/samplers/generate';
 import { networkDenoiser } from '../../src/samplers/denoiser';
-import { setupWebGPU } from '../kernels/webgpuSetup';
+import { NO_WEBGPU, setupWebGPU } from '../kernels/webgpuSetup';
 import { unetConfig } from '../model/unetFixtures';
 
 /** Counts the active backend's readbacks until restore(). */
@@ -30,8 +30,8 @@ describe('the sampler reads back once per finished batch', () => {
   let counter: ReturnType<typeof countReads> | undefined;
   afterEach(() => counter?.restore());
 
-  it('on webgpu: 7 samples in batches of 3, 4 DDIM steps each → 3 readbacks', async () => {
-    if (!(await setupWebGPU())) return; // setupWebGPU said why (outside CI only)
+  it('on webgpu: 7 samples in batches of 3, 4 DDIM steps each → 3 readbacks', async (ctx) => {
+    if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
     const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 1);
     const batches: number[] = [];
     const denoiser = networkDenoiser(net); // replays its recorded forward pass after the first step

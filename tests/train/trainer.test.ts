@@ -28,9 +28,16 @@ describe('Trainer', () => {
     expect(r.stopped).toBe('done');
     expect(r.reports.map((x) => x.step)).toEqual([10, 20]);
     for (const x of r.reports) expect(x.gradNorm).toBeCloseTo(5, 4);
-    // Adam moves each weight by about lr per step against its gradient sign: the loss falls.
-    expect(r.reports[1].loss).toBeLessThan(r.reports[0].loss);
-    expect(r.reports[0].loss).toBeLessThan(0);
+    // A constant gradient makes Adam's bias-corrected step m̂/(√v̂ + ε) exactly ±1 per weight (clipped or not),
+    // so each weight moves by lr_j = 0.01·(1 − j/20) (linear decay) at step j: before step k,
+    // w₀ = w₁ = −Σ_{j<k} lr_j = −0.01·(k − k(k−1)/40) and the loss is 7·w₀.
+    // Report 1, k = 0..9: Σk = 45, Σk(k−1) = 240: mean −0.07·(45 − 6)/10 = −0.273.
+    // Report 2, k = 10..19: Σk = 145, Σk(k−1) = 2040: mean −0.07·(145 − 51)/10 = −0.658.
+    expect(r.reports[0].loss).toBeCloseTo(-0.273, 4);
+    expect(r.reports[1].loss).toBeCloseTo(-0.658, 4);
+    // The mean learning rate of each window: 0.01·(1 − 4.5/20) and 0.01·(1 − 14.5/20).
+    expect(r.reports[0].lr).toBeCloseTo(0.00775, 8);
+    expect(r.reports[1].lr).toBeCloseTo(0.00275, 8);
   });
 
   it('stops on a non-finite loss, names the step and restores the last good weights', async () => {
@@ -142,16 +149,24 @@ describe('Trainer', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('keeps an exponential moving average of the weights', async () => {
-    // Constant gradient 1 with plain lr: the EMA lags behind the weights it averages.
-    const params = oneParam([0]);
-    const t = new Trainer(params, { iterations: 50, learningRate: 0.1, schedule: 'constant', emaDecay: 0.9 });
-    await t.run(() => ({}), () => tf.sum(params.get('w')!) as tf.Scalar);
-    const w = params.get('w')!.dataSync()[0];
-    const ema = t.ema!.get('w')!.dataSync()[0];
-    expect(w).toBeLessThan(-4);
-    expect(ema).toBeGreaterThan(w);
-    expect(ema).toBeLessThan(0);
-    t.dispose();
+  it('keeps an exponential moving average of the weights, ema ← d·ema + (1 − d)·w, d = min(decay, (1 + k)/(10 + k))', async () => {
+    // Gradient 1 at constant lr 0.1: Adam's step is exactly lr (m̂/√v̂ = 1), so after step k (0-based) w = −0.1·(k + 1).
+    const run = async (emaDecay: number) => {
+      const params = oneParam([0]);
+      const t = new Trainer(params, { iterations: 50, learningRate: 0.1, schedule: 'constant', emaDecay });
+      await t.run(() => ({}), () => tf.sum(params.get('w')!) as tf.Scalar);
+      const out = { w: params.get('w')!.dataSync()[0], ema: t.ema!.get('w')!.dataSync()[0] };
+      t.dispose();
+      return out;
+    };
+    // Decay 0.9 is reached only at k = 80: through 50 steps d = (1 + k)/(10 + k), and by induction the EMA is
+    // exactly 0.9·w (if ema = −0.09·k, then (k + 1)/(k + 10)·(−0.09·k) + 9/(k + 10)·(−0.1·(k + 1)) = −0.09·(k + 1)).
+    const warm = await run(0.9);
+    expect(warm.w).toBeCloseTo(-5, 4);
+    expect(warm.ema).toBeCloseTo(-4.5, 4);
+    // Decay 0.5 is reached at k = 8; from there the EMA of a weight moving 0.1 per step lags it by
+    // 0.1·d/(1 − d) = 0.1, and the warm-up's transient has shrunk by 0.5⁴²: −5 + 0.1.
+    const capped = await run(0.5);
+    expect(capped.ema).toBeCloseTo(-4.9, 4);
   });
 });

@@ -10,7 +10,7 @@ import { distillRound } from '../../src/distill/round';
 import { buildNetwork } from '../../src/model/build';
 import { withReplay } from '../../src/tensor/replay';
 import { type TrainReport, type TrainResult, Trainer } from '../../src/train/trainer';
-import { setupWebGPU } from '../kernels/webgpuSetup';
+import { NO_WEBGPU, setupWebGPU } from '../kernels/webgpuSetup';
 import { unetConfig } from '../model/unetFixtures';
 
 interface Run {
@@ -71,8 +71,8 @@ describe('a replayed training step on webgpu', () => {
     setCustomKernels(true);
   }, 120_000);
 
-  it('ends on the eager run\'s weights, EMA and reports exactly, with one recording for the run', async () => {
-    if (!ready) return; // setupWebGPU said why (outside CI only)
+  it('ends on the eager run\'s weights, EMA and reports exactly, with one recording for the run', async (ctx) => {
+    if (!ready) ctx.skip(NO_WEBGPU);
     const tensors = tf.memory().numTensors;
     const eager = await train(false, 7);
     const replayed = await train(true, 7);
@@ -89,8 +89,8 @@ describe('a replayed training step on webgpu', () => {
     replayed.ema.forEach((e, i) => expect(e).toEqual(eager.ema[i]));
   }, 300_000);
 
-  it('leaves a clone of a weight that a caller keeps untouched, taking the steps eagerly while it lives', async () => {
-    if (!ready) return;
+  it('leaves a clone of a weight that a caller keeps untouched, taking the steps eagerly while it lives', async (ctx) => {
+    if (!ready) ctx.skip(NO_WEBGPU);
     const tensors = tf.memory().numTensors;
     const eager = await train(false, 5, true);
     const replayed = await train(true, 5, true);
@@ -103,8 +103,8 @@ describe('a replayed training step on webgpu', () => {
     expect(replayed.reports).toEqual(eager.reports);
   }, 300_000);
 
-  it('gives a distillation round the same student replayed (its batches and student steps) as eager', async () => {
-    if (!ready) return;
+  it('gives a distillation round the same student replayed (its batches and student steps) as eager', async (ctx) => {
+    if (!ready) ctx.skip(NO_WEBGPU);
     const tensors = tf.memory().numTensors;
     const teacher = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: false, groups: 2, dropout: 0 }), 3);
     let seed = 50;
