@@ -10,17 +10,8 @@ import { LoadMessages } from './components/LoadMessages';
 import { ModelList } from './components/ModelList';
 import type { Mode, View } from './settings';
 import { useStore } from './store';
-import { shareableLink, syncSettingsWithUrl } from './urlSync';
+import { backendFromQuery, shareableLink, syncSettingsWithUrl } from './urlSync';
 import { installTestHooks, send, startWorker, testHooksEnabled } from './workerClient';
-import type { BackendPreference } from '../worker/protocol';
-
-const BACKENDS: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
-
-/** `?backend=wasm` forces a backend (to see the fallback); not part of the shared settings. */
-function backendFromQuery(): BackendPreference {
-  const b = new URLSearchParams(location.search).get('backend');
-  return BACKENDS.includes(b as BackendPreference) ? (b as BackendPreference) : 'auto';
-}
 
 function useAutoCompare(): void {
   const settings = useStore((s) => s.settings);
@@ -46,7 +37,7 @@ function BackendBadge() {
   const backend = useStore((s) => s.backend);
   if (!backend) return <span className="badge">starting…</span>;
   const where = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
-  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge">{backend.name}{where}</span>;
+  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" aria-label={`tensor backend: ${backend.name}${where}`}>{backend.name}{where}</span>;
 }
 
 function Tabs<T extends string>({ value, options, onChange, label }: { value: T; options: [T, string][]; onChange(v: T): void; label: string }) {
@@ -63,7 +54,7 @@ function Tabs<T extends string>({ value, options, onChange, label }: { value: T;
   return (
     <div className="tabs" role="tablist" aria-label={label} onKeyDown={move}>
       {options.map(([v, text]) => (
-        <button key={v} role="tab" aria-selected={value === v} tabIndex={value === v ? 0 : -1} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
+        <button key={v} id={`tab-${label}-${v}`} role="tab" aria-selected={value === v} aria-controls="main-view" tabIndex={value === v ? 0 : -1} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
       ))}
     </div>
   );
@@ -111,10 +102,7 @@ export function App() {
     <div className="app">
       <DropOverlay visible={dragging} />
       <header>
-        <div className="title">
-          <h1>Halfstep</h1>
-          <p>Progressive distillation of diffusion models (Salimans &amp; Ho, 2022): a student learns to do in one step what its teacher does in two, until 1,024 steps become one.</p>
-        </div>
+        <h1>Halfstep</h1>
         <div className="header-controls">
           <Tabs<Mode> label="mode" value={settings.mode} options={[['mnist', 'Digits (MNIST)'], ['toy', '2D toy']]} onChange={(mode) => patch({ mode, cols: [] })} />
           <Tabs<View> label="view" value={settings.view} options={[['compare', 'Compare'], ['distill', 'Distill']]} onChange={(view) => patch({ view })} />
@@ -123,9 +111,10 @@ export function App() {
           <BackendBadge />
         </div>
       </header>
+      <p className="tagline">Progressive distillation (Salimans &amp; Ho, 2022): a student learns to do in one step what its teacher does in two, until 1,024 steps become one.</p>
       <BackendBanner />
       <LoadMessages />
-      <main>
+      <main id="main-view" role="tabpanel" aria-labelledby={`tab-view-${settings.view}`}>
         {settings.view === 'compare' ? <CompareView /> : <DistillView />}
         <ModelList />
       </main>

@@ -82,8 +82,24 @@ export function currentSet(s: Settings): string {
 }
 
 /** The models a mode can compare: images in MNIST mode, 2D points of the chosen toy set in toy mode. */
+/** The models of the mode (and toy set) on screen, in list order: what the menus offer. */
 export function modelsOfMode(models: ModelInfo[], mode: Mode, toy: string): ModelInfo[] {
-  return models.filter((m) => inView(m, mode, toy));
+  return listOrder(models.filter((m) => inView(m, mode, toy)), mode, toy);
+}
+
+const SOURCE_ORDER = { shipped: 0, dropped: 1, trained: 2 } as const;
+
+/**
+ * The order of the checkpoint list and the menus: the on-screen set first, then by set name; teacher before
+ * students; students by steps, most first; shipped, dropped, trained. Stable, so equal models keep load order.
+ */
+export function listOrder(models: ModelInfo[], mode: string, toy: string): ModelInfo[] {
+  return [...models].sort((a, b) =>
+    Number(inView(b, mode, toy)) - Number(inView(a, mode, toy))
+    || modelSet(a).localeCompare(modelSet(b))
+    || Number(a.role === 'student') - Number(b.role === 'student')
+    || (b.steps ?? Infinity) - (a.steps ?? Infinity)
+    || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
 }
 
 function resolveRef(ref: string, models: ModelInfo[], set: string): ModelInfo | undefined {
@@ -208,9 +224,10 @@ function cancelIfRunning(id: string | null): void {
 /** Draws every column from the same seeded noise; the worker adds each 2D column's quality figure. */
 export function runCompare(): void {
   const s = useStore.getState();
+  const labels = menuLabels(modelsOfMode(s.models, s.settings.mode, s.settings.toy));
   const specs: ColumnSpec[] = resolveColumns(s.settings, s.models)
     .filter((c) => c.model)
-    .map((c) => ({ modelId: c.model!.id, steps: c.ref.steps }));
+    .map((c) => ({ modelId: c.model!.id, steps: c.ref.steps, label: labels.get(c.model!.id) }));
   cancelIfRunning(s.compareJobId);
   if (specs.length === 0) return;
   const { seed, eta, mode } = s.settings;

@@ -31,15 +31,20 @@ export function drawImageGrid(canvas: HTMLCanvasElement, samples: Float32Array, 
   ctx.putImageData(img, 0, 0);
 }
 
-/** `count` images side by side in one row, 1-pixel gaps. */
+/** Frames of a strip per row: up to 4 in one row, more in two (8 in one row shrink below their own pixels in a column). */
+export const stripColumns = (count: number): number => (count > 4 ? Math.ceil(count / 2) : count);
+
+/** `count` images in order, left to right and then on a second row when more than 4, 1-pixel gaps. */
 export function drawImageStrip(canvas: HTMLCanvasElement, frames: Float32Array, shape: number[], count: number): void {
   const [h, w, c] = shape;
-  canvas.width = count * (w + 1) - 1;
-  canvas.height = h;
+  const cols = stripColumns(count);
+  const rows = Math.ceil(count / cols);
+  canvas.width = cols * (w + 1) - 1;
+  canvas.height = rows * (h + 1) - 1;
   const ctx = canvas.getContext('2d')!;
   const img = ctx.createImageData(canvas.width, canvas.height);
   img.data.fill(40);
-  for (let k = 0; k < count; k++) blit(img, frames, k, h, w, c, k * (w + 1), 0);
+  for (let k = 0; k < count; k++) blit(img, frames, k, h, w, c, (k % cols) * (w + 1), Math.floor(k / cols) * (h + 1));
   ctx.putImageData(img, 0, 0);
 }
 
@@ -84,16 +89,17 @@ export function drawPointCloud(canvas: HTMLCanvasElement, size: number, points: 
   const ctx = clearPlot(canvas, size);
   // The data on top of the samples, faint: where samples cover it, it still shows through.
   dots(ctx, points, size, 'rgba(255, 196, 61, 0.8)', 1.5);
-  if (reference) dots(ctx, reference, size, 'rgba(200, 210, 230, 0.45)', 0.9);
+  // Strong enough to see on a washed-out projector, small enough not to hide the samples under it.
+  if (reference) dots(ctx, reference, size, 'rgba(200, 210, 230, 0.6)', 1.2);
 }
 
 /** ODE paths [count, steps + 1, 2]: one blue polyline per point, its noise end white, its data end yellow. */
 export function drawPaths(canvas: HTMLCanvasElement, size: number, paths: Float32Array, count: number, steps: number, reference?: Float32Array): void {
   const ctx = clearPlot(canvas, size);
-  if (reference) dots(ctx, reference, size, 'rgba(120, 130, 150, 0.3)', 1);
+  if (reference) dots(ctx, reference, size, 'rgba(150, 160, 185, 0.55)', 1.3);
   const stride = (steps + 1) * 2;
-  ctx.lineWidth = 1;
-  ctx.strokeStyle = 'rgba(110, 170, 255, 0.45)';
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = 'rgba(110, 170, 255, 0.7)';
   ctx.beginPath();
   for (let p = 0; p < count; p++) {
     for (let k = 0; k <= steps; k++) {

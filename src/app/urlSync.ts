@@ -1,6 +1,7 @@
 // Keeps the URL hash and the store's settings in step: the table in ./settings.ts is the only format.
 import { formatSettings, parseSettings } from './settings';
 import { useStore } from './store';
+import type { BackendPreference } from '../worker/protocol';
 
 export function syncSettingsWithUrl(): () => void {
   const write = () => {
@@ -26,4 +27,12 @@ export function shareableLink(href: string): string {
   const url = new URL(href);
   url.searchParams.delete('backend');
   return url.toString();
+}
+
+const BACKENDS: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+
+/** `?backend=wasm` forces a backend (to see the fallback, or to time one against another); not a shared setting. */
+export function backendFromQuery(): BackendPreference {
+  const b = new URLSearchParams(location.search).get('backend');
+  return BACKENDS.includes(b as BackendPreference) ? (b as BackendPreference) : 'auto';
 }

@@ -35,24 +35,24 @@ export async function dataSourceFor(config: Checkpoint['config'], seed: number):
 }
 
 /** Measures a model at a step count against the job's yardstick (the toy set, or the reference teacher run). */
-type Measure = (net: Network, steps: number) => Promise<{ quality: number; samples: Float32Array }>;
+type Measure = (net: Network, steps: number, onStep?: (step: number) => void) => Promise<{ quality: number; samples: Float32Array }>;
 
 async function yardstick(teacher: Network, fromSteps: number, seed: number, job: Job): Promise<{ measure: Measure; metric: string }> {
   const { data } = teacher.config;
   if (data.kind === 'toy2d') {
     return {
-      metric: TOY_METRIC,
-      measure: async (net, steps) => {
-        const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal });
+      metric: `${TOY_METRIC}, from ${TOY_QUALITY_POINTS.toLocaleString('en')} points`,
+      measure: async (net, steps, onStep) => {
+        const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal, onStep });
         return { quality: (await toyQualityOf(data, samples)) ?? Number.NaN, samples };
       },
     };
   }
   if (hasImageMetric(data)) {
     return {
-      metric: IMAGE_METRIC,
-      measure: async (net, steps) => {
-        const { samples } = await sampleNetwork(net, { seed, count: IMAGE_KID_IMAGES, steps, signal: job.signal });
+      metric: `${IMAGE_METRIC}; each figure from ${IMAGE_KID_IMAGES} images, so it moves by a few units with the noise drawn`,
+      measure: async (net, steps, onStep) => {
+        const { samples } = await sampleNetwork(net, { seed, count: IMAGE_KID_IMAGES, steps, signal: job.signal, onStep });
         return { quality: (await imageQualityOf(data, samples)) ?? Number.NaN, samples };
       },
     };
@@ -62,8 +62,8 @@ async function yardstick(teacher: Network, fromSteps: number, seed: number, job:
   const reference = (await sampleNetwork(teacher, { seed, count: IMAGE_QUALITY_IMAGES, steps: fromSteps, signal: job.signal })).samples;
   return {
     metric: `RMS pixel distance to the teacher's ${fromSteps}-step samples (same noise)`,
-    measure: async (net, steps) => {
-      const { samples } = await sampleNetwork(net, { seed, count: IMAGE_QUALITY_IMAGES, steps, signal: job.signal });
+    measure: async (net, steps, onStep) => {
+      const { samples } = await sampleNetwork(net, { seed, count: IMAGE_QUALITY_IMAGES, steps, signal: job.signal, onStep });
       return { quality: rmsDistance(samples, reference), samples };
     },
   };
@@ -78,15 +78,20 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   // What the page draws per stage: every 2D point, or the first grid of images.
   const perImage = sizeOf(sampleShape(teacher.config.data));
   const shown = (samples: Float32Array) => (isToy ? samples : samples.slice(0, STAGE_IMAGES * perImage));
-  // Rounds, then quality: progress counts iterations, with the measurements as a small share.
-  const total = stages.length * req.iterations;
-  job.progress(0, total, 'Measuring the teacher', true);
+  // First the teacher's quality at every step count of the chain (progress in DDIM steps: a 256-step teacher
+  // takes minutes on wasm), then the rounds (progress in iterations, each student's measurement included).
+  const measured = [req.fromSteps, ...stages];
+  const measuring = `Measuring the teacher's quality at ${measured.join(', ')} steps, before training`;
+  const measureSteps = measured.reduce((a, b) => a + b, 0);
+  job.progress(0, measureSteps, measuring, true);
 
   const { measure, metric } = await yardstick(teacher, req.fromSteps, req.seed, job);
   const curve: { steps: number; quality: number }[] = [];
   let teacherPoints: Float32Array | null = null;
-  for (const steps of [req.fromSteps, ...stages]) {
-    const m = await measure(teacher, steps);
+  let measuredSteps = 0;
+  for (const steps of measured) {
+    const m = await measure(teacher, steps, (step) => job.progress(measuredSteps + step + 1, measureSteps, measuring));
+    measuredSteps += steps;
     // A teacher whose outputs overflow cannot teach: say so now, not as a student's NaN loss later.
     if (steps === req.fromSteps && !m.samples.every(Number.isFinite)) {
       throw new Error(`${teacherInfo.name} samples NaN or infinite values at ${steps} steps (its weights overflow): it cannot be distilled`);
@@ -97,6 +102,8 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   const curveOf = (steps: number) => curve.find((p) => p.steps === steps)?.quality ?? null;
   post({ type: 'teacherCurve', jobId: job.id, points: curve, metric, teacherPoints });
 
+  const total = stages.length * req.iterations;
+  job.progress(0, total, `Round 1 of ${stages.length}: ${req.fromSteps} → ${req.fromSteps / 2} steps`, true);
   const data = await dataSourceFor(teacher.config, req.seed);
   const reportEvery = Math.max(1, Math.round(req.iterations / REPORTS_PER_ROUND));
   const firstStage = teacherCheckpoint.lineage?.stage ?? 0;

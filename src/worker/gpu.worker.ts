@@ -122,13 +122,13 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
   const total = req.columns.reduce((n, c) => n + c.steps, 0);
   let done = 0;
   for (const index of byCost(req.columns)) {
-    const { modelId, steps } = req.columns[index];
+    const { modelId, steps, label: name } = req.columns[index];
     job.signal.throwIfAborted();
     const info = modelInfo(modelId);
     const net = networkOf(modelId);
     // Read now: a model taken off the list mid-column (retire) keeps its network for this job, not its entry.
     const data = checkpointOf(modelId).config.data;
-    const label = `Sampling column ${index + 1}: ${info.name.replace(/\.safetensors$/, '')}, ${steps} step${steps === 1 ? '' : 's'}`;
+    const label = `Sampling column ${index + 1}: ${name ?? info.name.replace(/\.safetensors$/, '')} · ${steps} step${steps === 1 ? '' : 's'}`;
     job.progress(done, total, label, true);
     const warmKey = `${modelId}:${req.batch}`;
     if (!warmed.has(warmKey)) {

@@ -26,7 +26,7 @@ export function explainLoadError(e: unknown, fileName: string): string {
     const namedOther = ext !== null && !/\.safetensors/i.test(fileName);
     if (NOT_SAFETENSORS.has(e.code) || namedOther) {
       const what = ext && ext !== 'safetensors' ? `a .${ext} file, not a .safetensors checkpoint` : 'not a .safetensors checkpoint';
-      return `${what}: load the checkpoints that halfstep train or distill, or this page's download buttons, write (${detail})`;
+      return `${what}. Load a checkpoint written by halfstep train or distill, or by this page's download buttons (${detail})`;
     }
     if (e.code === 'unsupported_dtype') return `a safetensors file with a tensor type Halfstep does not read (it reads F32 and F16) (${detail})`;
     return `the file is damaged or incomplete (cut short, or changed after it was written): copy or download it again (${detail})`;

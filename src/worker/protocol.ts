@@ -48,6 +48,8 @@ export interface ModelInfo {
 export interface ColumnSpec {
   modelId: string;
   steps: number;
+  /** How the page's menus name the model ("student-4", "teacher (trained)"), for the progress line. */
+  label?: string;
 }
 
 /** Images per distillation stage that the Distill view shows (a 4 x 4 grid). */

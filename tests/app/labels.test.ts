@@ -1,7 +1,7 @@
 // The pure helpers behind the page's menus, checkpoint list, number fields and shared links.
 import { describe, expect, it } from 'vitest';
-import { menuLabels } from '../../src/app/actions';
-import { listOrder } from '../../src/app/components/ModelList';
+import { listOrder, menuLabels, modelsOfMode } from '../../src/app/actions';
+import { chainText } from '../../src/app/components/DistillView';
 import { parseNumberField } from '../../src/app/components/NumberField';
 import { shareableLink } from '../../src/app/urlSync';
 import type { ModelInfo } from '../../src/worker/protocol';
@@ -46,6 +46,16 @@ describe('checkpoint list order', () => {
     expect(names(listOrder([s1, digits, s8, checker, t, s4], 'toy', 'moons'))).toEqual(['t', 's8', 's4', 's1', 'd2', 'c']);
     expect(names(listOrder([s1, digits, s8, checker, t, s4], 'mnist', 'moons'))[0]).toBe('d2');
   });
+
+  it('is the menus\' order too, with only the models on screen, and keeps load order among equals', () => {
+    const s16 = model({ steps: 16, name: 's16' });
+    const s8a = model({ steps: 8, name: 's8a', source: 'trained' });
+    const s8 = model({ steps: 8, name: 's8', source: 'shipped' });
+    const s8b = model({ steps: 8, name: 's8b', source: 'trained' });
+    const t = model({ role: 'teacher', steps: null, name: 't' });
+    const digits = model({ dataKind: 'image', dataName: 'mnist', role: 'teacher', steps: null, name: 'd' });
+    expect(modelsOfMode([s8a, s16, digits, s8, t, s8b], 'toy', 'moons').map((m) => m.name)).toEqual(['t', 's16', 's8', 's8a', 's8b']);
+  });
 });
 
 describe('number field parsing', () => {
@@ -75,5 +85,14 @@ describe('x̂ strip frames', () => {
     expect(stripFrames(8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     // 256 frames, indices 0..255: i·255/7 rounded.
     expect(stripFrames(256)).toEqual([0, 36, 73, 109, 146, 182, 219, 255]);
+  });
+});
+
+describe('the chain a distillation runs, in words', () => {
+  it('lists every step count of a short chain and the ends of a long one, with no step that is not run', () => {
+    expect(chainText(8, 4)).toBe('8 → 4');
+    expect(chainText(8, 2)).toBe('8 → 4 → 2');
+    expect(chainText(32, 1)).toBe('32 → 16 → 8 → 4 → 2 → 1');
+    expect(chainText(256, 1)).toBe('256 → 128 → 64 → … → 2 → 1');
   });
 });

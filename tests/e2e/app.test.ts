@@ -129,9 +129,11 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
     expect(await canvasHasContent(page, '[data-testid=sample-grid]')).toBe(true);
     const width = (i: number) => page.locator('[data-testid=trajectory-strip]').nth(i).evaluate((c) => (c as HTMLCanvasElement).width);
-    // Column 1 ran 12 steps and shows 8 of them: eight 28-pixel frames with 1-pixel gaps; column 2 both of its 2.
-    expect(await width(0)).toBe(8 * 28 + 7);
+    // Column 1 ran 12 steps and shows 8 of them, steps round(i·11/7) + 1: two rows of four 28-pixel frames with
+    // 1-pixel gaps; column 2 both of its 2, in one row.
+    expect(await width(0)).toBe(4 * 28 + 3);
     expect(await page.locator('[data-testid=column] .strip .hint').first().textContent()).toMatch(/at 8 of its 12 steps, evenly spaced/);
+    expect(await page.locator('[data-testid=strip-steps]').first().textContent()).toBe('steps 1 · 3 · 4 · 6 · 7 · 9 · 10 · 12');
     expect(await width(1)).toBe(2 * 28 + 1);
     expect(await page.locator('[data-testid=column] .strip .hint').nth(1).textContent()).toMatch(/at each of its 2 steps/);
     expect(await waitForText(page.locator('[data-testid=distance]').nth(1), /^\d+\.\d+$/)).toMatch(/^\d/);
@@ -141,13 +143,13 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
   }, 150_000);
 }, 300_000);
 
-describe('without WebGPU', () => {
-  it('says so and why, and samples on wasm', async () => {
+describe('without WebGPU (turned off by ?backend=wasm)', () => {
+  it('says so, and that the address asked for it, and samples on wasm', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const h = hashPrefix(teacherBytes);
     await p.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${h}@2,h:${h}@1`);
-    const banner = await waitForText(p.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
-    expect(banner).toMatch(/Sampling runs on wasm/);
+    const banner = await waitForText(p.locator('[data-testid=backend-banner]'), /WebGPU off/, 60_000);
+    expect(banner).toMatch(/Sampling runs on wasm because the address asks for it \(\?backend=wasm\)/);
     expect(await p.locator('[data-testid=backend-badge]').textContent()).toBe('wasm');
     await dropFiles(p, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
     await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 60_000 });
@@ -160,7 +162,7 @@ describe('without WebGPU', () => {
     const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const unet = await tinyUnetTeacher();
     await p.goto(`${served.url}?backend=wasm#mode=mnist&view=distill`);
-    await waitForText(p.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
+    await waitForText(p.locator('[data-testid=backend-banner]'), /WebGPU off/, 60_000);
     await dropFiles(p, [{ name: 'tiny-unet.safetensors', bytes: unet }]);
     await fillDistill(p, { teacher: 'tiny-unet', from: 2, to: 1, iters: 4, batch: 4 });
     await waitForText(p.locator('section[aria-labelledby=distill-title]'), /distills on wasm/);
@@ -175,12 +177,15 @@ describe('without WebGPU', () => {
 });
 
 describe('bad and surprising files, and the number fields (wasm: no shader compiles)', () => {
-  it('says at the top of the page why a file did not load, what it is, and lists a file once', async () => {
+  it('says at the top of the screen, however far it is scrolled, why a file did not load, what it is, and lists a file once', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1024, height: 768 } });
     // Toy mode, tiny columns: nothing to sample for long.
     await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1,student-1@1`);
     await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 120_000 });
     const rows = await p.locator('[data-testid=model-row]').count();
+    // Dropped while scrolled down to the checkpoint list: the messages must still be on screen.
+    await p.locator('[data-testid=model-row]').last().scrollIntoViewIfNeeded();
+    expect(await p.evaluate(() => window.scrollY)).toBeGreaterThan(100);
     const moonsTeacher = new Uint8Array(readFileSync(join(ROOT, 'models/toy/moons/teacher.safetensors')));
     const mnistStudent = new Uint8Array(readFileSync(join(ROOT, 'models/mnist/student-1.safetensors')));
     await dropFiles(p, [
@@ -194,9 +199,11 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     const errorTexts = await errors.allTextContents();
     expect(errorTexts.find((t) => t.startsWith('notes.txt'))).toMatch(/a \.txt file, not a \.safetensors checkpoint/);
     expect(errorTexts.find((t) => t.startsWith('cut.safetensors'))).toMatch(/damaged or incomplete.*run past the end/);
-    // The messages sit above the comparison, on the first screen, not under the checkpoint list.
-    const box = await errors.first().boundingBox();
-    expect(box!.y + box!.height).toBeLessThan(768);
+    // The messages stay in view however far the page is scrolled (sticky at its top).
+    const box = await errors.first().evaluate((e) => e.getBoundingClientRect().toJSON() as DOMRect);
+    expect(box.top).toBeGreaterThanOrEqual(0);
+    expect(box.bottom).toBeLessThan(768);
+    expect(await p.evaluate(() => window.scrollY)).toBeGreaterThan(100); // still scrolled down
     const again = p.locator('[data-testid=load-notice][data-kind=alreadyLoaded]');
     expect(await waitForText(again, /moons-again\.safetensors is already loaded, as teacher \(shipped\)/)).toBeTruthy();
     const other = p.locator('[data-testid=load-notice][data-kind=otherSet]');

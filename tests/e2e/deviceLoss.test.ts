@@ -64,9 +64,17 @@ describe('a lost WebGPU device', () => {
     await page.locator('[data-testid=start-distill]').click();
     // Under way: the first loss points are on the chart.
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=loss-chart]')?.getAttribute('data-points') ?? 0) > 0, null, { timeout: 60_000 });
+    // The run's settings are locked while it runs, and the page says so; it says how long the round has left.
+    expect(await page.locator('[data-testid=distill-iters]').isDisabled()).toBe(true);
+    expect(await page.locator('[data-testid=distill-teacher]').isDisabled()).toBe(true);
+    await page.locator('[data-testid=settings-locked]').waitFor({ timeout: 5_000 });
+    await waitForText(page.locator('[data-testid=job-distill]'), /Round 1 of 1: 2 → 1 steps.*\d+% · about \d+ (s|min) left/, 30_000);
     await page.evaluate(() => globalThis.halfstepTestHooks.destroyDevice());
     const bar = await waitForText(page.locator('[data-testid=job-distill][data-status=failed]'), /the WebGPU device was lost while this ran/, 60_000);
     expect(bar).not.toMatch(/cancelled/);
+    // Unlocked once the run has ended.
+    expect(await page.locator('[data-testid=distill-iters]').isDisabled()).toBe(false);
+    expect(await page.locator('[data-testid=settings-locked]').count()).toBe(0);
     await waitForText(page.locator('[data-testid=backend-banner]'), /WebGPU was restarted/, 30_000);
     expect(consoleLines.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   }, 150_000);

@@ -69,7 +69,7 @@ try {
 
   const fallback = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
   await fallback.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${t}@64,h:${s1}@1`);
-  await waitForText(fallback.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
+  await waitForText(fallback.locator('[data-testid=backend-banner]'), /WebGPU off/, 60_000);
   if (!isShipped) await dropFiles(fallback, [teacher, student(1)!]);
   await fallback.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 300_000 });
   await shot(fallback, 'no-webgpu', '.app');

@@ -21,9 +21,9 @@ describe('load error wording', () => {
   it('calls a picture or a text file what it is, and keeps the loader\'s detail', () => {
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
     const msg = explainLoadError(failure(png), 'digits.png');
-    expect(msg).toMatch(/^a \.png file, not a \.safetensors checkpoint: /);
+    expect(msg).toMatch(/^a \.png file, not a \.safetensors checkpoint\. Load a checkpoint written by /);
     expect(msg).toMatch(/\(header length \d+ .*\)$/);
-    expect(explainLoadError(failure(new TextEncoder().encode('{}')), 'teacher.safetensors')).toMatch(/^not a \.safetensors checkpoint: .*too short/);
+    expect(explainLoadError(failure(new TextEncoder().encode('{}')), 'teacher.safetensors')).toMatch(/^not a \.safetensors checkpoint\. Load a checkpoint written by .*too short/);
   });
 
   it('calls an empty file empty, and any other file by its extension however its bytes fail', () => {
@@ -31,7 +31,7 @@ describe('load error wording', () => {
     // Its first 8 bytes read as a header length of 99,999,999: within the cap, past the end of the file.
     const notes = new Uint8Array(64);
     new DataView(notes.buffer).setBigUint64(0, 99_999_999n, true);
-    expect(explainLoadError(failure(notes), 'notes.md')).toMatch(/^a \.md file, not a \.safetensors checkpoint: .*\(header length 99999999 runs past the end/);
+    expect(explainLoadError(failure(notes), 'notes.md')).toMatch(/^a \.md file, not a \.safetensors checkpoint\. Load a checkpoint written by .*\(header length 99999999 runs past the end/);
     expect(explainLoadError(failure(notes), 'teacher.safetensors')).toMatch(/^the file is damaged or incomplete/);
     // A browser's unfinished download keeps the checkpoint's name: damaged, fetch it again.
     expect(explainLoadError(failure(notes), 'student-4.safetensors.crdownload')).toMatch(/^the file is damaged or incomplete .*download it again/);

@@ -1,5 +1,6 @@
 // Says which backend runs the tensors and, without WebGPU, why not and what still works.
 import { useStore } from '../store';
+import { backendFromQuery } from '../urlSync';
 
 export function BackendBanner() {
   const backend = useStore((s) => s.backend);
@@ -14,13 +15,19 @@ export function BackendBanner() {
       </div>
     );
   }
+  // The address chose the backend: the browser may well have WebGPU, so do not say it lacks it.
+  const forced = !lost && backendFromQuery() === backend.name;
   // Short on top (a projector's first screen is precious), the details one click away.
   return (
     <div className="banner warn" role="alert" data-testid="backend-banner">
-      <strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong> Sampling runs on <b>{backend.name}</b> instead, more slowly.{' '}
+      {forced ? (
+        <><strong>WebGPU off.</strong> Sampling runs on <b>{backend.name}</b> because the address asks for it (<code>?backend={backend.name}</code>): remove that to use WebGPU.{' '}</>
+      ) : (
+        <><strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong> Sampling runs on <b>{backend.name}</b> instead, more slowly.{' '}</>
+      )}
       <details>
-        <summary>Why, and what still works</summary>
-        {lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.'}{' '}
+        <summary>{forced ? 'What works' : 'Why, and what still works'}</summary>
+        {forced ? '' : (lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.')}{' '}
         Distilling the MNIST UNet works on wasm too, on the CPU (about a second per iteration), not on the plain-JavaScript cpu
         backend; the 2D toy models train and distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs{' '}
         <code>--enable-unsafe-webgpu</code>.

@@ -1,6 +1,6 @@
 // React wrappers around ../draw.ts: each redraws its canvas when its data changes.
 import { useEffect, useRef } from 'react';
-import { drawImageGrid, drawImageStrip, drawPaths, drawPointCloud } from '../draw';
+import { drawImageGrid, drawImageStrip, drawPaths, drawPointCloud, stripColumns } from '../draw';
 
 export function ImageGrid({ samples, shape, count, label }: { samples: Float32Array; shape: number[]; count: number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -11,17 +11,23 @@ export function ImageGrid({ samples, shape, count, label }: { samples: Float32Ar
 }
 
 /** The x̂ frames the worker kept (`stripFrames`: every step of a few-step sampler, 8 evenly spaced of a long one). */
-export function ImageStrip({ frames, shape, count, label }: { frames: Float32Array; shape: number[]; count: number; label: string }) {
+export function ImageStrip({ frames, shape, steps, label }: { frames: Float32Array; shape: number[]; steps: number[]; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const count = steps.length;
   useEffect(() => {
     if (ref.current) drawImageStrip(ref.current, frames, shape, count);
   }, [frames, shape, count]);
   // Frames at 3x their pixels, shrunk to the column's width when they do not fit (pixelated), never scrolled.
-  const natural = count * (shape[1] + 1) - 1;
-  return <canvas ref={ref} className="pixelated strip-canvas" style={{ width: `min(100%, ${3 * natural}px)` }} role="img" aria-label={label} data-testid="trajectory-strip" />;
+  const natural = stripColumns(count) * (shape[1] + 1) - 1;
+  return (
+    <>
+      <canvas ref={ref} className="pixelated strip-canvas" style={{ width: `min(100%, ${3 * natural}px)` }} role="img" aria-label={label} data-testid="trajectory-strip" />
+      <div className="muted small" data-testid="strip-steps">{count === 1 ? 'step 1' : `steps ${steps.map((k) => k + 1).join(' · ')}`}</div>
+    </>
+  );
 }
 
-export function PointCloud({ points, reference, size = 260, label }: { points: Float32Array; reference?: Float32Array; size?: number; label: string }) {
+export function PointCloud({ points, reference, size = 360, label }: { points: Float32Array; reference?: Float32Array; size?: number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (ref.current) drawPointCloud(ref.current, size, points, reference);
@@ -30,7 +36,7 @@ export function PointCloud({ points, reference, size = 260, label }: { points: F
   return <canvas ref={ref} style={{ width: '100%', maxWidth: size, aspectRatio: '1', height: 'auto' }} role="img" aria-label={label} data-testid="point-cloud" />;
 }
 
-export function PathPlot({ paths, count, steps, reference, size = 260, label }: { paths: Float32Array; count: number; steps: number; reference?: Float32Array; size?: number; label: string }) {
+export function PathPlot({ paths, count, steps, reference, size = 300, label }: { paths: Float32Array; count: number; steps: number; reference?: Float32Array; size?: number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (ref.current) drawPaths(ref.current, size, paths, count, steps, reference);

@@ -2,7 +2,8 @@
 import { CartesianGrid, ComposedChart, Legend, Line, LineChart, ReferenceLine, ResponsiveContainer, Scatter, Tooltip, XAxis, YAxis } from 'recharts';
 import type { LossPoint, RoundResult } from '../../worker/protocol';
 
-const AXIS = { stroke: '#9aa3b5', fontSize: 14 };
+// Tick labels at 16 px: read from the back of a room on a projector.
+const AXIS = { stroke: '#9aa3b5', fontSize: 16 };
 
 export function LossChart({ points, height = 240 }: { points: LossPoint[]; height?: number }) {
   // A new round restarts the step count; mark where each one begins.
@@ -12,11 +13,14 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
       <ResponsiveContainer width="100%" height={height}>
         <LineChart data={points} margin={{ top: 8, right: 16, bottom: 22, left: 8 }}>
           <CartesianGrid stroke="#2a2e38" />
-          <XAxis dataKey="globalStep" type="number" domain={['dataMin', 'dataMax']} tick={AXIS} label={{ value: 'iteration', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
-          <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={72}
-            label={{ value: 'loss (log scale)', angle: -90, position: 'insideLeft', fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
+          <XAxis dataKey="globalStep" type="number" domain={[0, 'dataMax']} allowDecimals={false} tick={AXIS} label={{ value: 'iteration', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
+          <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={88}
+            label={{ value: 'loss (log scale)', angle: -90, position: 'insideLeft', offset: -2, fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `iteration ${l}`} />
-          {starts.map((p) => <ReferenceLine key={p.globalStep} x={p.globalStep} stroke="#555c6b" strokeDasharray="4 4" />)}
+          {starts.map((p) => (
+            <ReferenceLine key={p.globalStep} x={p.globalStep} stroke="#8a93a6" strokeDasharray="4 4"
+              label={{ value: `round ${p.round}`, position: 'insideTopLeft', fill: '#c3c9d6', fontSize: 15 }} />
+          ))}
           <Line type="linear" dataKey="loss" stroke="#ffc43d" dot={false} isAnimationActive={false} strokeWidth={2} />
         </LineChart>
       </ResponsiveContainer>
@@ -27,7 +31,7 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
 /** The y axis names the figure in a word or two; the hint above the chart says it in full. */
 function shortMetric(metric: string | null): string {
   if (!metric) return '';
-  if (metric.startsWith('KID')) return 'KID ↓';
+  if (metric.includes('(KID)') || metric.startsWith('KID')) return 'KID ↓';
   if (metric.startsWith('sliced Wasserstein')) return 'sliced Wasserstein ↓';
   return `${metric.split(/[\s,(]/)[0]} ↓`;
 }
@@ -39,6 +43,9 @@ export function QualityChart({ teacherCurve, rounds, metric, height = 260 }: { t
   const teacher = teacherCurve.map((p) => ({ steps: p.steps, teacher: p.quality }));
   const all = [...teacher.map((p) => p.steps), ...students.map((p) => p.steps)];
   const ticks = STEP_TICKS.filter((t) => all.length && t >= Math.min(...all) && t <= Math.max(...all));
+  // One number of decimals on every tick ("0.0, 0.3, … 1.2", not "0.0, 0.30, … 1.2"), from the largest value.
+  const largest = Math.max(0, ...teacher.map((p) => p.teacher), ...students.map((p) => p.student));
+  const decimals = largest >= 10 ? 0 : largest >= 1 ? 1 : largest >= 0.1 ? 2 : 3;
   return (
     <div className="chart" data-testid="quality-chart" data-points={students.length}>
       <ResponsiveContainer width="100%" height={height}>
@@ -46,7 +53,7 @@ export function QualityChart({ teacherCurve, rounds, metric, height = 260 }: { t
           <CartesianGrid stroke="#2a2e38" />
           <XAxis dataKey="steps" type="number" scale="log" domain={['dataMin', 'dataMax']} ticks={ticks} tick={AXIS} allowDuplicatedCategory={false}
             label={{ value: 'sampling steps (log scale)', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
-          <YAxis tick={AXIS} width={72} tickFormatter={(v: number) => v.toPrecision(2)}
+          <YAxis tick={AXIS} width={72} tickFormatter={(v: number) => v.toFixed(decimals)}
             label={{ value: shortMetric(metric), angle: -90, position: 'insideLeft', fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `${l} steps`} />
           <Legend verticalAlign="top" height={30} />

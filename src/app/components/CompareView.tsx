@@ -37,7 +37,7 @@ function explain(col: ResolvedColumn, models: ModelInfo[]): string {
   return base;
 }
 
-function ColumnCard({ index, col, view, reference, toyReference, isToy, labels, models, stopped }: { index: number; col: ResolvedColumn; view: ColumnView | undefined; reference?: Float32Array; toyReference?: Float32Array; isToy: boolean; labels: Map<string, string>; models: ModelInfo[]; stopped: string | null }) {
+function ColumnCard({ index, col, cols, view, reference, toyReference, isToy, pool, set, labels, models, stopped }: { index: number; col: ResolvedColumn; cols: ResolvedColumn[]; view: ColumnView | undefined; reference?: Float32Array; toyReference?: Float32Array; isToy: boolean; pool: ModelInfo[]; set: string; labels: Map<string, string>; models: ModelInfo[]; stopped: string | null }) {
   const samples = view?.samples;
   const title = col.model ? `${labels.get(col.model.id)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (${col.elsewhere ? 'other set' : 'missing'})`;
   const distance = useMemo(
@@ -45,9 +45,11 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy, labels, 
     [isToy, samples, reference, index],
   );
   const quality = view?.quality;
+  const frames = samples?.frameSteps.length ?? 0;
   return (
-    <article className="column" data-testid="column" data-ready={samples ? 'yes' : 'no'}>
-      <h3>{title}</h3>
+    <article className="column" data-testid="column" data-ready={samples ? 'yes' : 'no'} aria-labelledby={`column-title-${index}`}>
+      <h3 id={`column-title-${index}`} className="sr-only">Column {index + 1}: {title}</h3>
+      <ColumnPicker index={index} cols={cols} pool={pool} set={set} labels={labels} />
       <p className="hint">{explain(col, models)}</p>
       <div className="column-body">
         {samples && !isToy && <ImageGrid samples={samples.samples} shape={samples.sampleShape} count={samples.batch} label={`samples of ${title}`} />}
@@ -55,17 +57,18 @@ function ColumnCard({ index, col, view, reference, toyReference, isToy, labels, 
         {!samples && <div className="placeholder">{!col.model ? '—' : stopped ? `not drawn (${stopped})` : 'sampling…'}</div>}
       </div>
       <dl className="stats">
-        <dt>network evaluations per sample</dt><dd data-testid="nfe">{samples ? samples.nfe : stopped || !col.model ? '—' : '…'}</dd>
-        <dt>time per {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples && samples.replayed > 0 ? `the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : undefined}>{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : '…'}</dd>
-        <dt title={quality?.metric}>quality ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : samples && !isToy ? '—' : '…'}</dd>
-        {!isToy && <><dt title="root-mean-square pixel difference from column 1, image by image (same noise)">distance to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : '…'}</dd></>}
+        {/* Known before sampling (one evaluation per step), so the row does not change height when the figures arrive. */}
+        <dt>evaluations</dt><dd data-testid="nfe">{col.model ? (samples?.nfe ?? col.ref.steps) : '—'}</dd>
+        <dt>time / {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples && samples.replayed > 0 ? `the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : undefined}>{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : stopped || !col.model ? '—' : '…'}</dd>
+        <dt title={quality?.metric}>{isToy ? 'SWD' : 'KID'} ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : (samples && !isToy) || stopped || !col.model ? '—' : '…'}</dd>
+        {!isToy && <><dt>Δ to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : stopped || !col.model ? '—' : '…'}</dd></>}
       </dl>
-      {samples && !isToy && samples.frameSteps.length > 0 && (
+      {samples && !isToy && frames > 0 && (
         <div className="strip">
           <div className="hint">
-            What the model predicts for the first image (x̂) {samples.frameSteps.length === samples.nfe ? `at each of its ${samples.nfe} step${samples.nfe === 1 ? '' : 's'}` : `at ${samples.frameSteps.length} of its ${samples.nfe} steps, evenly spaced`}, from pure noise at t = 1 onwards
+            Its prediction of the first image (x̂) {samples.nfe === 1 ? 'at its single step' : frames === samples.nfe ? `at each of its ${samples.nfe} steps` : `at ${frames} of its ${samples.nfe} steps, evenly spaced`}, from pure noise at t = 1 onwards
           </div>
-          <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} count={samples.frameSteps.length} label={`prediction along the steps of ${title}`} />
+          <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} steps={samples.frameSteps} label={`prediction along the steps of ${title}`} />
         </div>
       )}
     </article>
@@ -87,37 +90,38 @@ function nextColumn(pool: ModelInfo[], set: string, refs: ColumnRef[]): ColumnRe
   return candidates.find((c) => !shown.has(`${c.model}@${c.steps}`)) ?? { model: modelRef(pool[0], set), steps: pool[0].steps ?? 8 };
 }
 
-function ColumnEditor({ cols, pool, set, labels }: { cols: ResolvedColumn[]; pool: ModelInfo[]; set: string; labels: Map<string, string> }) {
+/** A column's model and step count, at the top of the column they change. */
+function ColumnPicker({ index: i, cols, pool, set, labels }: { index: number; cols: ResolvedColumn[]; pool: ModelInfo[]; set: string; labels: Map<string, string> }) {
   const setSetting = useStore((s) => s.setSetting);
   const refs: ColumnRef[] = cols.map((c) => c.ref);
   const update = (next: ColumnRef[]) => setSetting('cols', next);
+  const c = cols[i];
   return (
-    <div className="column-editor">
-      {cols.map((c, i) => (
-        <div className="column-pick" key={i}>
-          <span className="muted">{i + 1}.</span>
-          <select
-            aria-label={`model of column ${i + 1}`}
-            value={c.model ? modelRef(c.model, set) : c.ref.model}
-            onChange={(e) => {
-              const m = pool.find((p) => modelRef(p, set) === e.target.value);
-              update(refs.map((r, j) => (j === i ? { model: e.target.value, steps: m?.role === 'student' && m.steps ? m.steps : r.steps } : r)));
-            }}
-          >
-            {!c.model && <option value={c.ref.model}>{c.ref.model} ({c.elsewhere ? `a model of ${setName(c.elsewhere)}` : 'not loaded'})</option>}
-            {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{labels.get(m.id)}</option>)}
-          </select>
-          <select aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>
-            {STEP_CHOICES.map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
-          </select>
-          {cols.length > 2 && <button className="small" aria-label={`remove column ${i + 1}`} onClick={() => update(refs.filter((_, j) => j !== i))}>✕</button>}
-        </div>
-      ))}
-      {cols.length < MAX_COLUMNS && pool.length > 0 && (
-        <button onClick={() => update([...refs, nextColumn(pool, set, refs)])}>+ column</button>
-      )}
+    <div className="column-pick">
+      <select
+        className="column-model"
+        aria-label={`model of column ${i + 1}`}
+        value={c.model ? modelRef(c.model, set) : c.ref.model}
+        onChange={(e) => {
+          const m = pool.find((p) => modelRef(p, set) === e.target.value);
+          update(refs.map((r, j) => (j === i ? { model: e.target.value, steps: m?.role === 'student' && m.steps ? m.steps : r.steps } : r)));
+        }}
+      >
+        {!c.model && <option value={c.ref.model}>{c.ref.model} ({c.elsewhere ? `a model of ${setName(c.elsewhere)}` : 'not loaded'})</option>}
+        {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{labels.get(m.id)}</option>)}
+      </select>
+      <select className="column-steps" aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>
+        {STEP_CHOICES.map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
+      </select>
+      {cols.length > 2 && <button className="small" aria-label={`remove column ${i + 1}`} title="remove this column" onClick={() => update(refs.filter((_, j) => j !== i))}>✕</button>}
     </div>
   );
+}
+
+function AddColumn({ cols, pool, set }: { cols: ResolvedColumn[]; pool: ModelInfo[]; set: string }) {
+  const setSetting = useStore((s) => s.setSetting);
+  if (cols.length >= MAX_COLUMNS || pool.length === 0) return null;
+  return <button onClick={() => setSetting('cols', [...cols.map((c) => c.ref), nextColumn(pool, set, cols.map((c) => c.ref))])}>+ column</button>;
 }
 
 const isToyMode = (mode: string) => mode === 'toy';
@@ -152,7 +156,7 @@ export function CompareView() {
   const imageMetric = useStore((s) => s.imageMetric);
   const qualityMetric = isToyMode(settings.mode)
     ? 'sliced Wasserstein distance to the toy set (1,024 points)'
-    : imageMetric?.ready ? `${imageMetric.message}, from this column's ${settings.batch} images (few images: a noisy figure)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
+    : imageMetric?.ready ? `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure (halfstep eval on the command line uses hundreds)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const labels = useMemo(() => menuLabels(pool), [pool]);
@@ -186,15 +190,21 @@ export function CompareView() {
             {BATCH_CHOICES.map((n) => <option key={n} value={n}>{n}</option>)}
           </select></label>
         )}
-        <ColumnEditor cols={cols} pool={pool} set={set} labels={labels} />
+        <AddColumn cols={cols} pool={pool} set={set} />
+        {/* Beside the controls where there is room (one row less above the samples). While another mode's models
+            load, the last job's bar (of the other mode) would only confuse. */}
+        {!loading && <div className="controls-job"><JobBar jobId={jobId} /></div>}
       </div>
-      {/* While another mode's models load, the last job's bar (of the other mode) would only confuse. */}
-      {!loading && <JobBar jobId={jobId} />}
       {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
       <div className="columns" data-testid="columns" style={{ '--columns': cols.length } as CSSProperties}>
-        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} labels={labels} models={models} stopped={stopped} />)}
+        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} cols={cols} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} pool={pool} set={set} labels={labels} models={models} stopped={stopped} />)}
       </div>
-      {cols.length > 0 && <p className="hint">Quality, lower is better: {qualityMetric}.{!isToy && ' Distance to column 1: RMS pixel difference from the first column\'s images, made from the same noise.'}</p>}
+      {cols.length > 0 && (
+        <p className="hint legend">
+          <b>Evaluations</b>: network evaluations per sample, one per DDIM step. <b>{isToy ? 'SWD' : 'KID'}</b>, lower is better: {qualityMetric}.
+          {!isToy && <> <b>Δ to column 1</b>: root-mean-square pixel difference from the first column's images, drawn from the same noise.</>}
+        </p>
+      )}
     </section>
   );
 }

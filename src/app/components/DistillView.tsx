@@ -12,11 +12,19 @@ import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
 
 const POWERS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+/** The step counts of a chain, "8 → 4 → 2"; a long one shows its ends ("256 → 128 → 64 → … → 2 → 1"). */
+export function chainText(from: number, to: number): string {
+  const counts: number[] = [];
+  for (let n = from; n >= to && n >= 1; n /= 2) counts.push(n);
+  const shown = counts.length <= 6 ? counts.map(String) : [...counts.slice(0, 3).map(String), '…', ...counts.slice(-2).map(String)];
+  return shown.join(' → ');
+}
 const NO_LOSS: LossPoint[] = [];
 const NO_ROUNDS: RoundResult[] = [];
 const NO_CURVE: { steps: number; quality: number }[] = [];
 
-function ToyTeacherPanel() {
+function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
   const ownSet = useStore((s) => s.toyJobDataset === s.settings.toy);
   const jobId = useStore((s) => (ownSet ? s.toyJobId : null));
   const loss = useStore((s) => (ownSet ? s.toyLoss : NO_LOSS));
@@ -24,12 +32,16 @@ function ToyTeacherPanel() {
   const [iterations, setIterations] = useState(TOY_TEACHER_ITERATIONS);
   return (
     <section className="panel" aria-labelledby="toy-teacher-title">
-      <h2 id="toy-teacher-title">1. A teacher for the 2D set</h2>
-      <p className="hint">A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps. 3,000 iterations learn every set; a few hundred give a blurry teacher, which is instructive too.</p>
+      <h2 id="toy-teacher-title">{hasTeacher ? 'A teacher of your own (optional)' : '1. A teacher for the 2D set'}</h2>
+      <p className="hint">
+        {hasTeacher && 'A shipped teacher for this set is loaded, and distillation below can start from it. '}
+        A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps. 3,000 iterations learn every set; a few hundred give a blurry teacher, which is instructive too.
+        {hasTeacher && ' A teacher trained here becomes the one distilled below.'}
+      </p>
       <div className="controls">
         <ToySetPicker testId="toy-dataset" />
         <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} integer testId="toy-iters" />
-        <button className="primary" onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
+        <button className={hasTeacher ? '' : 'primary'} onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
       </div>
       <JobBar jobId={jobId} />
       <div className="row">
@@ -79,7 +91,7 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
       {traj && (
         <div className="row wrap">
           {traj.paths.map((p, i) => (
-            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={220} label={traj.labels[i]} /><figcaption>{traj.labels[i]}</figcaption></figure>
+            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={300} label={traj.labels[i]} /><figcaption>{traj.labels[i]}</figcaption></figure>
           ))}
         </div>
       )}
@@ -103,6 +115,7 @@ export function DistillView() {
   const startedTeacherId = useStore((s) => s.startedTeacherId);
   const teacherPoints = useStore((s) => s.distillTeacherPoints);
   const isToy = settings.mode === 'toy';
+  const shippedTeacher = useStore((s) => s.models.some((m) => m.role === 'teacher' && m.source === 'shipped' && m.dataKind === 'toy2d' && m.dataName === s.settings.toy));
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   // The freshest teacher by default: one just trained in the browser, else the shipped one.
   const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
@@ -131,14 +144,15 @@ export function DistillView() {
 
   return (
     <>
-      {isToy && <ToyTeacherPanel />}
+      {isToy && <ToyTeacherPanel hasTeacher={shippedTeacher} />}
       <section className="panel" aria-labelledby="distill-title">
-        <h2 id="distill-title">{isToy ? '2. ' : ''}Progressive distillation</h2>
+        <h2 id="distill-title">{isToy && !shippedTeacher ? '2. ' : ''}Progressive distillation</h2>
         <p className="hint">
           Each round trains a student, initialised as a copy of its teacher, to match in <b>one</b> DDIM step what the teacher does in <b>two</b>.
-          The student then becomes the teacher of the next round: {fromSteps} → {fromSteps / 2} → … → {Math.min(settings.to, fromSteps / 2)} steps ({roundCount} round{roundCount === 1 ? '' : 's'}).
+          The student then becomes the teacher of the next round: {chainText(fromSteps, Math.min(settings.to, fromSteps / 2))} steps ({roundCount} round{roundCount === 1 ? '' : 's'}).
         </p>
-        <div className="controls">
+        {/* A run's settings cannot change under it: locked until it ends, so the line above always describes it. */}
+        <fieldset className="controls" disabled={running} data-testid="distill-settings">
           <label>teacher <select value={teacher?.id ?? ''} onChange={(e) => setPick(e.target.value)} data-testid="distill-teacher">
             {pool.map((m) => <option key={m.id} value={m.id}>{labels.get(m.id)}{m.steps ? ` (${m.steps} step${m.steps === 1 ? '' : 's'})` : ''}</option>)}
           </select></label>
@@ -152,9 +166,10 @@ export function DistillView() {
           <NumberField label="batch" value={settings.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
           <NumberField label="learning rate" value={settings.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
           <button className="primary" disabled={!teacher || needsWebgpu || running} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
-        </div>
+        </fieldset>
+        {running && runHere && <p className="muted small" data-testid="settings-locked">These are the running distillation's settings; they unlock when it ends.</p>}
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
-        {slowUnet && <p className="banner">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
+        {slowUnet && <p className="banner info">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
         {runHere && ownRun && resultsJobId !== null && resultsJobId !== jobId && distilledTeacher && (
           <p className="muted" data-testid="previous-run">The charts below are the previous run's, from {labels.get(distilledTeacher.id) ?? distilledTeacher.name}: this one has no figures yet.</p>
@@ -163,7 +178,7 @@ export function DistillView() {
         <div className="charts">
           <div>
             <h3>Distillation loss</h3>
-            <p className="hint">Reported every few iterations; dashed lines mark the start of a new round.</p>
+            <p className="hint">Reported every few iterations. A dashed line marks where a round starts: the loss jumps there, as the new student must match two bigger steps of its teacher.</p>
             <LossChart points={shownLoss} />
           </div>
           <div>
@@ -180,7 +195,7 @@ export function DistillView() {
                 <tr key={r.round} data-testid="round-row">
                   <td>{r.student.lineage?.stage ?? r.round}</td>
                   <td>{r.fromSteps} → {r.toSteps}</td>
-                  <td>{r.finalLoss.toPrecision(3)}</td>
+                  <td>{r.finalLoss.toExponential(2)}</td>
                   <td>{quality(r.studentQuality)}</td>
                   <td>{quality(r.teacherQuality)}</td>
                   <td><button onClick={() => void downloadModel(r.student.id)} data-testid="download-student">Download student-{r.toSteps}.safetensors</button></td>

@@ -12,6 +12,14 @@ const FINISHED: Record<JobKind, string> = {
   load: 'Loaded',
 };
 
+/** "about 40 s left", "about 4 min left": a rough figure, said as one. */
+export function timeLeft(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 90) return `about ${s} s left`;
+  const min = Math.round(s / 60);
+  return min < 90 ? `about ${min} min left` : `about ${(s / 3600).toFixed(1)} h left`;
+}
+
 export function JobBar({ jobId, pausable = false }: { jobId: string | null; pausable?: boolean }) {
   const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
   if (!job) return null;
@@ -20,20 +28,20 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
   return (
     <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
       <div className="job-text">
-        <span>{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
+        <span className="job-label">{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
         <span className="muted">
-          {job.status === 'running' && `${Math.round(fraction * 100)}%`}
+          {job.status === 'running' && `${Math.round(fraction * 100)}%${job.msLeft !== undefined ? ` · ${timeLeft(job.msLeft)}` : ''}`}
           {job.status === 'paused' && 'paused'}
           {job.status === 'done' && 'done'}
           {job.status === 'cancelled' && 'cancelled'}
           {job.status === 'failed' && `failed: ${job.message ?? ''}`}
         </span>
+        {active && pausable && (
+          <button onClick={() => setPaused(job.id, job.status === 'running')}>{job.status === 'paused' ? 'Resume' : 'Pause'}</button>
+        )}
+        {active && <button onClick={() => cancelJob(job.id)}>Cancel</button>}
       </div>
       <progress max={1} value={job.status === 'done' ? 1 : fraction} aria-label={`${job.label} progress`} />
-      {active && pausable && (
-        <button onClick={() => setPaused(job.id, job.status === 'running')}>{job.status === 'paused' ? 'Resume' : 'Pause'}</button>
-      )}
-      {active && <button onClick={() => cancelJob(job.id)}>Cancel</button>}
     </div>
   );
 }

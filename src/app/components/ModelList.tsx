@@ -2,7 +2,7 @@
 // by content hash), parameter count and file size. The set on screen comes first; teachers, then students from
 // most steps to fewest. (Files that failed to load are told at the top of the page: LoadMessages.)
 import { useMemo } from 'react';
-import { downloadModel, menuLabels, modelLabel, modelSet } from '../actions';
+import { downloadModel, listOrder, menuLabels, modelLabel, modelSet } from '../actions';
 import { useStore } from '../store';
 import { inView } from '../store/modelsSlice';
 import type { ModelInfo } from '../../worker/protocol';
@@ -34,18 +34,6 @@ function Lineage({ model, models, labels }: { model: ModelInfo; models: ModelInf
 /** Named as in the menus (three trained student-2s are #1, #2, #3 here too); a plain name gets its source beside it. */
 function ModelName({ model, label = modelLabel(model) }: { model: ModelInfo; label?: string }) {
   return label === modelLabel(model) ? <>{label} <span className="muted small">{model.source}</span></> : <>{label}</>;
-}
-
-const SOURCE_ORDER = { shipped: 0, dropped: 1, trained: 2 } as const;
-
-/** The on-screen set first, then by set name; teacher before students; students by steps, most first. */
-export function listOrder(models: ModelInfo[], mode: string, toy: string): ModelInfo[] {
-  return [...models].sort((a, b) =>
-    Number(inView(b, mode, toy)) - Number(inView(a, mode, toy))
-    || modelSet(a).localeCompare(modelSet(b))
-    || Number(a.role === 'student') - Number(b.role === 'student')
-    || (b.steps ?? Infinity) - (a.steps ?? Infinity)
-    || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
 }
 
 export function ModelList() {

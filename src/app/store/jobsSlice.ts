@@ -13,6 +13,21 @@ export interface Job {
   total: number;
   status: JobStatus;
   message?: string;
+  /** Where the current phase's rate is measured from: a new total (the next phase) or a resume starts it again. */
+  phase?: { at: number; done: number; total: number };
+  /** Time left in this phase at its rate so far, once there is a rate to go by. */
+  msLeft?: number;
+}
+
+/** A rate needs this much of a phase behind it before it says anything. */
+const RATE_AFTER_MS = 2000;
+
+/** The job after a progress report at time `now` (ms): the phase it is in and the time that phase has left. */
+export function withProgress(job: Job, done: number, total: number, label: string, now: number): Job {
+  const phase = job.phase && job.phase.total === total && done >= job.done ? job.phase : { at: now, done, total };
+  const elapsed = now - phase.at;
+  const msLeft = done > phase.done && elapsed >= RATE_AFTER_MS ? (elapsed / (done - phase.done)) * (total - done) : undefined;
+  return { ...job, done, total, label, phase, msLeft };
 }
 
 export interface JobsSlice {
@@ -28,11 +43,13 @@ export const createJobsSlice: StateCreator<Store, [], [], JobsSlice> = (set) => 
   progressJob: (id, done, total, label) => set((s) => {
     const job = s.jobs[id];
     if (!job) return {};
-    return { jobs: { ...s.jobs, [id]: { ...job, done, total, label } } };
+    return { jobs: { ...s.jobs, [id]: withProgress(job, done, total, label, performance.now()) } };
   }),
   setJobStatus: (id, status, message) => set((s) => {
     const job = s.jobs[id];
     if (!job) return {};
-    return { jobs: { ...s.jobs, [id]: { ...job, status, message } } };
+    // A pause stops the clock: the rate is measured again from the resume.
+    const resumed = job.status === 'paused' && status === 'running';
+    return { jobs: { ...s.jobs, [id]: { ...job, status, message, ...(resumed || status !== 'running' ? { phase: undefined, msLeft: undefined } : {}) } } };
   }),
 });

@@ -1,0 +1,34 @@
+// The time a job has left, from the rate of its current phase (a pure function of its progress reports).
+import { describe, expect, it } from 'vitest';
+import { timeLeft } from '../../src/app/components/JobBar';
+import { withProgress, type Job } from '../../src/app/store/jobsSlice';
+
+const start: Job = { id: 'j', kind: 'distill', label: '', done: 0, total: 1, status: 'running' };
+
+describe('time left', () => {
+  it('comes from the phase\'s own rate, only after 2 s of it, and starts again with a new phase', () => {
+    let job = withProgress(start, 0, 100, 'Round 1 of 2', 1_000);
+    expect(job.msLeft).toBeUndefined();
+    job = withProgress(job, 5, 100, 'Round 1 of 2', 2_500); // 1.5 s in: too early to say
+    expect(job.msLeft).toBeUndefined();
+    job = withProgress(job, 10, 100, 'Round 1 of 2', 3_000); // 10 iterations in 2 s: 90 more take 18 s
+    expect(job.msLeft).toBeCloseTo(18_000, 6);
+    job = withProgress(job, 40, 100, 'Round 2 of 2', 9_000); // 40 in 8 s: 60 more take 12 s
+    expect(job.msLeft).toBeCloseTo(12_000, 6);
+    // Measuring (another total) is a new phase with a rate of its own.
+    job = withProgress(job, 3, 20, 'Measuring', 10_000);
+    expect(job.msLeft).toBeUndefined();
+    job = withProgress(job, 13, 20, 'Measuring', 15_000); // 10 steps in 5 s: 7 more take 3.5 s
+    expect(job.msLeft).toBeCloseTo(3_500, 6);
+    // Progress that goes back (a new run under the same job) starts again too.
+    expect(withProgress(job, 2, 20, 'Measuring', 20_000).msLeft).toBeUndefined();
+  });
+
+  it('is said roughly: seconds up to a minute and a half, then minutes, then hours', () => {
+    expect(timeLeft(400)).toBe('about 1 s left');
+    expect(timeLeft(42_000)).toBe('about 42 s left');
+    expect(timeLeft(89_000)).toBe('about 89 s left');
+    expect(timeLeft(4 * 60_000 + 10_000)).toBe('about 4 min left');
+    expect(timeLeft(3 * 3_600_000)).toBe('about 3.0 h left');
+  });
+});
