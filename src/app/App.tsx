@@ -37,10 +37,10 @@ function BackendBadge() {
   const backend = useStore((s) => s.backend);
   if (!backend) return <span className="badge">starting…</span>;
   const where = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
-  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" aria-label={`tensor backend: ${backend.name}${where}`}>{backend.name}{where}</span>;
+  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" role="status" aria-label={`tensor backend: ${backend.name}${where}`}>{backend.name}{where}</span>;
 }
 
-function Tabs<T extends string>({ value, options, onChange, label }: { value: T; options: [T, string][]; onChange(v: T): void; label: string }) {
+function Tabs<T extends string>({ value, options, onChange, label, controls }: { value: T; options: [T, string][]; onChange(v: T): void; label: string; controls?: string }) {
   // The WAI-ARIA tabs pattern: one tab stop, arrow keys move between the tabs (and select, as they switch instantly).
   const move = (e: React.KeyboardEvent<HTMLDivElement>) => {
     const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
@@ -54,7 +54,7 @@ function Tabs<T extends string>({ value, options, onChange, label }: { value: T;
   return (
     <div className="tabs" role="tablist" aria-label={label} onKeyDown={move}>
       {options.map(([v, text]) => (
-        <button key={v} id={`tab-${label}-${v}`} role="tab" aria-selected={value === v} aria-controls="main-view" tabIndex={value === v ? 0 : -1} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
+        <button key={v} id={`tab-${label}-${v}`} role="tab" aria-selected={value === v} aria-controls={controls} tabIndex={value === v ? 0 : -1} className={value === v ? 'active' : ''} onClick={() => onChange(v)}>{text}</button>
       ))}
     </div>
   );
@@ -105,7 +105,7 @@ export function App() {
         <h1>Halfstep</h1>
         <div className="header-controls">
           <Tabs<Mode> label="mode" value={settings.mode} options={[['mnist', 'Digits (MNIST)'], ['toy', '2D toy']]} onChange={(mode) => patch({ mode, cols: [] })} />
-          <Tabs<View> label="view" value={settings.view} options={[['compare', 'Compare'], ['distill', 'Distill']]} onChange={(view) => patch({ view })} />
+          <Tabs<View> label="view" controls="main-view" value={settings.view} options={[['compare', 'Compare'], ['distill', 'Distill']]} onChange={(view) => patch({ view })} />
           <FilePicker />
           <CopyLink />
           <BackendBadge />

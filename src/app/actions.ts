@@ -81,10 +81,13 @@ export function currentSet(s: Settings): string {
   return shippedSetFor(s.mode, s.toy);
 }
 
-/** The models a mode can compare: images in MNIST mode, 2D points of the chosen toy set in toy mode. */
-/** The models of the mode (and toy set) on screen, in list order: what the menus offer. */
+/**
+ * The models a mode can compare: images in MNIST mode, 2D points of the chosen toy set in toy mode, in load
+ * order (which numbers same-name models, "#1", "#2", as the checkpoint list does); menus show them in
+ * `listOrder`.
+ */
 export function modelsOfMode(models: ModelInfo[], mode: Mode, toy: string): ModelInfo[] {
-  return listOrder(models.filter((m) => inView(m, mode, toy)), mode, toy);
+  return models.filter((m) => inView(m, mode, toy));
 }
 
 const SOURCE_ORDER = { shipped: 0, dropped: 1, trained: 2 } as const;
@@ -248,9 +251,11 @@ export function startDistill(teacherId: string): void {
   if (!teacher) return;
   const { from, to, iters, dbatch, lr, seed } = s.settings;
   const fromSteps = teacher.role === 'student' && teacher.steps ? teacher.steps : from;
+  if (fromSteps < 2) return; // a 1-step model has no step to halve (the page disables Start for it)
+  const run = { teacherId, fromSteps, toSteps: Math.min(to, fromSteps / 2), iterations: iters, batchSize: dbatch, learningRate: lr };
   const jobId = begin('distill', 'Distillation');
-  s.beginDistill(jobId, teacherId);
-  send({ type: 'distill', jobId, teacherId, fromSteps, toSteps: Math.min(to, fromSteps / 2), iterations: iters, batchSize: dbatch, learningRate: lr, seed });
+  s.beginDistill(jobId, run);
+  send({ type: 'distill', jobId, ...run, seed });
 }
 
 /** Iterations of a toy teacher: the CLI's `halfstep train` default learns every toy set. */

@@ -33,6 +33,8 @@ export interface SampleOptions {
   firstSample?: number;
   onStep?: (e: StepEvent) => void;
   signal?: AbortSignal;
+  /** sampleDdimAsync awaits it between steps: a paused job holds its sampler there (it resolves on resume or cancel). */
+  gate?: () => Promise<void>;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function sampleDdimAsync(denoiser: Denoiser, z1: tf.Tensor, opts: S
   let r = loop.next();
   while (!r.done) {
     await yieldToEventLoop();
+    await opts.gate?.();
     r = loop.next();
   }
   return r.value;

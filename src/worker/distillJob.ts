@@ -43,7 +43,7 @@ async function yardstick(teacher: Network, fromSteps: number, seed: number, job:
     return {
       metric: `${TOY_METRIC}, from ${TOY_QUALITY_POINTS.toLocaleString('en')} points`,
       measure: async (net, steps, onStep) => {
-        const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal, onStep });
+        const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal, gate: job.gate, onStep });
         return { quality: (await toyQualityOf(data, samples)) ?? Number.NaN, samples };
       },
     };
@@ -52,18 +52,22 @@ async function yardstick(teacher: Network, fromSteps: number, seed: number, job:
     return {
       metric: `${IMAGE_METRIC}; each figure from ${IMAGE_KID_IMAGES} images, so it moves by a few units with the noise drawn`,
       measure: async (net, steps, onStep) => {
-        const { samples } = await sampleNetwork(net, { seed, count: IMAGE_KID_IMAGES, steps, signal: job.signal, onStep });
+        const { samples } = await sampleNetwork(net, { seed, count: IMAGE_KID_IMAGES, steps, signal: job.signal, gate: job.gate, onStep });
         return { quality: (await imageQualityOf(data, samples)) ?? Number.NaN, samples };
       },
     };
   }
   // Without the classifier, images are compared with the teacher's own many-step samples from the same
-  // noise: how far does each cheaper sampler land from where the teacher's ODE goes?
-  const reference = (await sampleNetwork(teacher, { seed, count: IMAGE_QUALITY_IMAGES, steps: fromSteps, signal: job.signal })).samples;
+  // noise: how far does each cheaper sampler land from where the teacher's ODE goes? Those samples are the
+  // first measurement's (runDistill measures the teacher at fromSteps first), so they are drawn once, in the
+  // measuring phase's progress.
+  let reference: Float32Array | null = null;
   return {
     metric: `RMS pixel distance to the teacher's ${fromSteps}-step samples (same noise)`,
     measure: async (net, steps, onStep) => {
-      const { samples } = await sampleNetwork(net, { seed, count: IMAGE_QUALITY_IMAGES, steps, signal: job.signal, onStep });
+      if (!reference && (net !== teacher || steps !== fromSteps)) throw new Error('the teacher at its starting step count must be measured first');
+      const { samples } = await sampleNetwork(net, { seed, count: IMAGE_QUALITY_IMAGES, steps, signal: job.signal, gate: job.gate, onStep });
+      reference ??= samples;
       return { quality: rmsDistance(samples, reference), samples };
     },
   };

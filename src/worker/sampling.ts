@@ -29,6 +29,8 @@ export interface SampleArgs {
   /** Keep x̂ of sample 0 at these (0-based, ascending) steps: one slice each, read back together at the end. */
   frameSteps?: number[];
   onStep?: (step: number, steps: number) => void;
+  /** A job's pause gate, awaited between steps. */
+  gate?: () => Promise<void>;
 }
 
 /** DDIM from the seeded z₁; image models clip x̂ to the data range [-1, 1]. */
@@ -47,6 +49,7 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
       noiseSeed: args.seed,
       clip: net.config.data.kind === 'image',
       signal: args.signal,
+      gate: args.gate,
       onStep: (e) => {
         if (keep.has(e.step)) frames.push(tf.slice(e.xHat, 0, 1)); // [1, ...shape]
         args.onStep?.(e.step, e.steps);

@@ -1,6 +1,7 @@
 // The time a job has left, from the rate of its current phase (a pure function of its progress reports).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { timeLeft } from '../../src/app/components/JobBar';
+import { useStore } from '../../src/app/store';
 import { withProgress, type Job } from '../../src/app/store/jobsSlice';
 
 const start: Job = { id: 'j', kind: 'distill', label: '', done: 0, total: 1, status: 'running' };
@@ -22,6 +23,8 @@ describe('time left', () => {
     expect(job.msLeft).toBeCloseTo(3_500, 6);
     // Progress that goes back (a new run under the same job) starts again too.
     expect(withProgress(job, 2, 20, 'Measuring', 20_000).msLeft).toBeUndefined();
+    // At the end of a phase there is nothing left to time ("about 1 s left" at 100% while other work goes on).
+    expect(withProgress(job, 20, 20, 'Measuring', 16_000).msLeft).toBeUndefined();
   });
 
   it('is said roughly: seconds up to a minute and a half, then minutes, then hours', () => {
@@ -30,5 +33,29 @@ describe('time left', () => {
     expect(timeLeft(89_000)).toBe('about 89 s left');
     expect(timeLeft(4 * 60_000 + 10_000)).toBe('about 4 min left');
     expect(timeLeft(3 * 3_600_000)).toBe('about 3.0 h left');
+  });
+});
+
+describe('a paused job', () => {
+  it('stops the clock: after a resume the rate is measured again, not across the pause', () => {
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now);
+    const { startJob, progressJob, setJobStatus } = useStore.getState();
+    const job = () => useStore.getState().jobs.p;
+    startJob('p', 'distill', 'Distillation');
+    progressJob('p', 0, 100, 'Round 1');
+    now = 4_000;
+    progressJob('p', 20, 100, 'Round 1'); // 20 in 4 s: 80 more take 16 s
+    expect(job().msLeft).toBeCloseTo(16_000, 6);
+    setJobStatus('p', 'paused');
+    expect(job().msLeft).toBeUndefined();
+    now = 600_000; // ten minutes paused
+    setJobStatus('p', 'running');
+    progressJob('p', 21, 100, 'Round 1');
+    expect(job().msLeft).toBeUndefined(); // a new phase: not (600 s / 21) · 79
+    now = 602_000;
+    progressJob('p', 31, 100, 'Round 1'); // 10 in 2 s since the resume: 69 more take 13.8 s
+    expect(job().msLeft).toBeCloseTo(13_800, 6);
+    clock.mockRestore();
   });
 });

@@ -1,6 +1,7 @@
 // The pure helpers behind the page's menus, checkpoint list, number fields and shared links.
 import { describe, expect, it } from 'vitest';
 import { listOrder, menuLabels, modelsOfMode } from '../../src/app/actions';
+import { valueTicks } from '../../src/app/components/Charts';
 import { chainText } from '../../src/app/components/DistillView';
 import { parseNumberField } from '../../src/app/components/NumberField';
 import { shareableLink } from '../../src/app/urlSync';
@@ -47,14 +48,20 @@ describe('checkpoint list order', () => {
     expect(names(listOrder([s1, digits, s8, checker, t, s4], 'mnist', 'moons'))[0]).toBe('d2');
   });
 
-  it('is the menus\' order too, with only the models on screen, and keeps load order among equals', () => {
+  it('orders the menus too, while same-name models keep the numbers of their load order, as in the list', () => {
     const s16 = model({ steps: 16, name: 's16' });
     const s8a = model({ steps: 8, name: 's8a', source: 'trained' });
     const s8 = model({ steps: 8, name: 's8', source: 'shipped' });
     const s8b = model({ steps: 8, name: 's8b', source: 'trained' });
     const t = model({ role: 'teacher', steps: null, name: 't' });
     const digits = model({ dataKind: 'image', dataName: 'mnist', role: 'teacher', steps: null, name: 'd' });
-    expect(modelsOfMode([s8a, s16, digits, s8, t, s8b], 'toy', 'moons').map((m) => m.name)).toEqual(['t', 's16', 's8', 's8a', 's8b']);
+    const pool = modelsOfMode([s8a, s16, digits, s8, t, s8b], 'toy', 'moons');
+    expect(listOrder(pool, 'toy', 'moons').map((m) => m.name)).toEqual(['t', 's16', 's8', 's8a', 's8b']);
+    // Two files of one name and source, a 2-step student loaded before an 8-step one: listed 8 first, numbered as loaded.
+    const a = model({ steps: 2, name: 'model.safetensors' });
+    const b = model({ steps: 8, name: 'model.safetensors' });
+    const labels = menuLabels(modelsOfMode([a, b], 'toy', 'moons'));
+    expect(listOrder([a, b], 'toy', 'moons').map((m) => labels.get(m.id))).toEqual(['model (dropped #2)', 'model (dropped #1)']);
   });
 });
 
@@ -94,5 +101,20 @@ describe('the chain a distillation runs, in words', () => {
     expect(chainText(8, 2)).toBe('8 → 4 → 2');
     expect(chainText(32, 1)).toBe('32 → 16 → 8 → 4 → 2 → 1');
     expect(chainText(256, 1)).toBe('256 → 128 → 64 → … → 2 → 1');
+  });
+});
+
+describe('quality chart ticks', () => {
+  it('step by 1, 2 or 5 × 10^k and print every tick with the same decimals', () => {
+    // [0, 1.03]: a fifth of the span is 0.206, so the step is 0.5; ticks up to the first one past 1.03.
+    expect(valueTicks(0, 1.03)).toEqual({ ticks: [0, 0.5, 1, 1.5], decimals: 1 });
+    // [0, 0.3]: 0.06 → step 0.1.
+    expect(valueTicks(0, 0.3)).toEqual({ ticks: [0, 0.1, 0.2, 0.3], decimals: 1 });
+    // KID in the tens: 77.8 / 5 = 15.6 → step 20.
+    expect(valueTicks(0, 77.8)).toEqual({ ticks: [0, 20, 40, 60, 80], decimals: 0 });
+    // A small negative KID: [-0.4, 2.1], 0.5 → step 0.5.
+    expect(valueTicks(-0.4, 2.1)).toEqual({ ticks: [-0.5, 0, 0.5, 1, 1.5, 2, 2.5], decimals: 1 });
+    // One value only: still an axis.
+    expect(valueTicks(0, 0)).toEqual({ ticks: [0, 0.2], decimals: 1 });
   });
 });

@@ -4,11 +4,11 @@
 // Screenshots land in test-results/e2e/ (the README's come from trained models: see docsScreenshots.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
 import { corruptCheckpoint, hashPrefix, misfitStudentOf, overflowingTeacher, tinyToyTeacher, tinyUnetTeacher } from './fixtures';
-import { ARTIFACTS, canvasHasContent, dropFiles, fillDistill, ROOT, serveApp, type Served, waitForText, watchConsole } from './harness';
+import { ARTIFACTS, canvasHasContent, CHROME_FLAGS, dropFiles, fillDistill, ROOT, serveApp, type Served, waitForText, watchConsole } from './harness';
 
 let served: Served;
 let page: Page;
@@ -143,7 +143,30 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
   }, 150_000);
 }, 300_000);
 
-describe('without WebGPU (turned off by ?backend=wasm)', () => {
+describe('without WebGPU', () => {
+  it('in a browser that has none, says so and why, and samples on wasm', async () => {
+    // A second Chromium with WebGPU switched off (no --enable-unsafe-webgpu): navigator.gpu gives no adapter.
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+      args: [...CHROME_FLAGS.filter((f) => f !== '--enable-unsafe-webgpu'), '--disable-features=WebGPU'],
+    });
+    try {
+      const p = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await p.goto(`${served.url}#mode=toy&toy=moons&cols=teacher@1,student-1@1`);
+      const banner = await waitForText(p.locator('[data-testid=backend-banner]'), /No WebGPU\. Sampling runs on wasm instead/, 60_000);
+      expect(banner).not.toMatch(/address asks/);
+      await p.locator('[data-testid=backend-banner] summary').click();
+      // The reason the backend module gave (no adapter), then what still works.
+      expect(await p.locator('[data-testid=backend-banner] details').textContent()).toMatch(/adapter.*Distilling the MNIST UNet works on wasm/s);
+      expect(await p.locator('[data-testid=backend-badge]').textContent()).toBe('wasm');
+      await p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 60_000 });
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
+});
+
+describe('with WebGPU turned off by ?backend=wasm', () => {
   it('says so, and that the address asked for it, and samples on wasm', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const h = hashPrefix(teacherBytes);

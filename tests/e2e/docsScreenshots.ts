@@ -7,9 +7,9 @@
 // (the screenshots show the panels only, not the backend badge or banner).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { hashPrefix } from './fixtures';
-import { dropFiles, fillDistill, ROOT, serveApp, waitForText } from './harness';
+import { CHROME_FLAGS, dropFiles, fillDistill, ROOT, serveApp, waitForText } from './harness';
 
 // The MNIST view is the app as it opens, on the shipped models: npx tsx tests/e2e/docsScreenshots.ts mnist
 const dir = process.argv[2];
@@ -67,12 +67,18 @@ try {
   await shot(page, 'distill-toy', 'section[aria-labelledby=distill-title]');
   await shot(page, 'trajectories-toy', 'section[aria-labelledby=traj-title]');
 
-  const fallback = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await fallback.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${t}@64,h:${s1}@1`);
-  await waitForText(fallback.locator('[data-testid=backend-banner]'), /WebGPU off/, 60_000);
-  if (!isShipped) await dropFiles(fallback, [teacher, student(1)!]);
-  await fallback.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 300_000 });
-  await shot(fallback, 'no-webgpu', '.app');
+  // The fallback as a browser without WebGPU shows it (a second Chromium with WebGPU switched off).
+  const noGpu = await chromium.launch({ executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium', args: [...CHROME_FLAGS.filter((f) => f !== '--enable-unsafe-webgpu'), '--disable-features=WebGPU'] });
+  try {
+    const fallback = await noGpu.newPage({ viewport: { width: 1280, height: 800 } });
+    await fallback.goto(`${served.url}#mode=toy&cols=h:${t}@64,h:${s1}@1`);
+    await waitForText(fallback.locator('[data-testid=backend-banner]'), /No WebGPU/, 60_000);
+    if (!isShipped) await dropFiles(fallback, [teacher, student(1)!]);
+    await fallback.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 300_000 });
+    await shot(fallback, 'no-webgpu', '.app');
+  } finally {
+    await noGpu.close();
+  }
 } finally {
   await served.close();
 }

@@ -61,10 +61,11 @@ describe('the worker leaves only its loaded networks after a cancel', () => {
     const events: WorkerEvent[] = [];
     const post = (e: WorkerEvent) => events.push(e);
     const job = new Job('d1', 'distill', post);
-    // The trainer awaits the gate before every step: cancel before step 3 of round 2 (6 steps per round).
-    let steps = 0;
+    // The trainer awaits the gate before every step (the measuring samplers between theirs): once round 1's
+    // result is out, cancel at the third gate, before step 3 of round 2.
+    let afterRound1 = 0;
     job.gate = async () => {
-      if (++steps === 6 + 3) job.cancel();
+      if (events.some((e) => e.type === 'round') && ++afterRound1 === 3) job.cancel();
     };
     const req = { type: 'distill', jobId: 'd1', teacherId, fromSteps: 4, toSteps: 1, iterations: 6, batchSize: 16, learningRate: 1e-3, seed: 1 } as const;
     await expect(runDistill(req, job, post)).rejects.toSatisfy(isAbort);

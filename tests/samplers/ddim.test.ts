@@ -159,4 +159,20 @@ describe('sampleDdimAsync', () => {
     expect(seen).toBeLessThan(1000);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('holds between steps while its gate is closed (a paused job), and goes on, unchanged, when it opens', async () => {
+    const z1 = seededNoise(13, 2, [2]);
+    let open: () => void = () => {};
+    let closed = true;
+    let seen = 0;
+    const gate = () => (closed ? new Promise<void>((resolve) => { open = resolve; }) : Promise.resolve());
+    const run = sampleDdimAsync(gaussianDenoiser, z1, { steps: 5, gate, onStep: () => seen++ });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toBe(1); // the first step, then it waits at the gate
+    closed = false;
+    open();
+    const got = await (await run).data();
+    expect(seen).toBe(5);
+    expect(Array.from(got)).toEqual(Array.from(await sampleDdim(gaussianDenoiser, z1, { steps: 5 }).data()));
+  });
 });

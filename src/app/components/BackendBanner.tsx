@@ -21,7 +21,7 @@ export function BackendBanner() {
   return (
     <div className="banner warn" role="alert" data-testid="backend-banner">
       {forced ? (
-        <><strong>WebGPU off.</strong> Sampling runs on <b>{backend.name}</b> because the address asks for it (<code>?backend={backend.name}</code>): remove that to use WebGPU.{' '}</>
+        <><strong>WebGPU off.</strong> Sampling runs on <b>{backend.name}</b> because the address asks for it (<code>?backend={backend.name}</code>){'gpu' in navigator ? ': remove that to use WebGPU' : ''}.{' '}</>
       ) : (
         <><strong>{lost ? 'The GPU was lost.' : 'No WebGPU.'}</strong> Sampling runs on <b>{backend.name}</b> instead, more slowly.{' '}</>
       )}

@@ -38,14 +38,29 @@ function shortMetric(metric: string | null): string {
 
 const STEP_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
+/**
+ * About five ticks covering [lo, hi] at a step of 1, 2 or 5 × 10^k, and the decimals that print every one of
+ * them exactly and alike ("0.0, 0.2, … 1.2"; recharts' own steps of 0.25 or 0.075 read unevenly once rounded).
+ */
+export function valueTicks(lo: number, hi: number): { ticks: number[]; decimals: number } {
+  const span = hi - lo || Math.abs(hi) || 1;
+  const raw = span / 5;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  const first = Math.floor(lo / step + 1e-9);
+  const last = Math.ceil(hi / step - 1e-9);
+  const ticks = Array.from({ length: last - first + 1 }, (_, i) => Number(((first + i) * step).toFixed(decimals)));
+  return { ticks: ticks.length > 1 ? ticks : [ticks[0], Number((ticks[0] + step).toFixed(decimals))], decimals };
+}
+
 export function QualityChart({ teacherCurve, rounds, metric, height = 260 }: { teacherCurve: { steps: number; quality: number }[]; rounds: RoundResult[]; metric: string | null; height?: number }) {
   const students = rounds.filter((r) => r.studentQuality !== null).map((r) => ({ steps: r.toSteps, student: r.studentQuality! }));
   const teacher = teacherCurve.map((p) => ({ steps: p.steps, teacher: p.quality }));
   const all = [...teacher.map((p) => p.steps), ...students.map((p) => p.steps)];
   const ticks = STEP_TICKS.filter((t) => all.length && t >= Math.min(...all) && t <= Math.max(...all));
-  // One number of decimals on every tick ("0.0, 0.3, … 1.2", not "0.0, 0.30, … 1.2"), from the largest value.
-  const largest = Math.max(0, ...teacher.map((p) => p.teacher), ...students.map((p) => p.student));
-  const decimals = largest >= 10 ? 0 : largest >= 1 ? 1 : largest >= 0.1 ? 2 : 3;
+  const values = [...teacher.map((p) => p.teacher), ...students.map((p) => p.student)];
+  const y = valueTicks(Math.min(0, ...values), Math.max(0, ...values));
   return (
     <div className="chart" data-testid="quality-chart" data-points={students.length}>
       <ResponsiveContainer width="100%" height={height}>
@@ -53,7 +68,7 @@ export function QualityChart({ teacherCurve, rounds, metric, height = 260 }: { t
           <CartesianGrid stroke="#2a2e38" />
           <XAxis dataKey="steps" type="number" scale="log" domain={['dataMin', 'dataMax']} ticks={ticks} tick={AXIS} allowDuplicatedCategory={false}
             label={{ value: 'sampling steps (log scale)', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
-          <YAxis tick={AXIS} width={72} tickFormatter={(v: number) => v.toFixed(decimals)}
+          <YAxis tick={AXIS} width={72} domain={[y.ticks[0], y.ticks.at(-1)!]} ticks={y.ticks} tickFormatter={(v: number) => v.toFixed(y.decimals)}
             label={{ value: shortMetric(metric), angle: -90, position: 'insideLeft', fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `${l} steps`} />
           <Legend verticalAlign="top" height={30} />

@@ -1,6 +1,6 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
 import { useMemo, type CSSProperties } from 'react';
-import { currentSet, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
+import { currentSet, listOrder, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
 import { toyDataset } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
@@ -98,9 +98,12 @@ function ColumnPicker({ index: i, cols, pool, set, labels }: { index: number; co
   const c = cols[i];
   return (
     <div className="column-pick">
+      {/* The number the legend ("Δ to column 1") and the progress line name; the heading says it to screen readers. */}
+      <span className="column-number" aria-hidden="true">{i + 1}</span>
       <select
         className="column-model"
         aria-label={`model of column ${i + 1}`}
+        title={c.model ? labels.get(c.model.id) : c.ref.model}
         value={c.model ? modelRef(c.model, set) : c.ref.model}
         onChange={(e) => {
           const m = pool.find((p) => modelRef(p, set) === e.target.value);
@@ -160,6 +163,7 @@ export function CompareView() {
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const labels = useMemo(() => menuLabels(pool), [pool]);
+  const menu = useMemo(() => listOrder(pool, settings.mode, settings.toy), [pool, settings.mode, settings.toy]);
   const job = useStore((s) => (s.compareJobId ? s.jobs[s.compareJobId] : undefined));
   const stopped = job?.status === 'cancelled' ? 'cancelled' : job?.status === 'failed' ? 'sampling failed' : null;
   const isToy = settings.mode === 'toy';
@@ -193,11 +197,11 @@ export function CompareView() {
         <AddColumn cols={cols} pool={pool} set={set} />
         {/* Beside the controls where there is room (one row less above the samples). While another mode's models
             load, the last job's bar (of the other mode) would only confuse. */}
-        {!loading && <div className="controls-job"><JobBar jobId={jobId} /></div>}
+        <div className="controls-job">{!loading && <JobBar jobId={jobId} />}</div>
       </div>
       {cols.length === 0 && <EmptyState isToy={isToy} loading={loading} />}
       <div className="columns" data-testid="columns" style={{ '--columns': cols.length } as CSSProperties}>
-        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} cols={cols} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} pool={pool} set={set} labels={labels} models={models} stopped={stopped} />)}
+        {cols.map((c, i) => <ColumnCard key={i} index={i} col={c} cols={cols} view={viewFor(i, c)} reference={reference} toyReference={toyReference} isToy={isToy} pool={menu} set={set} labels={labels} models={models} stopped={stopped} />)}
       </div>
       {cols.length > 0 && (
         <p className="hint legend">

@@ -2,7 +2,7 @@
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useState } from 'react';
 import { sizeOf } from '../../core/shape';
-import { downloadModel, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
+import { downloadModel, listOrder, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
 import { ImageGrid, PathPlot, PointCloud } from './Canvases';
@@ -120,15 +120,22 @@ export function DistillView() {
   // The freshest teacher by default: one just trained in the browser, else the shipped one.
   const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
   const [pick, setPick] = useState<string | null>(null);
-  const teacher = pool.find((m) => m.id === pick) ?? defaultTeacher;
+  const running = job?.status === 'running' || job?.status === 'paused';
+  const startedRun = useStore((s) => s.startedRun);
+  // While a run of this set goes on, the controls show what it was started with, whatever has changed since
+  // (a mode switch resets the pick, a trained teacher becomes the default, the link can change the settings).
+  const locked = running && startedRun !== null && pool.some((m) => m.id === startedRun.teacherId) ? startedRun : null;
+  const teacher = locked ? pool.find((m) => m.id === locked.teacherId) : pool.find((m) => m.id === pick) ?? defaultTeacher;
   useEffect(() => setPick(null), [settings.mode, settings.toy]);
   // The UNet trains on webgpu and on wasm (our forward-convolution gradients: ~0.5 s per step of the shipped
   // 16/32/32 teacher at batch 32); tfjs's plain-JavaScript cpu backend takes minutes per step.
   const needsWebgpu = teacher?.arch === 'unet' && backend !== null && backend.name === 'cpu';
   const slowUnet = teacher?.arch === 'unet' && backend?.name === 'wasm';
-  const running = job?.status === 'running' || job?.status === 'paused';
-  const fromSteps = teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
-  const roundCount = Math.max(0, Math.round(Math.log2(fromSteps / Math.min(settings.to, fromSteps / 2))));
+  const fromSteps = locked ? locked.fromSteps : teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
+  const toSteps = locked ? locked.toSteps : Math.min(settings.to, fromSteps / 2);
+  const shown = locked ? { iters: locked.iterations, dbatch: locked.batchSize, lr: locked.learningRate } : settings;
+  const halvable = fromSteps >= 2;
+  const roundCount = halvable ? Math.round(Math.log2(fromSteps / toSteps)) : 0;
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
   const startedTeacher = models.find((m) => m.id === startedTeacherId);
   const labels = useMemo(() => menuLabels(pool), [pool]);
@@ -149,32 +156,39 @@ export function DistillView() {
         <h2 id="distill-title">{isToy && !shippedTeacher ? '2. ' : ''}Progressive distillation</h2>
         <p className="hint">
           Each round trains a student, initialised as a copy of its teacher, to match in <b>one</b> DDIM step what the teacher does in <b>two</b>.
-          The student then becomes the teacher of the next round: {chainText(fromSteps, Math.min(settings.to, fromSteps / 2))} steps ({roundCount} round{roundCount === 1 ? '' : 's'}).
+          The student then becomes the teacher of the next round: {halvable ? `${chainText(fromSteps, toSteps)} steps (${roundCount} round${roundCount === 1 ? '' : 's'})` : 'a 1-step model has no step left to halve; pick a teacher with more steps'}.
         </p>
         {/* A run's settings cannot change under it: locked until it ends, so the line above always describes it. */}
         <fieldset className="controls" disabled={running} data-testid="distill-settings">
+          <legend className="sr-only">Distillation settings</legend>
           <label>teacher <select value={teacher?.id ?? ''} onChange={(e) => setPick(e.target.value)} data-testid="distill-teacher">
-            {pool.map((m) => <option key={m.id} value={m.id}>{labels.get(m.id)}{m.steps ? ` (${m.steps} step${m.steps === 1 ? '' : 's'})` : ''}</option>)}
+            {listOrder(pool, settings.mode, settings.toy).map((m) => <option key={m.id} value={m.id}>{labels.get(m.id)}{m.steps ? ` (${m.steps} step${m.steps === 1 ? '' : 's'})` : ''}</option>)}
           </select></label>
           <label>from <select value={fromSteps} disabled={teacher?.role === 'student'} onChange={(e) => setSetting('from', Number(e.target.value))} data-testid="distill-from">
             {POWERS.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
           </select></label>
-          <label>to <select value={settings.to} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
+          <label>to <select value={toSteps} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
             {POWERS.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
           </select></label>
-          <NumberField label="iterations per round" value={settings.iters} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
-          <NumberField label="batch" value={settings.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
-          <NumberField label="learning rate" value={settings.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
-          <button className="primary" disabled={!teacher || needsWebgpu || running} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
+          <NumberField label="iterations per round" value={shown.iters} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
+          <NumberField label="batch" value={shown.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
+          <NumberField label="learning rate" value={shown.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
+          <button className="primary" disabled={!teacher || needsWebgpu || running || !halvable} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
         </fieldset>
-        {running && runHere && <p className="muted small" data-testid="settings-locked">These are the running distillation's settings; they unlock when it ends.</p>}
+        {locked && <p className="muted small" data-testid="settings-locked">These are the running distillation's settings; they unlock when it ends.</p>}
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
         {slowUnet && <p className="banner info">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
         {runHere && ownRun && resultsJobId !== null && resultsJobId !== jobId && distilledTeacher && (
           <p className="muted" data-testid="previous-run">The charts below are the previous run's, from {labels.get(distilledTeacher.id) ?? distilledTeacher.name}: this one has no figures yet.</p>
         )}
-        {runHere ? <JobBar jobId={jobId} pausable /> : startedTeacher && <p className="muted" data-testid="other-run">{running ? 'A distillation' : 'The last distillation'} ran on a model of {setName(startedTeacher)}: switch back to it to see {running ? 'it' : 'its charts'}.</p>}
+        {runHere ? <JobBar jobId={jobId} pausable /> : startedTeacher && (
+          <p className="muted" data-testid="other-run">
+            {running
+              ? `A distillation of ${setName(startedTeacher)} is running: switch back to it to see it. The settings above, shared by every set, unlock when it ends.`
+              : `The last distillation ran on a model of ${setName(startedTeacher)}: switch back to it to see its charts.`}
+          </p>
+        )}
         <div className="charts">
           <div>
             <h3>Distillation loss</h3>

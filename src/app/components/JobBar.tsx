@@ -28,7 +28,7 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
   return (
     <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
       <div className="job-text">
-        <span className="job-label">{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
+        <span className="job-label" title={job.label}>{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
         <span className="muted">
           {job.status === 'running' && `${Math.round(fraction * 100)}%${job.msLeft !== undefined ? ` · ${timeLeft(job.msLeft)}` : ''}`}
           {job.status === 'paused' && 'paused'}

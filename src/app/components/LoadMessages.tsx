@@ -37,6 +37,7 @@ export function LoadMessages() {
   const models = useStore((s) => s.models);
   const dismissError = useStore((s) => s.dismissLoadError);
   const dismissNotice = useStore((s) => s.dismissLoadNotice);
+  const dismissAll = useStore((s) => s.dismissLoadMessages);
   const mode = useStore((s) => s.settings.mode);
   const toy = useStore((s) => s.settings.toy);
   // "It belongs to another set" has done its job once that set is on screen.
@@ -59,6 +60,8 @@ export function LoadMessages() {
           <button className="small" onClick={() => dismissNotice(n.id)} aria-label={`dismiss the message about ${n.name}`}>✕</button>
         </div>
       ))}
+      {/* They stay on screen while the page scrolls: one click clears a pile of them. */}
+      {errors.length + shown.length > 1 && <button className="small dismiss-all" onClick={dismissAll} data-testid="dismiss-all">Dismiss all {errors.length + shown.length} messages</button>}
     </div>
   );
 }

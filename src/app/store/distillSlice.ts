@@ -4,10 +4,21 @@ import type { StateCreator } from 'zustand';
 import type { LossPoint, RoundResult } from '../../worker/protocol';
 import type { Store } from './index';
 
+/** What a distillation was started with: the page shows these, not the live settings, while it runs. */
+export interface DistillRun {
+  teacherId: string;
+  fromSteps: number;
+  toSteps: number;
+  iterations: number;
+  batchSize: number;
+  learningRate: number;
+}
+
 export interface DistillSlice {
-  /** The distillation last started (its job bar), and the teacher it runs from. */
+  /** The distillation last started (its job bar), the teacher it runs from, and its settings. */
   distillJobId: string | null;
   startedTeacherId: string | null;
+  startedRun: DistillRun | null;
   /**
    * The run whose loss, rounds and curves are on screen, and its teacher. A new run takes the screen with its
    * first figure, so one that fails or is cancelled before any leaves the previous run's charts in place.
@@ -20,7 +31,7 @@ export interface DistillSlice {
   qualityMetric: string | null;
   /** 2D teachers: samples at the first round's step count, for the per-stage scatter. */
   distillTeacherPoints: Float32Array | null;
-  beginDistill(jobId: string, teacherId: string): void;
+  beginDistill(jobId: string, run: DistillRun): void;
   appendLoss(jobId: string, points: LossPoint[]): void;
   addRound(jobId: string, round: RoundResult): void;
   setTeacherCurve(jobId: string, points: { steps: number; quality: number }[], metric: string, teacherPoints: Float32Array | null): void;
@@ -41,6 +52,7 @@ function figureOf(s: DistillSlice, jobId: string, update: (shown: DistillSlice) 
 export const createDistillSlice: StateCreator<Store, [], [], DistillSlice> = (set) => ({
   distillJobId: null,
   startedTeacherId: null,
+  startedRun: null,
   resultsJobId: null,
   distillTeacherId: null,
   loss: [],
@@ -48,7 +60,7 @@ export const createDistillSlice: StateCreator<Store, [], [], DistillSlice> = (se
   teacherCurve: [],
   qualityMetric: null,
   distillTeacherPoints: null,
-  beginDistill: (jobId, teacherId) => set({ distillJobId: jobId, startedTeacherId: teacherId }),
+  beginDistill: (jobId, run) => set({ distillJobId: jobId, startedTeacherId: run.teacherId, startedRun: run }),
   appendLoss: (jobId, points) => set((s) => figureOf(s, jobId, (shown) => ({ loss: [...shown.loss, ...points] }))),
   addRound: (jobId, round) => set((s) => figureOf(s, jobId, (shown) => ({ rounds: [...shown.rounds, round] }))),
   setTeacherCurve: (jobId, teacherCurve, qualityMetric, distillTeacherPoints) => set((s) => figureOf(s, jobId, () => ({ teacherCurve, qualityMetric, distillTeacherPoints }))),

@@ -26,7 +26,8 @@ const RATE_AFTER_MS = 2000;
 export function withProgress(job: Job, done: number, total: number, label: string, now: number): Job {
   const phase = job.phase && job.phase.total === total && done >= job.done ? job.phase : { at: now, done, total };
   const elapsed = now - phase.at;
-  const msLeft = done > phase.done && elapsed >= RATE_AFTER_MS ? (elapsed / (done - phase.done)) * (total - done) : undefined;
+  // Nothing to say at the end of a phase (work that follows it, such as measuring the last student, is not in it).
+  const msLeft = done > phase.done && done < total && elapsed >= RATE_AFTER_MS ? (elapsed / (done - phase.done)) * (total - done) : undefined;
   return { ...job, done, total, label, phase, msLeft };
 }
 

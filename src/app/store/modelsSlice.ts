@@ -35,6 +35,7 @@ export interface ModelsSlice {
   unlistModel(modelId: string, name: string, message: string): void;
   dismissLoadError(id: string): void;
   dismissLoadNotice(id: string): void;
+  dismissLoadMessages(): void;
   /** The MNIST quality figure's classifier: null until the worker answers. */
   imageMetric: { ready: boolean; message: string } | null;
   setImageMetric(ready: boolean, message: string): void;
@@ -80,6 +81,7 @@ export const createModelsSlice: StateCreator<Store, [], [], ModelsSlice> = (set)
   setImageMetric: (ready, message) => set({ imageMetric: { ready, message } }),
   dismissLoadError: (id) => set((s) => ({ loadErrors: s.loadErrors.filter((e) => e.id !== id) })),
   dismissLoadNotice: (id) => set((s) => ({ loadNotices: s.loadNotices.filter((e) => e.id !== id) })),
+  dismissLoadMessages: () => set({ loadErrors: [], loadNotices: [] }),
 });
 
 /** Whether a model belongs to the mode (and toy set) on screen: the rule of the column and teacher menus. */
