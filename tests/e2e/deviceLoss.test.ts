@@ -69,6 +69,13 @@ describe('a lost WebGPU device', () => {
     expect(await page.locator('[data-testid=distill-teacher]').isDisabled()).toBe(true);
     await page.locator('[data-testid=settings-locked]').waitFor({ timeout: 5_000 });
     await waitForText(page.locator('[data-testid=job-distill]'), /Round 1 of 1: 2 → 1 steps.*\d+% · about \d+ (s|min) left/, 30_000);
+    // Away to the other mode (its teacher pick resets) and back: the controls still show the run's settings.
+    await page.getByRole('tab', { name: 'Digits (MNIST)' }).click();
+    await waitForText(page.locator('[data-testid=other-run]'), /A distillation of the 2D set \w+ is running/, 30_000);
+    await page.getByRole('tab', { name: '2D toy' }).click();
+    expect(await page.locator('[data-testid=distill-teacher] option:checked').textContent()).toMatch(/^tiny-teacher/);
+    expect(await page.locator('section[aria-labelledby=distill-title] .hint').first().textContent()).toMatch(/2 → 1 steps \(1 round\)/);
+    expect(await page.locator('[data-testid=distill-iters]').inputValue()).toBe('5000');
     await page.evaluate(() => globalThis.halfstepTestHooks.destroyDevice());
     const bar = await waitForText(page.locator('[data-testid=job-distill][data-status=failed]'), /the WebGPU device was lost while this ran/, 60_000);
     expect(bar).not.toMatch(/cancelled/);
