@@ -14,8 +14,8 @@
 # Sized for ~2 hours of 2 CPU cores: a 16/32/32 UNet without dropout (0.14M parameters; the issue's 32/64/64
 # costs 2.2 s per step at batch 32 on wasm, this one ~0.5 s), batch 32, and few iterations per halving where
 # DDIM at N and 2N steps nearly agree. Knobs: RUN, TEACHER_SECONDS, FROM, ITERS (per round, the last repeats),
-# BATCH, LR (distillation), N (samples per FID). The shipped teacher had four `teacher` runs (each resumes the
-# last): 200 steps, then TEACHER_SECONDS=4000, 600 and 4500 (15,901 iterations, about 2.5 hours of one core).
+# BATCH, LR (distillation), N (samples per FID). The shipped teacher had five `teacher` runs (each resumes the
+# last): 200 steps, then TEACHER_SECONDS=4000, 600, 4500 and 4800 (22,619 iterations, about 3.9 hours of one core).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel 2>/dev/null || dirname "$0"/..)"
 RUN=${RUN:-runs/mnist}
