@@ -4,6 +4,7 @@ import type { ColumnSpec, JobKind, ModelInfo } from '../worker/protocol';
 import { MAX_COLUMNS, type ColumnRef, type Mode, type Settings } from './settings';
 import { METRIC_FILES, shippedFilesOf, shippedSetFor } from './shipped';
 import { useStore } from './store';
+import type { DistillRun } from './store/distillSlice';
 import type { JobStatus } from './store/jobsSlice';
 import { inView } from './store/modelsSlice';
 import { exportModel, newId, send } from './workerClient';
@@ -243,19 +244,26 @@ export function runCompare(): void {
 /** Points per 2D column: enough to see the shape and for the sliced Wasserstein figure to vary by only a few percent. */
 export const TOY_POINTS = 1024;
 
+/**
+ * The distillation the settings describe for `teacher` (none picked: the settings alone): a student goes on
+ * from its own step count, and the chain stops at `to` or after one round, whichever halves less.
+ */
+export function distillRunOf(teacher: ModelInfo | undefined, s: Settings): DistillRun {
+  const fromSteps = teacher?.role === 'student' && teacher.steps ? teacher.steps : s.from;
+  return { teacherId: teacher?.id ?? '', fromSteps, toSteps: Math.min(s.to, fromSteps / 2), iterations: s.iters, batchSize: s.dbatch, learningRate: s.lr };
+}
+
 /** Halves the chosen teacher's steps round by round; every student appears in the model list as it is made. */
 export function startDistill(teacherId: string): void {
   const s = useStore.getState();
   cancelIfRunning(s.distillJobId);
   const teacher = s.models.find((m) => m.id === teacherId);
   if (!teacher) return;
-  const { from, to, iters, dbatch, lr, seed } = s.settings;
-  const fromSteps = teacher.role === 'student' && teacher.steps ? teacher.steps : from;
-  if (fromSteps < 2) return; // a 1-step model has no step to halve (the page disables Start for it)
-  const run = { teacherId, fromSteps, toSteps: Math.min(to, fromSteps / 2), iterations: iters, batchSize: dbatch, learningRate: lr };
+  const run = distillRunOf(teacher, s.settings);
+  if (run.fromSteps < 2) return; // a 1-step model has no step to halve (the page disables Start for it)
   const jobId = begin('distill', 'Distillation');
   s.beginDistill(jobId, run);
-  send({ type: 'distill', jobId, ...run, seed });
+  send({ type: 'distill', jobId, ...run, seed: s.settings.seed });
 }
 
 /** Iterations of a toy teacher: the CLI's `halfstep train` default learns every toy set. */

@@ -37,7 +37,7 @@ export async function dataSourceFor(config: Checkpoint['config'], seed: number):
 /** Measures a model at a step count against the job's yardstick (the toy set, or the reference teacher run). */
 type Measure = (net: Network, steps: number, onStep?: (step: number) => void) => Promise<{ quality: number; samples: Float32Array }>;
 
-async function yardstick(teacher: Network, fromSteps: number, seed: number, job: Job): Promise<{ measure: Measure; metric: string }> {
+function yardstick(teacher: Network, fromSteps: number, seed: number, job: Job): { measure: Measure; metric: string } {
   const { data } = teacher.config;
   if (data.kind === 'toy2d') {
     return {
@@ -89,7 +89,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   const measureSteps = measured.reduce((a, b) => a + b, 0);
   job.progress(0, measureSteps, measuring, true);
 
-  const { measure, metric } = await yardstick(teacher, req.fromSteps, req.seed, job);
+  const { measure, metric } = yardstick(teacher, req.fromSteps, req.seed, job);
   const curve: { steps: number; quality: number }[] = [];
   let teacherPoints: Float32Array | null = null;
   let measuredSteps = 0;
@@ -107,7 +107,8 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
   post({ type: 'teacherCurve', jobId: job.id, points: curve, metric, teacherPoints });
 
   const total = stages.length * req.iterations;
-  job.progress(0, total, `Round 1 of ${stages.length}: ${req.fromSteps} → ${req.fromSteps / 2} steps`, true);
+  const roundLabel = (stage: number, teacherSteps: number) => `Round ${stage} of ${stages.length}: ${teacherSteps} → ${teacherSteps / 2} steps`;
+  job.progress(0, total, roundLabel(1, req.fromSteps), true);
   const data = await dataSourceFor(teacher.config, req.seed);
   const reportEvery = Math.max(1, Math.round(req.iterations / REPORTS_PER_ROUND));
   const firstStage = teacherCheckpoint.lineage?.stage ?? 0;
@@ -136,7 +137,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
       const globalStep = (round.stage - 1) * req.iterations + r.step;
       pending.push({ round: round.stage, step: r.step, globalStep, loss: r.loss, lr: r.lr });
       if (performance.now() - lastFlush > 200) flush();
-      job.progress(globalStep, total, `Round ${round.stage} of ${stages.length}: ${round.teacherSteps} → ${round.studentSteps} steps`);
+      job.progress(globalStep, total, roundLabel(round.stage, round.teacherSteps));
     },
     onRound: async (round) => {
       flush();

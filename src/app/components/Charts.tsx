@@ -31,7 +31,7 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
 /** The y axis names the figure in a word or two; the hint above the chart says it in full. */
 function shortMetric(metric: string | null): string {
   if (!metric) return '';
-  if (metric.includes('(KID)') || metric.startsWith('KID')) return 'KID ↓';
+  if (metric.includes('(KID)')) return 'KID ↓';
   if (metric.startsWith('sliced Wasserstein')) return 'sliced Wasserstein ↓';
   return `${metric.split(/[\s,(]/)[0]} ↓`;
 }

@@ -2,7 +2,7 @@
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useState } from 'react';
 import { sizeOf } from '../../core/shape';
-import { downloadModel, listOrder, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
+import { distillRunOf, downloadModel, listOrder, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
 import { ImageGrid, PathPlot, PointCloud } from './Canvases';
@@ -115,8 +115,8 @@ export function DistillView() {
   const startedTeacherId = useStore((s) => s.startedTeacherId);
   const teacherPoints = useStore((s) => s.distillTeacherPoints);
   const isToy = settings.mode === 'toy';
-  const shippedTeacher = useStore((s) => s.models.some((m) => m.role === 'teacher' && m.source === 'shipped' && m.dataKind === 'toy2d' && m.dataName === s.settings.toy));
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
+  const shippedTeacher = isToy && pool.some((m) => m.role === 'teacher' && m.source === 'shipped');
   // The freshest teacher by default: one just trained in the browser, else the shipped one.
   const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
   const [pick, setPick] = useState<string | null>(null);
@@ -131,9 +131,8 @@ export function DistillView() {
   // 16/32/32 teacher at batch 32); tfjs's plain-JavaScript cpu backend takes minutes per step.
   const needsWebgpu = teacher?.arch === 'unet' && backend !== null && backend.name === 'cpu';
   const slowUnet = teacher?.arch === 'unet' && backend?.name === 'wasm';
-  const fromSteps = locked ? locked.fromSteps : teacher?.role === 'student' && teacher.steps ? teacher.steps : settings.from;
-  const toSteps = locked ? locked.toSteps : Math.min(settings.to, fromSteps / 2);
-  const shown = locked ? { iters: locked.iterations, dbatch: locked.batchSize, lr: locked.learningRate } : settings;
+  const run = locked ?? distillRunOf(teacher, settings);
+  const { fromSteps, toSteps } = run;
   const halvable = fromSteps >= 2;
   const roundCount = halvable ? Math.round(Math.log2(fromSteps / toSteps)) : 0;
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
@@ -170,9 +169,9 @@ export function DistillView() {
           <label>to <select value={toSteps} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
             {POWERS.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
           </select></label>
-          <NumberField label="iterations per round" value={shown.iters} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
-          <NumberField label="batch" value={shown.dbatch} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
-          <NumberField label="learning rate" value={shown.lr} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
+          <NumberField label="iterations per round" value={run.iterations} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
+          <NumberField label="batch" value={run.batchSize} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
+          <NumberField label="learning rate" value={run.learningRate} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
           <button className="primary" disabled={!teacher || needsWebgpu || running || !halvable} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
         </fieldset>
         {locked && <p className="muted small" data-testid="settings-locked">These are the running distillation's settings; they unlock when it ends.</p>}
