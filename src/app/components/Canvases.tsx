@@ -22,7 +22,7 @@ export function ImageStrip({ frames, shape, steps, label }: { frames: Float32Arr
   return (
     <>
       <canvas ref={ref} className="pixelated strip-canvas" style={{ width: `min(100%, ${3 * natural}px)` }} role="img" aria-label={label} data-testid="trajectory-strip" />
-      <div className="muted small" data-testid="strip-steps">{count === 1 ? 'step 1' : `steps ${steps.map((k) => k + 1).join(' · ')}`}</div>
+      <div className="muted small" data-testid="strip-steps">{`step${count === 1 ? '' : 's'} ${steps.map((k) => k + 1).join(' · ')}`}</div>
     </>
   );
 }

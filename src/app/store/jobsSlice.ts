@@ -49,8 +49,8 @@ export const createJobsSlice: StateCreator<Store, [], [], JobsSlice> = (set) => 
   setJobStatus: (id, status, message) => set((s) => {
     const job = s.jobs[id];
     if (!job) return {};
-    // A pause stops the clock: the rate is measured again from the resume.
-    const resumed = job.status === 'paused' && status === 'running';
-    return { jobs: { ...s.jobs, [id]: { ...job, status, message, ...(resumed || status !== 'running' ? { phase: undefined, msLeft: undefined } : {}) } } };
+    // A pause stops the clock: the rate is measured again from the resume (and only a running job has one).
+    const clockRuns = job.status === 'running' && status === 'running';
+    return { jobs: { ...s.jobs, [id]: { ...job, status, message, ...(clockRuns ? {} : { phase: undefined, msLeft: undefined }) } } };
   }),
 });
