@@ -5,9 +5,9 @@
 /** The cosine schedule in logSNR form, truncated to [logSnrMin, logSnrMax]. */
 export interface ScheduleConfig {
   kind: 'cosine';
-  /** λ at t = 1. -20 (the paper's choice) leaves α₁ ≈ 4.5e-5: z₁ is noise to float32 precision. */
+  /** λ at t = 1. -20 (the paper's choice) leaves α₁ ≈ 4.5e-5: z₁ is noise up to a 4.5e-5 share of x. */
   logSnrMin: number;
-  /** λ at t = 0. 20 leaves σ₀ ≈ 4.5e-5: the last DDIM step lands on x̂ to float32 precision. */
+  /** λ at t = 0. 20 leaves σ₀ ≈ 4.5e-5, not 0: samplers return x̂ at t = 0 (and distillation targets it there, src/distill/target.ts). */
   logSnrMax: number;
 }
 
