@@ -14,7 +14,9 @@
 # grid.png, models.tar (every checkpoint, re-tarred after each phase), bench.json, torch.json.
 # Knobs (seconds of wall clock): TEACHER_SECONDS=200, DISTILL_SECONDS=150 (training only; evaluation comes on
 # top, sized by EVAL_N=1000 samples per figure), FROM=auto (1024 if the teacher's measured speed lets the
-# 1024-step evaluation fit in EVAL_BUDGET=60 s, else 512 or 256), BATCH=128, DISTILL_LR=1e-4, SEED=0.
+# 1024-step evaluation fit in EVAL_BUDGET=60 s, else 512 or 256), BATCH=128, DISTILL_LR=1e-4, SEED=0, DROPOUT=0
+# (0 as the shipped CPU teacher: a network with dropout draws fresh masks every step, so its training steps and
+# distillation batches cannot be recorded once and replayed, and on a GPU each would pay tfjs's per-dispatch cost).
 set -euo pipefail
 mode=${1:?usage: train_mnist.sh pack|run}
 root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
@@ -39,6 +41,7 @@ BATCH=${BATCH:-128}
 CHANNELS=${CHANNELS:-32,64,64}
 DISTILL_LR=${DISTILL_LR:-1e-4}
 SEED=${SEED:-0}
+DROPOUT=${DROPOUT:-0}
 BACKEND=${BACKEND:-webgpu}
 BENCH=${BENCH:-1}
 WORK=${WORK:-$(mktemp -d)}
@@ -61,7 +64,7 @@ teacher="$WORK/teacher.safetensors"
 log "teacher: ${TEACHER_SECONDS}s on $BACKEND, batch $BATCH, channels $CHANNELS"
 # --iters is only an upper bound: --max-seconds ends the run (constant lr after warm-up), saving every 500 steps.
 "${H[@]}" train --data mnist --out "$teacher" --iters 1000000 --max-seconds "$TEACHER_SECONDS" --save-every 500 \
-  --batch "$BATCH" --channels "$CHANNELS" --seed "$SEED" --backend "$BACKEND" --json > "$OUT/train.json" 2> >(tee -a "$OUT/run.log" >&2) \
+  --batch "$BATCH" --channels "$CHANNELS" --dropout "$DROPOUT" --seed "$SEED" --backend "$BACKEND" --json > "$OUT/train.json" 2> >(tee -a "$OUT/run.log" >&2) \
   || log "teacher run failed (status $?); continuing with its last save"
 [ -f "$teacher" ] || { log "no teacher checkpoint; stopping"; exit 1; }
 save_models

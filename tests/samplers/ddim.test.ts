@@ -130,6 +130,29 @@ describe('DDIM sampler', () => {
     expect(Math.abs(variance - expected)).toBeLessThan(0.03);
   });
 
+  // Song et al. (2021), Lemma 1: for every η the generalized DDIM step keeps the marginals, z_s ~ N(α_s·x, σ_s²)
+  // when x̂ is the data point itself. It holds only because ε̂ is weighted by √(σ_s² − σ_η²) when σ_η of fresh
+  // noise is added (weighting it by σ_s would give σ_s² + σ_η²: 0.625 against 0.5 at t = ½ here). Point-mass
+  // data, so the exact x̂ is x*; the denoiser records the z it is given at every step.
+  it('keeps z_t ~ N(α_t·x*, σ_t²) at every step for η = ½ (the marginals of Song et al.\'s Lemma 1)', () => {
+    const xStar = 0.3;
+    const count = 4000;
+    const seen = new Map<number, Float32Array>();
+    const exact = pointMassDenoiser([xStar]);
+    const spy: Denoiser = { ...exact, output: (z, t) => { seen.set(t, z.dataSync() as Float32Array); return exact.output(z, t); } };
+    sampleDdim(spy, seededNoise(21, count, [1]), { steps: 4, eta: 0.5, noiseSeed: 5 }).dispose();
+    expect([...seen.keys()]).toEqual([1, 0.75, 0.5, 0.25]);
+    for (const t of [0.75, 0.5, 0.25]) {
+      const z = seen.get(t)!;
+      const { alpha, sigma } = timePoint(t);
+      const mean = z.reduce((a, v) => a + v, 0) / count;
+      const variance = z.reduce((a, v) => a + (v - mean) ** 2, 0) / (count - 1);
+      // Standard errors over 4000 draws: σ/63 for the mean, σ²·√(2/3999) ≈ 0.022·σ² for the variance.
+      expect(Math.abs(mean - alpha * xStar)).toBeLessThan(4 * sigma / 63);
+      expect(Math.abs(variance / (sigma * sigma) - 1)).toBeLessThan(0.09);
+    }
+  });
+
   it('stops on an aborted signal and leaks no tensors', () => {
     const z1 = seededNoise(6, 2, [2]);
     const before = tf.memory().numTensors;
