@@ -3,6 +3,7 @@
 import { Option } from 'commander';
 import { type KernelChoice, TUNING_MODES, type TuningMode, onKernelsTuned, setKernelTuning, tuningActive } from '../kernels/autotune';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, initBackend } from '../tensor/backend';
+import { CliError } from './cliError';
 
 export const backendOption = () =>
   new Option('--backend <name>', 'tfjs backend: webgpu (Dawn; needs a GPU, or SwiftShader via VK_ICD_FILENAMES), wasm, cpu, or auto')
@@ -14,15 +15,21 @@ export const kernelTuningOption = () =>
     .choices([...TUNING_MODES])
     .default('auto');
 
-/** Starts the backend and says on stderr which one runs (and why not the preferred one), and whether kernels are tuned. */
+/**
+ * Starts the backend and says on stderr which one runs, and whether kernels are tuned. `auto` takes the first
+ * that starts; a backend named with --backend that cannot start is an error (a run asked for WebGPU is not
+ * quietly a wasm run), with tfjs's reason.
+ */
 export async function startBackend(pref: BackendPreference, quiet = false, tuning?: TuningMode): Promise<BackendInfo> {
   const info = await initBackend(pref);
+  if (pref !== 'auto' && info.name !== pref) throw new CliError(`--backend ${pref} cannot start here: ${info.fallbackReason ?? `tfjs started ${info.name}`}`, 2);
+  if (tuning === 'on' && info.name !== 'webgpu' && !quiet) process.stderr.write(`note: --kernel-tuning on applies to webgpu only; ${info.name} runs as it is\n`);
   if (tuning) setKernelTuning(tuning);
   if (!quiet && tuning) onKernelsTuned((choices, ms) => process.stderr.write(`${describeTuning(choices, ms)}\n`));
   if (!quiet) {
     const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ')})` : '';
     const tuned = tuning && info.name === 'webgpu' ? `, kernel tuning ${tuningActive() ? 'on' : 'off'}` : '';
-    process.stderr.write(`backend: ${info.name}${adapter}${tuned}${pref !== 'auto' && info.fallbackReason ? ` — ${info.fallbackReason}` : ''}\n`);
+    process.stderr.write(`backend: ${info.name}${adapter}${tuned}\n`);
   }
   return info;
 }

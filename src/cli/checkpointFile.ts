@@ -23,12 +23,25 @@ export async function readBytes(file: string): Promise<Uint8Array> {
   }
 }
 
+/** What a container error most likely means, for the one line the CLI prints (the loader's message stays exact). */
+const LIKELY: Record<string, string> = {
+  too_small: 'not a safetensors file',
+  header_too_large: 'not a safetensors file, or a damaged one',
+  header_length: 'not a safetensors file, or one cut short',
+  offsets: 'the file is cut short or damaged',
+};
+
+/** The loader's error as the CLI reports it: status 2, the file, the exact reason, what it most likely means. */
+export function checkpointError(file: string, e: CheckpointLoadError): CliError {
+  return new CliError(`${file}: ${e.message}${LIKELY[e.code] ? ` (${LIKELY[e.code]})` : ''}`, 2);
+}
+
 export async function loadCheckpoint(file: string): Promise<Checkpoint> {
   const bytes = await readBytes(file);
   try {
     return readCheckpoint(bytes);
   } catch (e) {
-    if (e instanceof CheckpointLoadError) throw new CliError(`${file}: ${e.message}`, 2);
+    if (e instanceof CheckpointLoadError) throw checkpointError(file, e);
     throw e;
   }
 }
@@ -42,10 +55,15 @@ export function networkFromCheckpoint(file: string, c: Checkpoint): Network {
   }
 }
 
-export async function saveCheckpoint(file: string, net: Network, meta: Omit<Checkpoint, 'hash' | 'weights' | 'config'>, dtype: 'F32' | 'F16'): Promise<Checkpoint> {
+/** A network's checkpoint file, and the checkpoint read back from it: its hash (after any F16 rounding) is what a student's lineage names. */
+export async function checkpointBytes(net: Network, meta: Omit<Checkpoint, 'hash' | 'weights' | 'config'>, dtype: 'F32' | 'F16'): Promise<{ bytes: Uint8Array; checkpoint: Checkpoint }> {
   const weights = await weightsFromNetwork(net);
   const bytes = writeCheckpoint({ ...meta, config: net.config, weights }, dtype);
+  return { bytes, checkpoint: readCheckpoint(bytes) };
+}
+
+export async function saveCheckpoint(file: string, net: Network, meta: Omit<Checkpoint, 'hash' | 'weights' | 'config'>, dtype: 'F32' | 'F16'): Promise<Checkpoint> {
+  const { bytes, checkpoint } = await checkpointBytes(net, meta, dtype);
   await writeFileAtomic(file, bytes);
-  // Read back what was written: its hash (after any F16 rounding) is what a student's lineage names.
-  return readCheckpoint(bytes);
+  return checkpoint;
 }

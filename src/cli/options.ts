@@ -14,6 +14,36 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** The largest seed: the playground's too (src/app/settings.ts), so a seed means the same noise in both. */
+export const MAX_SEED = 2 ** 31 - 1;
+
+/** A seed in [0, 2³¹ − 1]: larger ones would wrap onto smaller ones inside the generators. */
+export function seed(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > MAX_SEED) throw new InvalidArgumentError(`must be a whole number from 0 to ${MAX_SEED}`);
+  return n;
+}
+
+/** The most sampling steps a command takes: the checkpoint format's own limit on a student's steps. */
+export const MAX_SAMPLING_STEPS = 2 ** 20;
+
+/** A sampling step count in [1, 2²⁰], written as digits (not 1e3). */
+export function stepCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_SAMPLING_STEPS) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_SAMPLING_STEPS}`);
+  return n;
+}
+
+/** UNet channels at the three resolutions: three whole numbers, each a multiple of the 8 GroupNorm groups. */
+export function unetChannels(value: string): number[] {
+  const parts = value.split(',').map((v) => v.trim());
+  const n = parts.map(Number);
+  if (parts.length !== 3 || parts.some((v) => !/^\d+$/.test(v)) || n.some((c) => c < 8 || c % 8 !== 0)) {
+    throw new InvalidArgumentError('must be three multiples of 8, for 28, 14 and 7 pixels (e.g. 32,64,64)');
+  }
+  return n;
+}
+
 export function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');

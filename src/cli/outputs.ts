@@ -1,7 +1,7 @@
 // The files the CLI writes: checked before any work starts (so a bad --out fails in a second, not after an
 // hour of training), written whole or not at all (a temporary file renamed into place, so Ctrl-C or a crash
 // never leaves half a checkpoint), and never over an input or, for checkpoints, over an existing file unless
-// asked. Ctrl-C asks a long command to stop at the next step and keep what it finished.
+// asked. Ctrl-C (or SIGTERM) asks a long command to stop at the next step and keep what it finished.
 import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -68,6 +68,22 @@ async function checkParent(file: string, dir: string): Promise<void> {
  * renamed over it. A temporary file that a killed process left for the same file is removed first.
  */
 export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
+  try {
+    await writeWhole(file, bytes);
+  } catch (e) {
+    // What the checks before the work cannot foresee (a full disk, a read-only or special file system): one line.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code) throw new CliError(`${file}: cannot write (${WRITE_REASONS[code] ?? code})`, 2);
+    throw e;
+  }
+}
+
+const WRITE_REASONS: Record<string, string> = {
+  EACCES: 'permission denied', EPERM: 'not permitted', ENOENT: 'no such directory', ENOSPC: 'no space left on the disk',
+  EROFS: 'read-only file system', EDQUOT: 'disk quota exceeded', ENOTDIR: 'a part of the path is a file',
+};
+
+async function writeWhole(file: string, bytes: Uint8Array | string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   await removeStalePartials(file);
   const tmp = `${file}.${process.pid}.partial`;
@@ -114,17 +130,22 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * The first Ctrl-C (SIGINT) aborts `controller` so the command stops at its next step and saves what it
- * finished; a second one ends the process at once, as usual. Call the returned function when done.
+ * The first Ctrl-C (SIGINT), or a SIGTERM (what `timeout`, `kill`, `docker stop` and batch schedulers send),
+ * aborts `controller` so the command stops at its next step and saves what it finished; a second signal ends
+ * the process at once, as usual. `signal()` says which one came (null: none), `exitCode()` the status a shell
+ * gives a process that signal ended (130 for SIGINT, 143 for SIGTERM). Call `release()` when done.
  */
-export function stopOnInterrupt(controller: AbortController): { interrupted(): boolean; release(): void } {
-  let got = false;
-  const onSignal = () => {
-    got = true;
-    process.stderr.write('\ninterrupted: stopping after the current step and saving what is finished (Ctrl-C again to quit at once)\n');
+export function stopOnInterrupt(controller: AbortController): { interrupted(): boolean; signal(): NodeJS.Signals | null; exitCode(): number; release(): void } {
+  let got: NodeJS.Signals | null = null;
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  const release = () => { for (const s of signals) process.removeListener(s, onSignal); };
+  function onSignal(name: NodeJS.Signals) {
+    got = name;
+    const again = name === 'SIGINT' ? 'Ctrl-C again to quit at once' : 'another signal quits at once';
+    process.stderr.write(`\ninterrupted (${name}): stopping after the current step and saving what is finished (${again})\n`);
     controller.abort();
-    process.removeListener('SIGINT', onSignal);
-  };
-  process.on('SIGINT', onSignal);
-  return { interrupted: () => got, release: () => process.removeListener('SIGINT', onSignal) };
+    release();
+  }
+  for (const s of signals) process.on(s, onSignal);
+  return { interrupted: () => got !== null, signal: () => got, exitCode: () => (got === 'SIGTERM' ? 143 : 130), release };
 }

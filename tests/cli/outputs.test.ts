@@ -24,20 +24,35 @@ async function failure(...args: string[]): Promise<{ code: number; stderr: strin
   throw new Error(`halfstep ${args.join(' ')} succeeded`);
 }
 
+/** A moons training run of a million steps, as a child process the test can signal. */
+function longTraining(out: string, saveEvery: string, backend: string) {
+  const child = spawn(process.execPath, ['bin/halfstep.mjs', 'train', '--data', 'moons', '--iters', '1000000', '--hidden', '16', '--blocks', '1', '--save-every', saveEvery, '--out', out, '--backend', backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => { output.stdout += d; });
+  child.stderr.on('data', (d) => { output.stderr += d; });
+  const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  return { child, output, exited };
+}
+
 describe('halfstep output files', () => {
   it('refuses to write over its own input, and leaves the input as it was', async () => {
     const ckpt = join(dir, 'student.safetensors');
     copyFileSync(join(MOONS, 'student-1.safetensors'), ckpt);
-    const before = digest(ckpt);
-    const { code, stderr } = await failure('sample', '--ckpt', ckpt, '--out', ckpt, '--n', '8', '--backend', 'cpu');
+    const cls = join(dir, 'cls.safetensors');
+    copyFileSync('models/mnist/classifier.safetensors', cls);
+    const before = digest(cls);
+    // mnist-ref reads a classifier and writes statistics: both .safetensors, so only this check stands between.
+    const { code, stderr } = await failure('mnist-ref', '--classifier', cls, '--out', cls, '--force');
     expect(code).toBe(2);
-    expect(stderr).toBe(`error: ${ckpt} is also an input of this command: write the output to another file\n`);
-    expect(digest(ckpt)).toBe(before);
+    expect(stderr).toBe(`error: ${cls} is also an input of this command: write the output to another file\n`);
+    expect(digest(cls)).toBe(before);
     // The same file through a symlink is the same input.
     const link = join(dir, 'link.safetensors');
-    symlinkSync(ckpt, link);
-    expect((await failure('sample', '--ckpt', link, '--out', ckpt, '--n', '8', '--backend', 'cpu')).stderr).toMatch(/is also an input of this command/);
-    expect(digest(ckpt)).toBe(before);
+    symlinkSync(cls, link);
+    expect((await failure('mnist-ref', '--classifier', link, '--out', cls, '--force')).stderr).toMatch(/is also an input of this command/);
+    expect(digest(cls)).toBe(before);
+    // sample and grid write only .npy and .png: a checkpoint name is refused, as its own input or any other.
+    expect((await failure('sample', '--ckpt', ckpt, '--out', ckpt, '--n', '8', '--backend', 'cpu')).stderr).toBe(`error: --out ${ckpt}: sample writes a NumPy array; give a file name ending in .npy\n`);
     // A student at another step count runs, with a note that it is outside what it learned.
     const { stderr: note } = await cli('sample', '--ckpt', ckpt, '--steps', '2', '--out', join(dir, 'two.npy'), '--n', '8', '--backend', 'cpu');
     expect(note).toContain(`note: ${ckpt} is a student distilled for 1 step; at 2 it runs outside what it learned (expect worse samples)`);
@@ -50,8 +65,11 @@ describe('halfstep output files', () => {
     const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '20', '--out', out, '--backend', 'wasm');
     expect(code).toBe(2);
     // One line, and no "backend: …" line: it stopped before the backend (and the training) started.
-    expect(stderr).toBe(`error: ${out} exists: pass --resume to continue training it, or --force to start a new run that replaces it\n`);
+    expect(stderr).toBe(`error: ${out} exists: choose another --out, or pass --force to replace it with a new run\n`);
     expect(digest(out)).toBe(before);
+    // Beside its resume state, the advice is to resume it.
+    copyFileSync(out, out.replace(/\.safetensors$/, '.state.safetensors'));
+    expect((await failure('train', '--data', 'moons', '--iters', '20', '--out', out, '--backend', 'wasm')).stderr).toBe(`error: ${out} exists: pass --resume to continue training it, or --force to start a new run that replaces it\n`);
     const forced = JSON.parse((await cli('train', '--data', 'moons', '--iters', '20', '--hidden', '16', '--blocks', '1', '--out', out, '--force', '--backend', 'wasm', '--json')).stdout);
     expect(forced.iterations).toBe(20);
     expect(digest(out)).not.toBe(before);
@@ -76,6 +94,81 @@ describe('halfstep output files', () => {
     expect(readdirSync(out)).toEqual(['student-2.safetensors']);
     const { stderr: tooMany } = await failure('distill', '--teacher', join(MOONS, 'student-4.safetensors'), '--from', '4', '--to', '1', '--iters', '5,5,5', '--out-dir', join(dir, 'c2'), '--backend', 'wasm');
     expect(tooMany).toBe('error: --iters has 3 values for 2 rounds (4 → 1 steps): give at most 2\n');
+  });
+
+  it('never replaces the teacher with its own student, --force or not', async () => {
+    // A teacher saved under the name its 4-step student will get, in the folder the students go to.
+    const out = join(dir, 'self');
+    mkdirSync(out, { recursive: true });
+    const teacher = join(out, 'student-4.safetensors');
+    copyFileSync(join(MOONS, 'teacher.safetensors'), teacher);
+    const before = digest(teacher);
+    for (const force of [[], ['--force']]) {
+      const { code, stderr } = await failure('distill', '--teacher', teacher, '--from', '8', '--to', '4', '--iters', '5', '--out-dir', out, '--no-teacher-eval', '--n', '50', '--backend', 'cpu', ...force);
+      expect(code).toBe(2);
+      expect(stderr).toBe(`error: ${teacher} is also an input of this command: write the output to another file\n`);
+    }
+    expect(digest(teacher)).toBe(before);
+  });
+
+  it('refuses to resume from the state file of another run of the same network, and keeps the teacher', async () => {
+    const [a, b] = [join(dir, 'run-a.safetensors'), join(dir, 'run-b.safetensors')];
+    const train = (out: string, seed: string) => cli('train', '--data', 'moons', '--iters', '4', '--hidden', '16', '--blocks', '1', '--seed', seed, '--out', out, '--backend', 'cpu');
+    await train(a, '1');
+    await train(b, '2');
+    const state = (f: string) => f.replace(/\.safetensors$/, '.state.safetensors');
+    copyFileSync(state(b), state(a));
+    const before = digest(a);
+    const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '8', '--out', a, '--resume', '--backend', 'cpu');
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/run-a\.state\.safetensors is not the state of .*run-a\.safetensors \(it was saved with the teacher [0-9a-f]{8}, this one is [0-9a-f]{8}: the state of another run\): start a new run with --force/);
+    expect(digest(a)).toBe(before);
+    // Its own state resumes.
+    await train(b, '2').catch(() => undefined); // b exists: refused, b stays as it was
+    const resumed = JSON.parse((await cli('train', '--data', 'moons', '--iters', '8', '--out', b, '--resume', '--backend', 'cpu', '--json')).stdout);
+    expect(resumed).toMatchObject({ startStep: 4, iterations: 8 });
+  });
+
+  it('refuses bad values before any work: channels, seeds, step counts, MNIST FID of one image, output kinds', async () => {
+    const cases: [string[], string][] = [
+      [['train', '--data', 'mnist', '--channels', '8,8,8,8', '--out', join(dir, 'c.safetensors')], "error: option '--channels <list>' argument '8,8,8,8' is invalid. must be three multiples of 8, for 28, 14 and 7 pixels (e.g. 32,64,64)"],
+      [['train', '--data', 'mnist', '--channels', '8,12,16', '--out', join(dir, 'c.safetensors')], "error: option '--channels <list>' argument '8,12,16' is invalid. must be three multiples of 8, for 28, 14 and 7 pixels (e.g. 32,64,64)"],
+      [['sample', '--seed', '4294967296', '--out', join(dir, 's.npy')], "error: option '--seed <s>' argument '4294967296' is invalid. must be a whole number from 0 to 2147483647"],
+      [['sample', '--steps', '1e3', '--out', join(dir, 's.npy')], "error: option '--steps <n>' argument '1e3' is invalid. must be a whole number from 1 to 1048576"],
+      [['eval', '--steps', '2000000'], "error: option '--steps <n>' argument '2000000' is invalid. must be a whole number from 1 to 1048576"],
+      [['eval', '--ckpt', 'models/mnist/student-4.safetensors', '--n', '1'], 'error: --n 1: FID and KID need at least 2 images (they compare feature covariances)'],
+      [['eval', '--real', '--n', '1'], 'error: --n 1: FID and KID need at least 2 images (they compare feature covariances)'],
+      [['eval', 'models/mnist/student-4.safetensors'], "error: unexpected argument 'models/mnist/student-4.safetensors': name the checkpoint with --ckpt models/mnist/student-4.safetensors"],
+      [['sample', '--ckpt', join(MOONS, 'student-1.safetensors'), '--out', join(dir, 'x.safetensors')], `error: --out ${join(dir, 'x.safetensors')}: sample writes a NumPy array; give a file name ending in .npy`],
+      [['grid', '--row', 'models/mnist/student-1.safetensors', '--out', join(dir, 'g.npy')], `error: --out ${join(dir, 'g.npy')}: grid writes a PNG; give a file name ending in .png`],
+    ];
+    for (const [args, line] of cases) {
+      const { code, stderr } = await failure(...args);
+      expect(code, args.join(' ')).toBeGreaterThan(0);
+      expect(stderr.split('\n')[0], args.join(' ')).toBe(line);
+    }
+  });
+
+  it('refuses to replace the classifier or its statistics without --force', async () => {
+    const [cls, stats] = [join(dir, 'classifier.safetensors'), join(dir, 'stats.safetensors')];
+    copyFileSync('models/mnist/classifier.safetensors', cls);
+    copyFileSync('models/mnist/reference-stats.safetensors', stats);
+    const [c0, s0] = [digest(cls), digest(stats)];
+    expect(await failure('train-classifier', '--out', cls, '--stats', join(dir, 'new-stats.safetensors'), '--iters', '1')).toEqual({ code: 2, stderr: `error: ${cls} exists: pass --force to replace it, or choose another --out\n` });
+    expect(await failure('mnist-ref', '--out', stats)).toEqual({ code: 2, stderr: `error: ${stats} exists: pass --force to replace it, or choose another --out\n` });
+    expect([digest(cls), digest(stats)]).toEqual([c0, s0]);
+  });
+
+  it('says which options a run does not use, and fails a --backend it cannot start', async () => {
+    const { stderr } = await cli('train', '--data', 'moons', '--iters', '2', '--hidden', '16', '--blocks', '1', '--channels', '8,8,8', '--dropout', '0.2', '--out', join(dir, 'notes.safetensors'), '--backend', 'cpu');
+    expect(stderr).toContain('note: --channels, --dropout do not apply to a 2D model: ignored');
+    const resumed = await cli('train', '--data', 'moons', '--iters', '4', '--hidden', '64', '--out', join(dir, 'notes.safetensors'), '--resume', '--backend', 'cpu');
+    expect(resumed.stderr).toContain(`note: --hidden does not apply when resuming (the network is ${join(dir, 'notes.safetensors')}'s): ignored`);
+    // cli() runs without the SwiftShader driver: no WebGPU adapter, so --backend webgpu cannot start.
+    const gpu = await failure('sample', '--ckpt', join(MOONS, 'student-1.safetensors'), '--out', join(dir, 'gpu.npy'), '--n', '4', '--backend', 'webgpu');
+    expect(gpu.code).toBe(2);
+    expect(gpu.stderr.trim().split('\n').at(-1)).toMatch(/^error: --backend webgpu cannot start here: .*VK_ICD_FILENAMES/);
+    expect(existsSync(join(dir, 'gpu.npy'))).toBe(false);
   });
 
   it('refuses to resume from the state file of another network, by name', async () => {
@@ -122,24 +215,35 @@ describe('halfstep output files', () => {
 
   it('keeps a Ctrl-C\'d training run: saved, said so, status 130, and --resume continues it', async () => {
     const out = join(dir, 'interrupted.safetensors');
-    const child = spawn(process.execPath, ['bin/halfstep.mjs', 'train', '--data', 'moons', '--iters', '1000000', '--hidden', '16', '--blocks', '1', '--save-every', '50', '--out', out, '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    const run = longTraining(out, '50', 'wasm');
     // Interrupt once the run is under way (its first periodic save is on disk).
     const deadline = Date.now() + 60_000;
     while (!existsSync(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(out)).toBe(true);
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    expect(stderr).toContain('interrupted: stopping after the current step and saving what is finished');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    const { stdout, stderr } = run.output;
+    expect(stderr).toContain('interrupted (SIGINT): stopping after the current step and saving what is finished (Ctrl-C again to quit at once)');
     const step = Number(/stopped early \(Ctrl-C\) at step (\d+) of 1000000: continue with --resume/.exec(stdout)?.[1]);
     expect(step).toBeGreaterThanOrEqual(50);
     const resumed = JSON.parse((await cli('train', '--data', 'moons', '--iters', String(step + 10), '--out', out, '--resume', '--backend', 'wasm', '--json')).stdout);
     expect(resumed).toMatchObject({ startStep: step, iterations: step + 10, stoppedEarly: false });
     expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  }, 120_000);
+
+  it('keeps a SIGTERM\'d training run too (timeout, kill, schedulers), with status 143', async () => {
+    const out = join(dir, 'terminated.safetensors');
+    const run = longTraining(out, '1000000', 'cpu');
+    // Under way once the backend line is out; nothing is saved before the signal (no periodic save).
+    const deadline = Date.now() + 60_000;
+    while (!run.output.stderr.includes('backend:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1500));
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(143);
+    const { stdout, stderr } = run.output;
+    expect(stderr).toContain('interrupted (SIGTERM): stopping after the current step and saving what is finished');
+    expect(stdout).toMatch(/stopped early \(SIGTERM\) at step \d+ of 1000000: continue with --resume/);
+    expect(existsSync(out)).toBe(true);
   }, 120_000);
 });
 

@@ -55,10 +55,10 @@ writeFileSync(files.valid, valid);
 const errors: [keyof typeof files, (f: string) => string][] = [
   ['missing', (f) => `error: ${f}: no such file`],
   ['directory', (f) => `error: ${f}: is a directory, not a checkpoint file`],
-  ['empty', (f) => `error: ${f}: file is 0 bytes, too short for the 8-byte header length`],
+  ['empty', (f) => `error: ${f}: file is 0 bytes, too short for the 8-byte header length (not a safetensors file)`],
   // 370 F16 values = 740 bytes, minus 10: out.weight ([8, 2], 32 bytes before the 4 of out.bias) no longer fits.
-  ['truncated', (f) => `error: ${f}: tensor 'out.weight': data_offsets [704, 736] run past the end of the 730-byte data buffer`],
-  ['garbage', (f) => `error: ${f}: header length 727905341920923785 exceeds the 100 MB limit`],
+  ['truncated', (f) => `error: ${f}: tensor 'out.weight': data_offsets [704, 736] run past the end of the 730-byte data buffer (the file is cut short or damaged)`],
+  ['garbage', (f) => `error: ${f}: header length 727905341920923785 exceeds the 100 MB limit (not a safetensors file, or a damaged one)`],
   ['plain', (f) => `error: ${f}: not a Halfstep checkpoint: metadata has no 'format' key, expected 'halfstep'`],
 ];
 

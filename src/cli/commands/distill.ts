@@ -12,10 +12,10 @@ import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
-import { MNIST_TEACHER, qualityFor, trainingData } from '../datasets';
+import { MNIST_TEACHER, checkQualityCount, qualityFor, trainingData } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { intList, nonNegativeInt, positiveInt, positiveNumber, powerOfTwo, stepList, weightingOption } from '../options';
-import { checkOutputDir, stopOnInterrupt } from '../outputs';
+import { intList, positiveInt, positiveNumber, powerOfTwo, seed, stepList, weightingOption } from '../options';
+import { checkOutputDir, checkOutputFile, stopOnInterrupt } from '../outputs';
 import { progressBar } from '../progress';
 
 interface DistillOpts {
@@ -59,16 +59,16 @@ export function register(program: Command): void {
     .requiredOption('--from <n>', 'required: the teacher\'s step count (a power of two)', powerOfTwo)
     .requiredOption('--to <m>', 'required: the last student\'s step count (a power of two)', powerOfTwo)
     .requiredOption('--out-dir <dir>', 'required: where to write the students')
-    .option('--iters <k[,k…]>', 'training iterations per halving, or a comma list by round (the last repeats): early rounds at large N converge almost at once', intList, [400])
+    .addOption(new Option('--iters <k[,k…]>', 'training iterations per halving, or a comma list by round (the last repeats): early rounds at large N converge almost at once').argParser(intList).default([400], '400'))
     .option('--batch <b>', 'batch size', positiveInt, 256)
     .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
-    .option('--seed <s>', 'seed for data and noise draws', nonNegativeInt, 0)
+    .option('--seed <s>', 'seed for data and noise draws', seed, 0)
     .addOption(weightingOption())
     .option('--n <count>', 'samples per quality figure', positiveInt, 2000)
     .option('--eval-steps <list>', 'student step counts to measure (comma-separated; default: every stage)', stepList)
-    .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', nonNegativeInt, 1)
+    .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', seed, 1)
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
-    .option('--force', 'replace student files of this chain that OUT-DIR already holds')
+    .option('--force', 'replace student files of this chain that OUT-DIR already holds (never the teacher)')
     .option('--no-teacher-eval', 'skip the teacher\'s figure at --from steps (the costliest one: run `halfstep eval` for it beside the chain)')
     .addOption(backendOption())
     .addOption(kernelTuningOption())
@@ -85,10 +85,13 @@ export function register(program: Command): void {
       if (opts.iters.length > stages.length) throw new CliError(`--iters has ${opts.iters.length} values for ${stages.length} round${stages.length === 1 ? '' : 's'} (${opts.from} → ${opts.to} steps): give at most ${stages.length}`);
       const notInChain = [...evalSteps].filter((n) => !stages.includes(n));
       if (notInChain.length) throw new CliError(`--eval-steps ${notInChain.join(',')}: not a student of this chain (${stages.join(', ')} steps)`);
+      if (evalSteps.size || opts.teacherEval) checkQualityCount(data, opts.n);
       // Before any work: the directory, and students of an earlier run it would overwrite (a chain half replaced
       // leaves files whose lineage no longer matches their neighbours).
       await checkOutputDir(opts.outDir);
       const existing = stages.map((n) => join(opts.outDir, `student-${n}.safetensors`)).filter((f) => existsSync(f));
+      // The teacher is never replaced, --force or not (it would be a student of itself).
+      for (const f of stages.map((n) => join(opts.outDir, `student-${n}.safetensors`))) await checkOutputFile(f, { inputs: [opts.teacher] });
       if (existing.length && !opts.force) throw new CliError(`${opts.outDir} already holds ${existing.map((f) => basename(f)).join(', ')}: choose another --out-dir, or pass --force to replace them`, 2);
       await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const quality = await qualityFor(data);
@@ -161,7 +164,7 @@ export function register(program: Command): void {
       if (result.stopped === 'cancelled') {
         const kept = last ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${last.steps} steps)` : 'no stage had finished';
         process.stderr.write(`interrupted: ${kept}; continue the chain with ${goOn}\n`);
-        process.exitCode = 130;
+        process.exitCode = interrupt.exitCode();
       }
       if (result.stopped === 'nonfinite') {
         const failed = result.failure!;

@@ -4,9 +4,9 @@ import type { BackendPreference } from '../../tensor/backend';
 import type { TuningMode } from '../../kernels/autotune';
 import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
-import { MNIST_TEACHER, qualityFor } from '../datasets';
+import { MNIST_TEACHER, checkQualityCount, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { eta, nonNegativeInt, positiveInt } from '../options';
+import { eta, positiveInt, seed, stepCount } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { Rng } from '../../core/rng';
@@ -32,17 +32,20 @@ export function register(program: Command): void {
     .description('sample a checkpoint and measure quality (2D: sliced Wasserstein distance to the data; MNIST: FID, KID, classifier confidence)')
     .option('--ckpt <file>', 'teacher or student checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)')
     .option('--real', 'measure N seeded MNIST training images instead (the figures\' floor at this N: FID is biased upward at small N)')
-    .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
+    .argument('[extra...]')
+    .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
     .option('--n <count>', 'number of samples', positiveInt, 2000)
-    .option('--seed <s>', 'noise seed', nonNegativeInt, 1)
+    .option('--seed <s>', 'noise seed (sample, grid and the playground default to 1 too)', seed, 1)
     .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise', eta, 0)
     .addOption(backendOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
-    .action(async (opts: EvalOpts) => {
+    .action(async (extra: string[], opts: EvalOpts) => {
+      if (extra.length) throw new CliError(`unexpected argument '${extra[0]}': name the checkpoint with --ckpt ${extra[0]}`);
       if (opts.real) return evalReal(opts);
       const file = opts.ckpt ?? MNIST_TEACHER;
       const ckpt = await loadCheckpoint(file);
+      checkQualityCount(ckpt.config.data, opts.n);
       const steps = resolveSteps(file, ckpt, opts.steps);
       const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const net = networkFromCheckpoint(file, ckpt);
@@ -60,6 +63,7 @@ export function register(program: Command): void {
 /** The metric on real data: N training images drawn without replacement with the seed, against the test set's statistics. */
 async function evalReal(opts: EvalOpts): Promise<void> {
   if (opts.ckpt || opts.steps || opts.eta > 0) throw new CliError('--real measures training images: leave out --ckpt, --steps and --eta');
+  checkQualityCount({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' }, opts.n);
   const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
   const quality = await qualityFor({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' });
   const split = loadMnist('train');

@@ -1,5 +1,6 @@
 // `halfstep grid`: a PNG of samples from the same noise, one row per sampler and step count
 // (e.g. teacher DDIM at 256 and at 4 steps, the 4-step student, the 1-step student).
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encode } from 'fast-png';
 import type { BackendPreference } from '../../tensor/backend';
@@ -8,7 +9,7 @@ import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { CliError } from '../cliError';
 import { sampleNetwork } from '../evaluation';
-import { nonNegativeInt, positiveInt } from '../options';
+import { positiveInt, seed } from '../options';
 import { resolveSteps } from '../steps';
 
 interface GridOpts {
@@ -20,14 +21,16 @@ interface GridOpts {
   backend: BackendPreference;
 }
 
-/** `FILE` or `FILE@STEPS`. */
-/** 'FILE' or 'FILE@STEPS' (a positive whole number); anything else after the last '@' is a usage error. */
+/**
+ * 'FILE' or 'FILE@STEPS' (a positive whole number); anything else after the last '@' is a usage error, unless
+ * the whole of it names an existing file ('runs/s@4.safetensors').
+ */
 export function parseRow(spec: string): { file: string; steps?: number } {
   const at = spec.lastIndexOf('@');
   if (at < 0) return { file: spec };
   const steps = spec.slice(at + 1);
   // An '@' inside a directory name ('runs/v@1/student.safetensors') is part of the path.
-  if (steps.includes('/')) return { file: spec };
+  if (steps.includes('/') || (!/^[1-9]\d*$/.test(steps) && existsSync(spec))) return { file: spec };
   if (!/^[1-9]\d*$/.test(steps)) throw new CliError(`--row ${spec}: '${steps}' is not a step count (FILE@STEPS, e.g. teacher.safetensors@64)`);
   return { file: spec.slice(0, at), steps: Number(steps) };
 }
@@ -41,10 +44,11 @@ export function register(program: Command): void {
     .requiredOption('--row <ckpt[@steps]>', 'required: a row, FILE or FILE@STEPS (a teacher needs @STEPS; repeat the option for more rows)', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('--out <file>', 'required: PNG to write')
     .option('--n <count>', 'samples per row', positiveInt, 10)
-    .option('--seed <s>', 'noise seed (shared by every row)', nonNegativeInt, 0)
+    .option('--seed <s>', 'noise seed (shared by every row; eval, sample and the playground default to 1 too)', seed, 1)
     .option('--scale <k>', 'pixel scale factor', positiveInt, 2)
     .addOption(backendOption())
     .action(async (opts: GridOpts) => {
+      if (!opts.out.endsWith('.png')) throw new CliError(`--out ${opts.out}: grid writes a PNG; give a file name ending in .png`, 2);
       await checkOutputFile(opts.out, { inputs: opts.row.map((r) => parseRow(r).file) });
       await startBackend(opts.backend, true);
       const rows: Float32Array[] = [];

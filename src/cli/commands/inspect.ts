@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { checkpointFromSafetensors, CheckpointLoadError, type Checkpoint } from '../../io/checkpoint';
 import { parseSafetensors, type SafetensorsFile } from '../../io/safetensors';
 import { CompatibilityError, checkStudentOfTeacher } from '../../io/compat';
-import { loadCheckpoint, readBytes } from '../checkpointFile';
+import { checkpointError, loadCheckpoint, readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 
 export function register(program: Command): void {
@@ -22,7 +22,7 @@ export function register(program: Command): void {
         parsed = parseSafetensors(bytes);
         checkpoint = checkpointFromSafetensors(parsed);
       } catch (e) {
-        if (e instanceof CheckpointLoadError) throw new CliError(`${file}: ${e.message}`, 2);
+        if (e instanceof CheckpointLoadError) throw checkpointError(file, e);
         throw e;
       }
       if (opts.teacher) {

@@ -1,6 +1,6 @@
 // `halfstep mnist-ref`: the reference statistics of the MNIST test set under a classifier (what FID and KID
 // of MNIST samples are measured against). `train-classifier` runs the same step after training.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { Rng } from '../../core/rng';
 import { MNIST_PIXELS, type MnistSplit } from '../../data/mnist';
 import { loadMnist } from '../../data/mnistNode';
@@ -13,7 +13,8 @@ import { backendOption, startBackend } from '../backendOption';
 import { readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
-import { nonNegativeInt, positiveInt } from '../options';
+import { positiveInt, seed } from '../options';
+import { MNIST_CLASSIFIER } from '../datasets';
 
 /** Reference features kept for KID: 2,000 of the 10,000 test images (KID subsets are 1,000 rows). */
 export const KID_REFERENCE_COUNT = 2000;
@@ -60,20 +61,22 @@ interface MnistRefOpts {
   seed: number;
   backend: BackendPreference;
   json?: boolean;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
   program
     .command('mnist-ref')
     .description('compute the MNIST test set\'s feature statistics (mean, covariance, KID sample) under a classifier')
-    .option('--classifier <file>', 'classifier weights', 'models/mnist/classifier.safetensors')
+    .addOption(new Option('--classifier <file>', 'classifier weights').default(MNIST_CLASSIFIER, 'the shipped classifier, models/mnist/classifier.safetensors'))
     .option('--out <file>', 'statistics to write', 'models/mnist/reference-stats.safetensors')
     .option('--kid <k>', 'feature rows kept for KID', positiveInt, KID_REFERENCE_COUNT)
-    .option('--seed <s>', 'seed of the KID sample', nonNegativeInt, 0)
+    .option('--seed <s>', 'seed of the KID sample', seed, 0)
+    .option('--force', 'replace an existing --out (the default is the shipped statistics behind every FID)')
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: MnistRefOpts) => {
-      await checkOutputFile(opts.out, { inputs: [opts.classifier] });
+      await checkOutputFile(opts.out, { inputs: [opts.classifier], refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --out' });
       await startBackend(opts.backend, opts.json);
       const loaded = await readClassifierFile(opts.classifier);
       const summary = await writeReferenceStats(loaded, loadMnist('test'), opts.out, opts.kid, opts.seed);

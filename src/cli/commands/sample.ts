@@ -7,7 +7,8 @@ import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { sampleNetwork } from '../evaluation';
 import { encodeNpyFloat32 } from '../npy';
-import { eta, nonNegativeInt, positiveInt } from '../options';
+import { CliError } from '../cliError';
+import { eta, positiveInt, seed, stepCount } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { MNIST_TEACHER } from '../datasets';
@@ -30,14 +31,17 @@ export function register(program: Command): void {
     .description('draw samples with DDIM (deterministic, or stochastic with --eta) from seeded noise and write them as .npy')
     .addOption(new Option('--ckpt <file>', 'teacher or student checkpoint').default(MNIST_TEACHER, 'the shipped MNIST teacher, models/mnist/teacher.safetensors'))
     .requiredOption('--out <file>', 'required: .npy file to write')
-    .option('--steps <n>', 'sampling steps (default: a student\'s own step count)', positiveInt)
+    .argument('[extra...]')
+    .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
     .option('--n <count>', 'number of samples', positiveInt, 1000)
-    .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count', nonNegativeInt, 0)
+    .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count (eval, grid and the playground default to 1 too)', seed, 1)
     .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise (fresh noise per sample from --seed)', eta, 0)
     .addOption(backendOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print a JSON summary')
-    .action(async (opts: SampleOpts) => {
+    .action(async (extra: string[], opts: SampleOpts) => {
+      if (extra.length) throw new CliError(`unexpected argument '${extra[0]}': name the checkpoint with --ckpt ${extra[0]}`);
+      if (!opts.out.endsWith('.npy')) throw new CliError(`--out ${opts.out}: sample writes a NumPy array; give a file name ending in .npy`, 2);
       await checkOutputFile(opts.out, { inputs: [opts.ckpt] });
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);

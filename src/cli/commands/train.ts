@@ -15,10 +15,10 @@ import { trainTeacher } from '../../train/teacher';
 import type { Trainer } from '../../train/trainer';
 import type { BackendPreference } from '../../tensor/backend';
 import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
-import { loadCheckpoint, networkFromCheckpoint, readBytes, saveCheckpoint } from '../checkpointFile';
+import { checkpointBytes, loadCheckpoint, networkFromCheckpoint, readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
-import { nonNegativeInt, positiveInt, positiveNumber, probability, weightingOption } from '../options';
+import { positiveInt, positiveNumber, probability, seed, unetChannels, weightingOption } from '../options';
 import { checkOutputFile, stopOnInterrupt, writeFileAtomic } from '../outputs';
 import { progressBar } from '../progress';
 
@@ -33,7 +33,7 @@ interface TrainOpts {
   lr?: number;
   hidden: number;
   blocks: number;
-  channels: string;
+  channels: number[];
   dropout: number;
   param: Parameterization;
   weighting: 'snr_trunc' | 'snr+1';
@@ -64,39 +64,46 @@ export function register(program: Command): void {
     .description('train a teacher (continuous time, v-parameterization, truncated-SNR weighting): an MLP on a 2D set or a UNet on MNIST')
     .addOption(new Option('--data <name>', 'required: data set').choices([...TOY_DATASETS, 'mnist']).makeOptionMandatory())
     .requiredOption('--out <file>', 'required: checkpoint to write (.safetensors)')
-    .option('--iters <k>', 'training iterations', positiveInt, 3000)
-    .option('--seed <s>', 'seed for init, data and noise', nonNegativeInt, 0)
+    .option('--iters <k>', 'training iterations (with --resume: the step to reach, counting the steps already done)', positiveInt, 3000)
+    .option('--seed <s>', 'seed for init, data and noise', seed, 0)
     .option('--batch <b>', 'batch size (default 256 toy, 128 mnist)', positiveInt)
     .option('--lr <lr>', 'Adam learning rate, linear warm-up over 100 steps (default 2e-3 toy, 5e-4 mnist)', positiveNumber)
     .option('--ema <decay>', 'EMA decay of the saved weights (default: none toy, 0.999 mnist)', positiveNumber)
     .option('--hidden <h>', 'MLP width (toy)', positiveInt, 128)
     .option('--blocks <n>', 'MLP residual blocks (toy)', positiveInt, 3)
-    .option('--channels <list>', 'UNet channels at 28, 14 and 7 pixels (mnist)', '32,64,64')
+    .addOption(new Option('--channels <list>', 'UNet channels at 28, 14 and 7 pixels, multiples of 8 (mnist)').argParser(unetChannels).default([32, 64, 64], '32,64,64'))
     .option('--dropout <p>', 'dropout rate in the UNet\'s residual blocks (mnist)', probability, 0.1)
     .addOption(new Option('--param <p>', 'what the network predicts').choices(['v', 'x', 'eps']).default('v'))
     .addOption(weightingOption())
     .addOption(new Option('--dtype <d>', 'checkpoint dtype').choices(['f32', 'f16']).default('f32'))
-    .option('--resume', 'continue from OUT and its .state.safetensors file (its data and network, whatever --data and the size options say)')
+    .option('--resume', 'continue from OUT and its .state.safetensors file: its network (the size options are ignored); --data must name its data set')
     .option('--force', 'replace an existing OUT (and its .state file) with a new run')
     .option('--max-seconds <s>', 'stop (and save) after this many seconds of training', positiveNumber)
     .option('--save-every <k>', 'write the checkpoint and resume state every k iterations', positiveInt, 500)
     .addOption(backendOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print the result as JSON')
-    .action(async (opts: TrainOpts) => {
+    .action(async (opts: TrainOpts, command: Command) => {
       const kind = opts.data === 'mnist' ? 'mnist' : 'toy';
+      // Options given that this run does not use: said, not silently dropped.
+      const given = (names: string[]) => names.filter((n) => command.getOptionValueSource(n) === 'cli');
+      const unused = opts.resume ? given(['hidden', 'blocks', 'channels', 'dropout', 'param']) : given(kind === 'mnist' ? ['hidden', 'blocks'] : ['channels', 'dropout']);
+      const flag = (n: string) => `--${n}`;
+      if (unused.length) process.stderr.write(`note: ${unused.map(flag).join(', ')} ${unused.length === 1 ? 'does' : 'do'} not apply ${opts.resume ? `when resuming (the network is ${opts.out}'s)` : `to ${kind === 'mnist' ? 'the MNIST UNet' : 'a 2D model'}`}: ignored\n`);
       const [batch, lr, ema] = [opts.batch ?? DEFAULTS[kind][0], opts.lr ?? DEFAULTS[kind][1], opts.ema ?? DEFAULTS[kind][2]];
       if (ema !== undefined && !(ema < 1)) throw new CliError(`--ema must be below 1, got ${ema}`);
-      const channels = opts.channels.split(',').map(Number);
       // The output is checked before the backend starts: a wrong --out fails at once, not after the training.
       if (opts.resume && opts.force) throw new CliError('--resume continues OUT, --force replaces it: give one of them');
-      const advice = 'pass --resume to continue training it, or --force to start a new run that replaces it';
+      const advice = existsSync(stateFile(opts.out))
+        ? 'pass --resume to continue training it, or --force to start a new run that replaces it'
+        : 'choose another --out, or pass --force to replace it with a new run';
       await checkOutputFile(opts.out, { refuseExisting: opts.resume || opts.force ? undefined : advice });
       if (!opts.resume && !opts.force && existsSync(stateFile(opts.out))) throw new CliError(`${stateFile(opts.out)} exists (the resume state of an earlier run): ${advice}`, 2);
       const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
 
       let net: Network;
       let startStep = 0;
+      let lastTeacherHash = '';
       let resumeState: Map<string, tf.Tensor> | null = null;
       if (opts.resume) {
         if (!existsSync(opts.out) || !existsSync(stateFile(opts.out))) throw new CliError(`--resume needs ${opts.out} and ${stateFile(opts.out)}`, 2);
@@ -125,11 +132,19 @@ export function register(program: Command): void {
           }
           v.assign(raw);
         }
+        // The state names the teacher saved with it (and the one before, which a run killed between its two
+        // writes leaves beside it): another run's state of the same network is refused, not silently continued
+        // over this teacher. (States written before this check name none.)
+        const known = [state.metadata.teacher_hash, state.metadata.previous_teacher_hash].filter(Boolean);
+        if (known.length && !known.includes(ckpt.hash)) {
+          throw new CliError(`${stateFile(opts.out)} is not the state of ${opts.out} (it was saved with the teacher ${state.metadata.teacher_hash.slice(0, 8)}, this one is ${ckpt.hash.slice(0, 8)}: the state of another run): start a new run with --force`, 2);
+        }
+        lastTeacherHash = ckpt.hash;
       } else {
-        const config = kind === 'mnist' ? mnistConfig(channels, opts.param, opts.dropout) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
+        const config = kind === 'mnist' ? mnistConfig(opts.channels, opts.param, opts.dropout) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
         net = buildNetwork(config, opts.seed);
       }
-      if (startStep >= opts.iters) throw new CliError(`${opts.out} already reached step ${startStep} of --iters ${opts.iters}`);
+      if (startStep >= opts.iters) throw new CliError(`${opts.out} already reached step ${startStep} of --iters ${opts.iters}: --iters is the step to reach, so give more than ${startStep}`);
 
       const data = trainingData(net.config.data, opts.seed + 7 * startStep);
       const notes = `halfstep train --data ${opts.data} --iters ${opts.iters} --batch ${batch} --lr ${lr} --seed ${opts.seed} (${info.name}${info.adapter ? ` ${info.adapter.vendor} ${info.adapter.architecture}` : ''})`;
@@ -144,19 +159,23 @@ export function register(program: Command): void {
       /**
        * The teacher is the EMA when there is one; the state file holds what a resumed run needs. Without Adam's
        * moments after a non-finite loss (its NaN gradients reached them): a resumed run starts them afresh.
+       * The state is written first and names the teacher written after it, and the one before.
        */
       const save = async (step: number, withOptimizer = true) => {
         savedUpTo = step;
         const trainer = trainerRef!;
         const teacherNet: Network = trainer.ema ? { ...net, params: trainer.ema } : net;
-        await saveCheckpoint(opts.out, teacherNet, { role: 'teacher', steps: null, lineage: null, notes: `${notes}; step ${step}` }, dtype);
+        const teacher = await checkpointBytes(teacherNet, { role: 'teacher', steps: null, lineage: null, notes: `${notes}; step ${step}` }, dtype);
         const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
         for (const [name, v] of net.params) tensors.set(`param/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
         if (trainer.ema) for (const [name, v] of trainer.ema) tensors.set(`ema/${name}`, { shape: v.shape, data: (await v.data()) as Float32Array });
         for (const [i, t] of withOptimizer ? (await trainer.optimizerState()).entries() : []) {
           tensors.set(`adam/${String(i).padStart(4, '0')}`, { shape: t.tensor.shape, data: (await t.tensor.data()) as Float32Array });
         }
-        await writeFileAtomic(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: STATE_FORMAT }));
+        const hashes = { teacher_hash: teacher.checkpoint.hash, ...(lastTeacherHash ? { previous_teacher_hash: lastTeacherHash } : {}) };
+        await writeFileAtomic(stateFile(opts.out), serializeSafetensors(tensors, { step: String(step), format: STATE_FORMAT, ...hashes }));
+        await writeFileAtomic(opts.out, teacher.bytes);
+        lastTeacherHash = teacher.checkpoint.hash;
       };
       const { trainer, result } = await trainTeacher(net, {
         iterations: opts.iters, learningRate: lr, warmup: 100, batchSize: batch, data, seed: opts.seed, startStep,
@@ -196,9 +215,9 @@ export function register(program: Command): void {
       const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, stoppedEarly, stopReason };
       trainer.dispose();
       net.dispose();
-      const early = stopReason ? `; stopped early (${stopReason === 'interrupted' ? 'Ctrl-C' : `--max-seconds ${opts.maxSeconds}`}) at step ${summary.iterations} of ${opts.iters}: continue with --resume` : '';
+      const early = stopReason ? `; stopped early (${stopReason === 'interrupted' ? (interrupt.signal() === 'SIGINT' ? 'Ctrl-C' : interrupt.signal()) : `--max-seconds ${opts.maxSeconds}`}) at step ${summary.iterations} of ${opts.iters}: continue with --resume` : '';
       process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${summary.out}: ${summary.parameters} parameters, step ${summary.iterations}, final loss ${summary.finalLoss.toPrecision(4)}, ${summary.seconds.toFixed(1)} s${early}\n`);
       // Saved and said so; the status still tells a script that the run did not finish.
-      if (stopReason === 'interrupted') process.exitCode = 130;
+      if (stopReason === 'interrupted') process.exitCode = interrupt.exitCode();
     });
 }

@@ -12,7 +12,7 @@ import { Trainer } from '../../train/trainer';
 import { backendOption, startBackend } from '../backendOption';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
-import { nonNegativeInt, positiveInt, positiveNumber } from '../options';
+import { positiveInt, positiveNumber, seed } from '../options';
 import { progressBar } from '../progress';
 import { writeReferenceStats } from './mnistRef';
 
@@ -26,6 +26,7 @@ interface TrainClassifierOpts {
   dtype: 'auto' | 'f16' | 'f32';
   backend: BackendPreference;
   json?: boolean;
+  force?: boolean;
 }
 
 /** F16 is kept when it loses at most this much test accuracy (5 of 10,000 images). */
@@ -57,13 +58,15 @@ export function register(program: Command): void {
     .option('--iters <k>', 'training iterations', positiveInt, 1500)
     .option('--batch <b>', 'batch size', positiveInt, 128)
     .option('--lr <lr>', 'Adam learning rate (50 warm-up steps, then linear decay to 0)', positiveNumber, 2e-3)
-    .option('--seed <s>', 'seed for init, data order and dropout', nonNegativeInt, 0)
+    .option('--seed <s>', 'seed for init, data order and dropout', seed, 0)
+    .option('--force', 'replace existing files (the defaults are the shipped classifier and statistics behind every FID)')
     .addOption(new Option('--dtype <d>', 'weights dtype; auto: F16 unless it costs test accuracy').choices(['auto', 'f16', 'f32']).default('auto'))
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainClassifierOpts) => {
-      await checkOutputFile(opts.out);
-      await checkOutputFile(opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors'), { inputs: [opts.out] });
+      const refuseExisting = opts.force ? undefined : 'pass --force to replace it, or choose another --out';
+      await checkOutputFile(opts.out, { refuseExisting });
+      await checkOutputFile(opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors'), { inputs: [opts.out], refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --stats' });
       const backend = await startBackend(opts.backend, opts.json);
       const train = loadMnist('train');
       const test = loadMnist('test');
