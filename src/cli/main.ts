@@ -32,7 +32,8 @@ for (const load of wanted) (await load()).register(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode);
+  // Commander has printed its message; help and --version exit 0, a usage error is wrong input: 2.
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
   const code = e instanceof CliError ? e.exitCode : 1;
   const message = e instanceof Error ? e.message : String(e);
   // One line, never a stack trace: file problems are the user's to fix, not ours to debug.

@@ -73,7 +73,7 @@ export async function writeFileAtomic(file: string, bytes: Uint8Array | string):
   } catch (e) {
     // What the checks before the work cannot foresee (a full disk, a read-only or special file system): one line.
     const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new CliError(`${file}: cannot write (${WRITE_REASONS[code] ?? code})`, 2);
+    if (code) throw new CliError(`${file}: cannot write (${WRITE_REASONS[code] ?? code})`, 1);
     throw e;
   }
 }

@@ -195,6 +195,7 @@ describe('halfstep output files', () => {
     const teacher = join(dir, 'diverged.safetensors');
     const t = await failure('train', '--data', 'moons', '--iters', '1', '--lr', '1e30', '--out', teacher, '--backend', 'cpu');
     expect(t.stderr).toContain('error: training stopped: the loss became NaN or infinite at step 1; nothing was saved: try a lower --lr');
+    expect(t.code).toBe(1); // a run that failed, not wrong input (2)
     expect(existsSync(teacher)).toBe(false);
     // The same in a chain: round 1 (one step at lr 1000) leaves its student unusable, so no student is written.
     const out = join(dir, 'diverged-chain');

@@ -79,10 +79,10 @@ describe('halfstep CLI on two moons', () => {
   it('refuses a teacher without --steps and bad options with one error line', async () => {
     const teacher = join(dir, 'teacher.safetensors');
     const e = await cli('sample', '--ckpt', teacher, '--out', join(dir, 'x.npy')).catch((err) => err);
-    expect(e.code).toBe(1);
+    expect(e.code).toBe(2); // wrong input: 2; a run that failed: 1
     expect(e.stderr.trim()).toMatch(/^error: .*teacher: say how many sampling steps with --steps$/);
     const bad = await cli('distill', '--teacher', teacher, '--from', '6', '--to', '1', '--out-dir', dir).catch((err) => err);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a usage error (Commander's): 2 as well
     expect(bad.stderr.split('\n').filter((l: string) => l.startsWith('error:'))).toEqual([expect.stringContaining('must be a power of two')]);
   });
 });

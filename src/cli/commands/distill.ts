@@ -171,7 +171,7 @@ export function register(program: Command): void {
         const kept = last
           ? `the ${rows.length} student${rows.length === 1 ? '' : 's'} before it ${rows.length === 1 ? 'is' : 'are'} kept in ${opts.outDir}; continue with ${goOn} and a lower --lr`
           : 'no student was written; try a lower --lr';
-        throw new CliError(`stage ${firstStage + failed.stage} (${2 * failed.studentSteps} → ${failed.studentSteps} steps) stopped at step ${failed.step}: the loss became NaN or infinite; ${kept}`);
+        throw new CliError(`stage ${firstStage + failed.stage} (${2 * failed.studentSteps} → ${failed.studentSteps} steps) stopped at step ${failed.step}: the loss became NaN or infinite; ${kept}`, 1);
       }
     });
 }

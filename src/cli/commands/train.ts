@@ -206,7 +206,7 @@ export function register(program: Command): void {
         const kept = resave
           ? `saved the weights of step ${result.steps}, the last a finite loss proved: continue with --resume (Adam's moments start afresh) and a lower --lr`
           : savedUpTo > 0 ? `${opts.out} holds step ${savedUpTo}, the last a finite loss proved: continue with --resume and a lower --lr` : 'nothing was saved: try a lower --lr';
-        throw new CliError(`training stopped: the loss became NaN or infinite at step ${result.nonFiniteStep}; ${kept}`);
+        throw new CliError(`training stopped: the loss became NaN or infinite at step ${result.nonFiniteStep}; ${kept}`, 1);
       }
       await save(result.steps);
       interrupt.release();

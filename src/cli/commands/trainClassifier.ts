@@ -94,7 +94,7 @@ export function register(program: Command): void {
       );
       bar.stop();
       trainer.dispose();
-      if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; nothing was written`);
+      if (result.stopped === 'nonfinite') throw new CliError(`training stopped: non-finite loss at step ${result.nonFiniteStep}; nothing was written`, 1);
       const weights = await classifierWeights(net);
       net.dispose();
       const trainSeconds = (performance.now() - started) / 1000;
