@@ -15,8 +15,9 @@
 # Knobs (seconds of wall clock): TEACHER_SECONDS=200, DISTILL_SECONDS=150 (training only; evaluation comes on
 # top, sized by EVAL_N=1000 samples per figure), FROM=auto (1024 if the teacher's measured speed lets the
 # 1024-step evaluation fit in EVAL_BUDGET=60 s, else 512 or 256), BATCH=128, DISTILL_LR=1e-4, SEED=0, DROPOUT=0
-# (0 as the shipped CPU teacher: a network with dropout draws fresh masks every step, so its training steps and
-# distillation batches cannot be recorded once and replayed, and on a GPU each would pay tfjs's per-dispatch cost).
+# (0 as the shipped CPU teacher: a network with dropout draws fresh masks every step, so its training steps, the
+# teacher's and the students', cannot be recorded once and replayed, and on a GPU each would pay tfjs's
+# per-dispatch cost).
 set -euo pipefail
 mode=${1:?usage: train_mnist.sh pack|run}
 root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)

@@ -33,7 +33,7 @@ log() { echo "[$(date +%T)] $*" | tee -a "$RUN/run.log" >&2; }
 
 phase_teacher() {
   local args=(--channels 16,32,32 --dropout 0)
-  [ -f "$RUN/teacher.state.safetensors" ] && args=(--resume)
+  [ -f "$RUN/teacher.state.safetensors" ] && [ -f "$teacher" ] && args=(--resume)
   log "teacher: ${TEACHER_SECONDS}s more on wasm (${args[*]})"
   "${H[@]}" train --data mnist --out "$teacher" "${args[@]}" --iters 1000000 --max-seconds "$TEACHER_SECONDS" --save-every 200 \
     --batch "$BATCH" --dtype f16 --backend wasm --seed 0 --json >> "$RUN/train.jsonl" 2>> "$RUN/train.log"

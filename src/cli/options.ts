@@ -38,8 +38,8 @@ export function stepCount(value: string): number {
 export function unetChannels(value: string): number[] {
   const parts = value.split(',').map((v) => v.trim());
   const n = parts.map(Number);
-  if (parts.length !== 3 || parts.some((v) => !/^\d+$/.test(v)) || n.some((c) => c < 8 || c % 8 !== 0)) {
-    throw new InvalidArgumentError('must be three multiples of 8, for 28, 14 and 7 pixels (e.g. 32,64,64)');
+  if (parts.length !== 3 || parts.some((v) => !/^\d+$/.test(v)) || n.some((c) => c < 8 || c > 1024 || c % 8 !== 0)) {
+    throw new InvalidArgumentError('must be three multiples of 8 up to 1024, for 28, 14 and 7 pixels (e.g. 32,64,64)');
   }
   return n;
 }
@@ -64,9 +64,10 @@ export function eta(value: string): number {
   return n;
 }
 
+/** A step count of a chain: a power of two up to 2²⁰, the checkpoint format's limit. */
 export function powerOfTwo(value: string): number {
   const n = positiveInt(value);
-  if ((n & (n - 1)) !== 0) throw new InvalidArgumentError('must be a power of two (1, 2, 4, …)');
+  if (n > MAX_SAMPLING_STEPS || (n & (n - 1)) !== 0) throw new InvalidArgumentError(`must be a power of two (1, 2, 4, …) up to ${MAX_SAMPLING_STEPS}`);
   return n;
 }
 

@@ -99,24 +99,24 @@ describe('Algorithm 2 target', () => {
   });
 
   // Images: the teacher's x̂ is clipped to [-1, 1] in both steps and ε̂ recomputed from the clipped x̂, as the
-  // sampler does. Written out here in float64 for an x-network whose x̂ = 3·z leaves [-1, 1] (i = 2..4 of N = 4).
+  // sampler does. Written out here in float64 for an x-network whose x̂ = 3·z leaves [-1, 1] (i = 1..4 of N = 4;
+  // at i = 1 the target is the second step's clipped x̂).
   it('clips the teacher\'s x̂ in both steps when asked, with ε̂ = (z − α·x̂)/σ', async () => {
     const fake = { ...buildNetwork({ ...config, parameterization: 'x' }, 1), apply: (z: tf.Tensor) => tf.mul(z, 3) };
-    const times = [2, 3, 4].map((i) => distillTimes(i, 4));
+    const times = [1, 2, 3, 4].map((i) => distillTimes(i, 4));
     const [at, aMid, aEnd] = [times.map((k) => timePoint(k.t)), times.map((k) => timePoint(k.tMid)), times.map((k) => timePoint(k.tEnd))];
-    const z = [[0.9, -0.2], [-1.4, 0.25], [0.6, 1.8]];
+    const z = [[0.7, -0.9], [0.9, -0.2], [-1.4, 0.25], [0.6, 1.8]];
     const clipped = await distillationTarget(fake, tf.tensor2d(z), at, aMid, aEnd, true).array() as number[][];
     const unclipped = await distillationTarget(fake, tf.tensor2d(z), at, aMid, aEnd, false).array() as number[][];
-    const step = (zv: number, from: (typeof at)[number], to: (typeof at)[number]) => {
-      const xHat = Math.min(1, Math.max(-1, 3 * zv));
-      return to.alpha * xHat + to.sigma * (zv - from.alpha * xHat) / from.sigma;
-    };
+    const xHat = (zv: number) => Math.min(1, Math.max(-1, 3 * zv));
+    const step = (zv: number, from: (typeof at)[number], to: (typeof at)[number]) => to.alpha * xHat(zv) + to.sigma * (zv - from.alpha * xHat(zv)) / from.sigma;
     let gap = 0;
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < 4; k++) {
       for (let d = 0; d < 2; d++) {
-        const zEnd = step(step(z[k][d], at[k], aMid[k]), aMid[k], aEnd[k]);
+        const zMid = step(z[k][d], at[k], aMid[k]);
+        const zEnd = step(zMid, aMid[k], aEnd[k]);
         const ratio = aEnd[k].sigma / at[k].sigma;
-        const want = (zEnd - ratio * z[k][d]) / (aEnd[k].alpha - ratio * at[k].alpha);
+        const want = aEnd[k].t === 0 ? xHat(zMid) : (zEnd - ratio * z[k][d]) / (aEnd[k].alpha - ratio * at[k].alpha);
         expect(Math.abs(clipped[k][d] - want)).toBeLessThan(1e-4 * Math.max(1, Math.abs(want)));
         gap = Math.max(gap, Math.abs(unclipped[k][d] - want));
       }

@@ -250,5 +250,5 @@ describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
     expect([...tunedOps].sort()).toEqual(['columnSum', 'conv2d', 'conv2dBackpropInput', 'dense', 'denseBackpropFilter', 'denseBackpropInput']);
     trainer.dispose();
     net.dispose();
-  }, 120_000);
+  }, 300_000); // SwiftShader is slow here: with other work on the 2 cores it has taken over 120 s
 });

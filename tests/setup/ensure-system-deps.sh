@@ -4,8 +4,10 @@
 set -euo pipefail
 missing=()
 [ -x "${CHROME_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
-# ldconfig is in /sbin, which a normal user's PATH on Debian leaves out.
-PATH="$PATH:/usr/sbin:/sbin" ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || missing+=(libvulkan1)
+# ldconfig is in /sbin, which a normal user's PATH on Debian leaves out. Its list is read whole before grep
+# looks (grep -q in a pipe would stop reading at the first match and, under pipefail, fail on ldconfig's SIGPIPE).
+libs=$(PATH="$PATH:/usr/sbin:/sbin" ldconfig -p 2>/dev/null || true)
+[[ $libs == *libvulkan.so.1* ]] || missing+=(libvulkan1)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing ${missing[*]} (needed by the WebGPU and browser tests)"

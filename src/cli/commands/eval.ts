@@ -32,7 +32,8 @@ export function register(program: Command): void {
     .description('sample a checkpoint and measure quality (2D: sliced Wasserstein distance to the data; MNIST: FID, KID, classifier confidence)')
     .option('--ckpt <file>', 'teacher or student checkpoint (default: the shipped MNIST teacher, models/mnist/teacher.safetensors)')
     .option('--real', 'measure N seeded MNIST training images instead (the figures\' floor at this N: FID is biased upward at small N)')
-    .argument('[extra...]')
+    .argument('[extra...]') // only to say that a checkpoint goes with --ckpt
+    .usage('[options]')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
     .option('--n <count>', 'number of samples', positiveInt, 2000)
     .option('--seed <s>', 'noise seed (sample, grid and the playground default to 1 too)', seed, 1)

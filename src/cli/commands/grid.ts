@@ -9,7 +9,7 @@ import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { CliError } from '../cliError';
 import { sampleNetwork } from '../evaluation';
-import { positiveInt, seed } from '../options';
+import { MAX_SAMPLING_STEPS, positiveInt, seed } from '../options';
 import { resolveSteps } from '../steps';
 
 interface GridOpts {
@@ -31,7 +31,7 @@ export function parseRow(spec: string): { file: string; steps?: number } {
   const steps = spec.slice(at + 1);
   // An '@' inside a directory name ('runs/v@1/student.safetensors') is part of the path.
   if (steps.includes('/') || (!/^[1-9]\d*$/.test(steps) && existsSync(spec))) return { file: spec };
-  if (!/^[1-9]\d*$/.test(steps)) throw new CliError(`--row ${spec}: '${steps}' is not a step count (FILE@STEPS, e.g. teacher.safetensors@64)`);
+  if (!/^[1-9]\d*$/.test(steps) || Number(steps) > MAX_SAMPLING_STEPS) throw new CliError(`--row ${spec}: '${steps}' is not a step count from 1 to ${MAX_SAMPLING_STEPS} (FILE@STEPS, e.g. teacher.safetensors@64)`);
   return { file: spec.slice(0, at), steps: Number(steps) };
 }
 
@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--scale <k>', 'pixel scale factor', positiveInt, 2)
     .addOption(backendOption())
     .action(async (opts: GridOpts) => {
-      if (!opts.out.endsWith('.png')) throw new CliError(`--out ${opts.out}: grid writes a PNG; give a file name ending in .png`, 2);
+      if (!/\.png$/i.test(opts.out)) throw new CliError(`--out ${opts.out}: grid writes a PNG; give a file name ending in .png`, 2);
       await checkOutputFile(opts.out, { inputs: opts.row.map((r) => parseRow(r).file) });
       await startBackend(opts.backend, true);
       const rows: Float32Array[] = [];

@@ -31,7 +31,8 @@ export function register(program: Command): void {
     .description('draw samples with DDIM (deterministic, or stochastic with --eta) from seeded noise and write them as .npy')
     .addOption(new Option('--ckpt <file>', 'teacher or student checkpoint').default(MNIST_TEACHER, 'the shipped MNIST teacher, models/mnist/teacher.safetensors'))
     .requiredOption('--out <file>', 'required: .npy file to write')
-    .argument('[extra...]')
+    .argument('[extra...]') // only to say that a checkpoint goes with --ckpt
+    .usage('[options]')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
     .option('--n <count>', 'number of samples', positiveInt, 1000)
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count (eval, grid and the playground default to 1 too)', seed, 1)
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .option('--json', 'print a JSON summary')
     .action(async (extra: string[], opts: SampleOpts) => {
       if (extra.length) throw new CliError(`unexpected argument '${extra[0]}': name the checkpoint with --ckpt ${extra[0]}`);
-      if (!opts.out.endsWith('.npy')) throw new CliError(`--out ${opts.out}: sample writes a NumPy array; give a file name ending in .npy`, 2);
+      if (!/\.npy$/i.test(opts.out)) throw new CliError(`--out ${opts.out}: sample writes a NumPy array; give a file name ending in .npy`, 2);
       await checkOutputFile(opts.out, { inputs: [opts.ckpt] });
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);

@@ -8,6 +8,7 @@ import type { Parameterization } from '../../core/schedule';
 import { TOY_DATASETS, type ToyDatasetName } from '../../data/toy2d';
 import { parseSafetensors, serializeSafetensors } from '../../io/safetensors';
 import { buildNetwork } from '../../model/build';
+import { modelConfigSchema } from '../../model/config';
 import { mnistConfig, toyConfig } from '../../model/presets';
 import type { Network } from '../../model/network';
 import { parameterCount } from '../../model/network';
@@ -94,7 +95,17 @@ export function register(program: Command): void {
       if (ema !== undefined && !(ema < 1)) throw new CliError(`--ema must be below 1, got ${ema}`);
       // The output is checked before the backend starts: a wrong --out fails at once, not after the training.
       if (opts.resume && opts.force) throw new CliError('--resume continues OUT, --force replaces it: give one of them');
-      const advice = existsSync(stateFile(opts.out))
+      // The network a new run would build, checked against what a checkpoint may hold before any work (a size
+      // the format refuses would otherwise fail at the first save, after the training).
+      const newConfig = opts.resume ? null : kind === 'mnist' ? mnistConfig(opts.channels, opts.param, opts.dropout) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
+      const checked = newConfig && modelConfigSchema.safeParse(newConfig);
+      if (checked && !checked.success) {
+        const issue = checked.error.issues[0];
+        const field = [...issue.path].reverse().find((k) => typeof k === 'string');
+        const option = { hidden: '--hidden', blocks: '--blocks', channels: '--channels', dropout: '--dropout' }[String(field)];
+        throw new CliError(`${option ?? issue.path.join('.')}: ${issue.message}`);
+      }
+      const advice = existsSync(stateFile(opts.out)) && existsSync(opts.out)
         ? 'pass --resume to continue training it, or --force to start a new run that replaces it'
         : 'choose another --out, or pass --force to replace it with a new run';
       await checkOutputFile(opts.out, { refuseExisting: opts.resume || opts.force ? undefined : advice });
@@ -125,8 +136,8 @@ export function register(program: Command): void {
         for (const [name, v] of net.params) {
           const raw = resumeState.get(`param/${name}`);
           if (!raw) throw new CliError(`${stateFile(opts.out)}: no tensor 'param/${name}'`, 2);
-          // A state file of another network (say a --force run with other --channels stopped between writing the
-          // teacher and its state) is refused by name, before tfjs's assign would fail on the shapes.
+          // A state file of another network (say a --force run with other --channels stopped between writing its
+          // state and its teacher) is refused by name, before tfjs's assign would fail on the shapes.
           if (raw.shape.join() !== v.shape.join()) {
             throw new CliError(`${stateFile(opts.out)} does not fit ${opts.out}: param/${name} is [${raw.shape.join(', ')}], the network's is [${v.shape.join(', ')}] (the state of another run): start a new run with --force`, 2);
           }
@@ -137,12 +148,11 @@ export function register(program: Command): void {
         // over this teacher. (States written before this check name none.)
         const known = [state.metadata.teacher_hash, state.metadata.previous_teacher_hash].filter(Boolean);
         if (known.length && !known.includes(ckpt.hash)) {
-          throw new CliError(`${stateFile(opts.out)} is not the state of ${opts.out} (it was saved with the teacher ${state.metadata.teacher_hash.slice(0, 8)}, this one is ${ckpt.hash.slice(0, 8)}: the state of another run): start a new run with --force`, 2);
+          throw new CliError(`${stateFile(opts.out)} is not the state of ${opts.out} (it was saved with the teacher ${(state.metadata.teacher_hash ?? '?').slice(0, 8)}, this one is ${ckpt.hash.slice(0, 8)}: the state of another run): start a new run with --force`, 2);
         }
         lastTeacherHash = ckpt.hash;
       } else {
-        const config = kind === 'mnist' ? mnistConfig(opts.channels, opts.param, opts.dropout) : toyConfig(opts.data as ToyDatasetName, opts.hidden, opts.blocks, opts.param);
-        net = buildNetwork(config, opts.seed);
+        net = buildNetwork(newConfig!, opts.seed);
       }
       if (startStep >= opts.iters) throw new CliError(`${opts.out} already reached step ${startStep} of --iters ${opts.iters}: --iters is the step to reach, so give more than ${startStep}`);
 
