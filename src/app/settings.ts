@@ -2,6 +2,7 @@
 // (as TensorFlow Playground's state.ts does): a link reproduces the same mode, models, step counts, seed and grids.
 // Each entry says how to parse its text (rejecting anything malformed, which then falls back to the default),
 // how to write it back, and why its default is what it is.
+import { MAX_SEED } from '../core/rng';
 import { TOY_DATASETS, type ToyDatasetName } from '../data/toy2d';
 import { SHIPPED } from './shipped';
 
@@ -93,7 +94,7 @@ export const SETTINGS = {
   toy: enumSetting<ToyDatasetName>(TOY_DATASETS, firstShippedToy ?? 'moons'),
   cols: columnsSetting,
   /** Seed of the shared noise z₁: every column starts from the same noise. */
-  seed: intSetting(0, 2 ** 31 - 1, 1),
+  seed: intSetting(0, MAX_SEED, 1),
   /**
    * η of generalized DDIM (Song et al. 2021) for every column: 0, the paper's deterministic sampler, by default;
    * 1 adds at each step fresh noise of the ancestral sampler's size (each sample's from its own seeded stream, so

@@ -1,6 +1,8 @@
 // Option parsers shared by the subcommands: bad values are one-line errors, not NaN runs.
 import { InvalidArgumentError, Option } from 'commander';
+import { MAX_SEED } from '../core/rng';
 import type { LossWeighting } from '../core/schedule';
+import { MAX_STEPS } from '../io/checkpoint';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -14,25 +16,23 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
-/** The largest seed: the playground's too (src/app/settings.ts), so a seed means the same noise in both. */
-export const MAX_SEED = 2 ** 31 - 1;
-
-/** A seed in [0, 2³¹ − 1]: larger ones would wrap onto smaller ones inside the generators. */
-export function seed(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > MAX_SEED) throw new InvalidArgumentError(`must be a whole number from 0 to ${MAX_SEED}`);
-  return n;
+/** A whole number in [lo, hi], written as digits (not 1e3, not 0x10). */
+function wholeNumber(lo: number, hi: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < lo || n > hi) throw new InvalidArgumentError(`must be a whole number from ${lo} to ${hi}`);
+    return n;
+  };
 }
+
+/** A seed in [0, 2³¹ − 1] (src/core/rng.ts): larger ones would wrap onto smaller ones inside the generators. */
+export const seed = wholeNumber(0, MAX_SEED);
 
 /** The most sampling steps a command takes: the checkpoint format's own limit on a student's steps. */
-export const MAX_SAMPLING_STEPS = 2 ** 20;
+export const MAX_SAMPLING_STEPS = MAX_STEPS;
 
-/** A sampling step count in [1, 2²⁰], written as digits (not 1e3). */
-export function stepCount(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < 1 || n > MAX_SAMPLING_STEPS) throw new InvalidArgumentError(`must be a whole number from 1 to ${MAX_SAMPLING_STEPS}`);
-  return n;
-}
+/** A sampling step count in [1, 2²⁰]. */
+export const stepCount = wholeNumber(1, MAX_SAMPLING_STEPS);
 
 /** UNet channels at the three resolutions: three whole numbers, each a multiple of the 8 GroupNorm groups. */
 export function unetChannels(value: string): number[] {

@@ -3,6 +3,9 @@
 // toy data sets and training draws. Bits come from xoroshiro128+ (pure-rand); normals by Box–Muller.
 import { xoroshiro128plus, type RandomGenerator } from 'pure-rand';
 
+/** The largest seed the CLI and the playground take: one range, so a seed means the same noise in both. */
+export const MAX_SEED = 2 ** 31 - 1;
+
 export class Rng {
   private readonly gen: RandomGenerator;
   private spare: number | null = null;

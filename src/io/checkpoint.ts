@@ -50,7 +50,8 @@ function fail(code: CheckpointErrorCode, message: string): never {
 }
 
 /** 2^20 steps is far beyond any DDIM grid anyone samples with; the cap keeps 2·steps an exact small integer. */
-const MAX_STEPS = 2 ** 20;
+/** The most sampling steps a checkpoint may name (a student's, or its teacher's in the lineage). */
+export const MAX_STEPS = 2 ** 20;
 const stepsSchema = z.number().int().min(1).max(MAX_STEPS).refine((n) => (n & (n - 1)) === 0, 'must be a power of two');
 
 export const lineageSchema = z.object({

@@ -1,6 +1,7 @@
 // The side-by-side comparison: 2 to 4 columns, each a model and a DDIM step count, all from the same seeded noise.
 import { useMemo, type CSSProperties } from 'react';
 import { currentSet, listOrder, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
+import { MAX_SEED } from '../../core/rng';
 import { toyDataset } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
@@ -185,7 +186,7 @@ export function CompareView() {
         {isToy ? ' Yellow: generated points; grey: the training data.' : ' A good student matches the many-step teacher with far fewer network evaluations.'}
       </p>
       <div className="controls">
-        <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={2 ** 31 - 1} integer testId="seed" />
+        <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={MAX_SEED} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
         <NumberField label="stochastic η" value={settings.eta} onChange={(v) => setSetting('eta', v)} min={0} max={1} testId="eta" title="η of generalized DDIM: 0 is deterministic DDIM (what students are distilled for); 1 adds the ancestral sampler's fresh noise at every step" />
         {isToy && <ToySetPicker testId="compare-toy" />}

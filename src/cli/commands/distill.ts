@@ -89,9 +89,11 @@ export function register(program: Command): void {
       // Before any work: the directory, and students of an earlier run it would overwrite (a chain half replaced
       // leaves files whose lineage no longer matches their neighbours).
       await checkOutputDir(opts.outDir);
-      const existing = stages.map((n) => join(opts.outDir, `student-${n}.safetensors`)).filter((f) => existsSync(f));
+      const studentFile = (steps: number) => join(opts.outDir, `student-${steps}.safetensors`);
+      const studentFiles = stages.map(studentFile);
+      const existing = studentFiles.filter((f) => existsSync(f));
       // The teacher is never replaced, --force or not (it would be a student of itself).
-      for (const f of stages.map((n) => join(opts.outDir, `student-${n}.safetensors`))) await checkOutputFile(f, { inputs: [opts.teacher] });
+      for (const f of studentFiles) await checkOutputFile(f, { inputs: [opts.teacher] });
       if (existing.length && !opts.force) throw new CliError(`${opts.outDir} already holds ${existing.map((f) => basename(f)).join(', ')}: choose another --out-dir, or pass --force to replace them`, 2);
       await startBackend(opts.backend, opts.json, opts.kernelTuning);
       const quality = await qualityFor(data);
@@ -127,7 +129,7 @@ export function register(program: Command): void {
         data: dataSource, seed: opts.seed, weighting: opts.weighting, reportEvery: 50, clip: data.kind === 'image', signal: stop.signal,
         onReport: (info, r) => bar.update(done + r.step, { stage: `${firstStage + info.stage} (${info.stage}/${stages.length})`, steps: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
-          const file = join(opts.outDir, `student-${round.studentSteps}.safetensors`);
+          const file = studentFile(round.studentSteps);
           const saved = await saveCheckpoint(file, round.student, {
             role: 'student', steps: round.studentSteps,
             lineage: { teacherHash: parent.hash, teacherSteps: round.teacherSteps, stage: firstStage + round.stage, iterations: round.result.steps, finalLoss: round.result.finalLoss },

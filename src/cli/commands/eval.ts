@@ -64,9 +64,10 @@ export function register(program: Command): void {
 /** The metric on real data: N training images drawn without replacement with the seed, against the test set's statistics. */
 async function evalReal(opts: EvalOpts): Promise<void> {
   if (opts.ckpt || opts.steps || opts.eta > 0) throw new CliError('--real measures training images: leave out --ckpt, --steps and --eta');
-  checkQualityCount({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' }, opts.n);
+  const mnist = { kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' } as const;
+  checkQualityCount(mnist, opts.n);
   const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
-  const quality = await qualityFor({ kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' });
+  const quality = await qualityFor(mnist);
   const split = loadMnist('train');
   if (opts.n > split.count) throw new CliError(`--n ${opts.n}: MNIST has ${split.count} training images`);
   const figures = await quality.evaluate(gatherImages(split, new Rng(opts.seed).choose(split.count, opts.n)));

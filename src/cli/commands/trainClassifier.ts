@@ -64,9 +64,9 @@ export function register(program: Command): void {
     .addOption(backendOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainClassifierOpts) => {
-      const refuseExisting = opts.force ? undefined : 'pass --force to replace it, or choose another --out';
-      await checkOutputFile(opts.out, { refuseExisting });
-      await checkOutputFile(opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors'), { inputs: [opts.out], refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --stats' });
+      const statsOut = opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors');
+      await checkOutputFile(opts.out, { refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --out' });
+      await checkOutputFile(statsOut, { inputs: [opts.out], refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --stats' });
       const backend = await startBackend(opts.backend, opts.json);
       const train = loadMnist('train');
       const test = loadMnist('test');
@@ -113,7 +113,6 @@ export function register(program: Command): void {
 
       // The statistics come from the weights as written (after F16 rounding), and name their hash.
       const loaded = loadClassifier(bytes);
-      const statsOut = opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors');
       await writeReferenceStats(loaded, test, statsOut);
       loaded.classifier.dispose();
 
