@@ -5,7 +5,7 @@ import { Rng } from '../core/rng';
 import { type LossWeighting, timePoint } from '../core/schedule';
 import type { BatchSource } from '../data/batchSource';
 import { cloneNetwork } from '../model/build';
-import { usesDropout } from '../model/config';
+import { type ModelConfig, usesDropout } from '../model/config';
 import type { Network } from '../model/network';
 import { kernelVariant } from '../kernels/customKernels';
 import { ReplayCache } from '../tensor/replay';
@@ -31,11 +31,21 @@ export interface RoundResult {
   batches: { recordings: number; replays: number; eager: number };
 }
 
+/**
+ * A student's config: its teacher's without dropout, as in the authors' distillation configs (google-research
+ * diffusion_distillation, config/*_distill.py: the teacher's architecture "but with 0 dropout"). The student
+ * fits its teacher's deterministic target; without dropout a step also depends on its batch alone, so on
+ * webgpu it is recorded once and replayed.
+ */
+export function studentConfig(teacher: ModelConfig): ModelConfig {
+  return teacher.network.arch === 'unet' ? { ...teacher, network: { ...teacher.network, dropout: 0 } } : teacher;
+}
+
 /** Trains a new student from `teacher` (left untouched). The caller owns the student. */
 export async function distillRound(teacher: Network, opts: RoundOptions): Promise<RoundResult> {
   const { studentSteps: n, batchSize, data, seed, weighting = 'snr_trunc', clip = false } = opts;
   const { parameterization, schedule } = teacher.config;
-  const student = cloneNetwork(teacher);
+  const student = cloneNetwork(teacher, studentConfig(teacher.config));
   const rng = new Rng(seed);
   // Optimizer reset each round (a fresh Trainer); lr decays linearly to 0 over the round.
   // Without dropout the loss depends on the batch alone: on webgpu a step is recorded once and replayed.

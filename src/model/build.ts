@@ -17,9 +17,12 @@ export function buildNetwork(config: ModelConfig, seed = 0, weights?: ReadonlyMa
   return factory(config, seed, weights);
 }
 
-/** A new network with the same config and a copy of `net`'s current weights (GPU to GPU, no readback). */
-export function cloneNetwork(net: Network): Network {
-  const copy = buildNetwork(net.config, 0);
+/**
+ * A new network with a copy of `net`'s current weights (GPU to GPU, no readback), built from `config`: `net`'s
+ * own unless given, which must lay out the same weights (a training setting such as dropout may differ).
+ */
+export function cloneNetwork(net: Network, config: ModelConfig = net.config): Network {
+  const copy = buildNetwork(config, 0);
   for (const [name, v] of net.params) {
     const target = copy.params.get(name);
     if (!target) throw new Error(`clone: parameter '${name}' missing from the rebuilt network`);

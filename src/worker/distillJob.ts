@@ -143,7 +143,7 @@ export async function runDistill(req: DistillRequest, job: Job, post: Post): Pro
       flush();
       const weights = await weightsFromNetwork(round.student);
       const checkpoint: Checkpoint = {
-        config: teacher.config,
+        config: round.student.config,
         role: 'student',
         steps: round.studentSteps,
         lineage: {
