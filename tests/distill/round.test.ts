@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SCHEDULE } from '../../src/core/schedule';
 import { distillRound, studentConfig } from '../../src/distill/round';
 import { checkConfigsMatch } from '../../src/io/compat';
 import { buildNetwork } from '../../src/model/build';
-import type { ModelConfig } from '../../src/model/config';
+import { TINY_TOY_CONFIG } from '../e2e/fixtures';
 import { perturbWeights, unetConfig } from '../model/unetFixtures';
 
 beforeAll(async () => {
@@ -39,14 +38,7 @@ describe('a distillation round', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   }, 120_000);
 
-  it('leaves a 2D (MLP) teacher\'s config as it is', () => {
-    const mlp: ModelConfig = {
-      network: { arch: 'mlp', hidden: 32, blocks: 2, embedDim: 16 },
-      data: { kind: 'toy2d', name: 'moons' },
-      parameterization: 'v',
-      schedule: DEFAULT_SCHEDULE,
-      conditioning: 't',
-    };
-    expect(studentConfig(mlp)).toEqual(mlp);
+  it("leaves a 2D (MLP) teacher's config as it is", () => {
+    expect(studentConfig(TINY_TOY_CONFIG)).toEqual(TINY_TOY_CONFIG);
   });
 });
