@@ -111,7 +111,7 @@ export function App() {
           <BackendBadge />
         </div>
       </header>
-      <p className="tagline">Progressive distillation (Salimans &amp; Ho, 2022): a student learns to do in one step what its teacher does in two, until 1,024 steps become one.</p>
+      <p className="tagline">Progressive distillation (Salimans &amp; Ho, 2022): a student learns to do in one step what its teacher does in two, then teaches the next student, until one step does what many did (the shipped digits: 256 → 128 → … → 1).</p>
       <BackendBanner />
       <LoadMessages />
       <main id="main-view" role="tabpanel" aria-labelledby={`tab-view-${settings.view}`}>

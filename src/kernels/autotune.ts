@@ -10,7 +10,7 @@
 // - At the next natural pause (after a Trainer's first step, after a sampled batch's readback, the bench's
 //   warm-up) `tunePendingKernels()` times both implementations of each queued shape on random inputs of that
 //   shape: each called 16 times in one recording (src/tensor/replay.ts) and replayed, so that tfjs's per-op
-//   JavaScript (~0.35 ms per kernel in the H100 runs, more than a small kernel's GPU time) is not what gets
+//   JavaScript (0.4–0.6 ms per kernel in the second H100 run, more than a small kernel's GPU time) is not what gets
 //   timed; wall clock, ours, stock, stock, ours, the faster of each side's two. Stock wins a shape only when
 //   it is clearly faster (STOCK_MARGIN): a tie keeps ours. Wall clock includes a readback per measurement and
 //   the replay's input copies, the same for both sides: it pulls small ops' ratios toward 1, that is toward

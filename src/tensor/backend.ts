@@ -54,6 +54,31 @@ export function getWebGPUBackend(): WebGPUBackend | null {
 }
 
 /**
+ * For a loop that queues GPU work step after step without reading anything back (a sampler): await the returned
+ * function after each step and the CPU stays at most one step ahead of the GPU. It submits what tfjs has
+ * encoded so far and waits until the GPU has finished the work submitted up to the step before (no buffer is
+ * mapped: not a readback), so the GPU always has the current step queued while the CPU waits. Without it a
+ * progress bar counts steps queued, not done, and reaches the end long before a slow GPU does. A no-op off webgpu.
+ */
+export function gpuPacer(): () => Promise<void> {
+  let previous: Promise<void> | undefined;
+  return async () => {
+    // tfjs-webgpu's own submit path (its encoder is private in the typings; replay.ts relies on the same members).
+    const backend = getWebGPUBackend() as unknown as { commandEncoder: GPUCommandEncoder | null; endComputePassEncoder(): void; submitQueue(): void; device: GPUDevice } | null;
+    if (!backend) return;
+    // As tfjs submits: the open compute pass ended first (a command buffer finished with a pass open is invalid,
+    // and its work silently dropped), and nothing to submit when nothing was encoded since the last submit.
+    if (backend.commandEncoder) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+    const wait = previous;
+    previous = backend.device.queue.onSubmittedWorkDone();
+    if (wait) await wait;
+  };
+}
+
+/**
  * Picks and initializes a backend. 'auto' tries webgpu, then wasm, then cpu; a named backend that cannot
  * start falls back the same way and says why in `fallbackReason`. Calling it again with the backend that
  * already runs is cheap.

@@ -12,7 +12,7 @@ import { imageDataFor } from './imageData';
 import { hasImageMetric, IMAGE_METRIC, imageQualityOf } from './imageMetric';
 import { STAGE_IMAGES, type LossPoint, type Request } from './protocol';
 import { checkpointOf, modelInfo, networkOf, register } from './registry';
-import { rmsDistance, sampleNetwork, TOY_METRIC, toyQualityOf } from './sampling';
+import { rmsDistance, sampleNetwork, toyMetric, toyQualityOf } from './sampling';
 
 type DistillRequest = Extract<Request, { type: 'distill' }>;
 
@@ -41,7 +41,7 @@ function yardstick(teacher: Network, fromSteps: number, seed: number, job: Job):
   const { data } = teacher.config;
   if (data.kind === 'toy2d') {
     return {
-      metric: `${TOY_METRIC}, from ${TOY_QUALITY_POINTS.toLocaleString('en')} points`,
+      metric: toyMetric(data, TOY_QUALITY_POINTS),
       measure: async (net, steps, onStep) => {
         const { samples } = await sampleNetwork(net, { seed, count: TOY_QUALITY_POINTS, steps, signal: job.signal, gate: job.gate, onStep });
         return { quality: (await toyQualityOf(data, samples)) ?? Number.NaN, samples };

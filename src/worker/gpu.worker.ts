@@ -11,7 +11,7 @@ import { isAbort, Job, type Post } from './job';
 import { stripFrames, type BackendInfo, type BackendPreference, type ColumnSpec, type Request, type WorkerEvent } from './protocol';
 import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, disposeRetired, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, retire, studentsMisfitting, unregister } from './registry';
 import { errorLine, explainLoadError } from './loadErrors';
-import { sampleNetwork, TOY_METRIC, toyQualityOf, trajectories2d } from './sampling';
+import { sampleNetwork, toyMetric, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -155,6 +155,8 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     done += steps;
     // Measured before the arrays are transferred to the page.
     const quality = data.kind === 'toy2d' ? await toyQualityOf(data, run.samples) : await imageQualityOf(data, run.samples);
+    // Named before the samples' buffer is transferred (and emptied here).
+    const metric = data.kind === 'toy2d' ? toyMetric(data, run.samples.length / 2) : IMAGE_METRIC;
     post(
       {
         type: 'column',
@@ -173,7 +175,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
       },
       [run.samples.buffer, run.trajectory.buffer],
     );
-    if (quality !== null) post({ type: 'quality', jobId: job.id, index, value: quality, metric: data.kind === 'toy2d' ? TOY_METRIC : IMAGE_METRIC });
+    if (quality !== null) post({ type: 'quality', jobId: job.id, index, value: quality, metric });
   }
 }
 
@@ -221,7 +223,7 @@ function handle(req: Request): void {
             post({ type: 'unlisted', modelId: misfit.info.id, name: misfit.info.name, message: `a student that does not fit ${req.name}, the teacher its lineage names (${errorLine(misfit.error)})` });
           }
         } catch (e) {
-          post({ type: 'loadFailed', requestId: req.requestId, name: req.name, message: explainLoadError(e, req.name) });
+          post({ type: 'loadFailed', requestId: req.requestId, name: req.name, message: explainLoadError(e, req.name, bytes) });
         }
       })();
       return;

@@ -141,7 +141,7 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.locator('[data-testid=column] .strip .hint').first().textContent()).toMatch(/at 8 of its 12 steps, evenly spaced/);
     expect(await page.locator('[data-testid=strip-steps]').first().textContent()).toBe('steps 1 · 3 · 4 · 6 · 7 · 9 · 10 · 12');
     expect(await width(1)).toBe(2 * 28 + 1);
-    expect(await page.locator('[data-testid=column] .strip .hint').nth(1).textContent()).toMatch(/at each of its 2 steps/);
+    expect(await page.locator('[data-testid=column] .strip .hint').nth(1).textContent()).toMatch(/after each of its 2 steps/);
     expect(await waitForText(page.locator('[data-testid=distance]').nth(1), /^\d+\.\d+$/)).toMatch(/^\d/);
     // KID against MNIST, from the shipped classifier (negative values happen: the estimate is unbiased).
     await waitForText(page.locator('[data-testid=quality]').nth(1), /^-?\d+\.\d+$/, 60_000);

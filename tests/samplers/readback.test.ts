@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildNetwork } from '../../src/model/build';
 import { generateSamples } from '../../src/samplers/generate';
 import { networkDenoiser } from '../../src/samplers/denoiser';
+import { getWebGPUBackend } from '../../src/tensor/backend';
+import { sampleNetwork } from '../../src/worker/sampling';
 import { NO_WEBGPU, setupWebGPU } from '../kernels/webgpuSetup';
 import { unetConfig } from '../model/unetFixtures';
 
@@ -46,5 +48,50 @@ describe('the sampler reads back once per finished batch', () => {
     expect(batches).toEqual([3, 6, 7]);
     expect(samples.length).toBe(7 * 784);
     expect(reads).toBe(3);
+  }, 120_000);
+});
+
+describe("the playground's sampler (sampleNetwork) counts steps the GPU has done, not steps queued", () => {
+  let counter: ReturnType<typeof countReads> | undefined;
+  afterEach(() => counter?.restore());
+
+  it('on webgpu: step k is reported once the GPU has finished the work through step k, with one readback', async (ctx) => {
+    if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
+    const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 2);
+    const queue = getWebGPUBackend()!.device.queue;
+    const ownDone = Object.getOwnPropertyDescriptor(queue, 'onSubmittedWorkDone');
+    const done = queue.onSubmittedWorkDone;
+    let finished = 0;
+    // Counts the GPU's "work done" answers as they arrive; the queue answers them in submission order.
+    queue.onSubmittedWorkDone = function (this: GPUQueue) {
+      return done.call(this).then(() => {
+        finished++;
+        return undefined;
+      });
+    };
+    counter = countReads();
+    const reported: { step: number; finished: number }[] = [];
+    let samples: Float32Array = new Float32Array(0);
+    try {
+      const run = await sampleNetwork(net, { seed: 1, count: 3, steps: 6, onStep: (step) => reported.push({ step, finished }) });
+      samples = run.samples;
+    } finally {
+      if (ownDone) Object.defineProperty(queue, 'onSubmittedWorkDone', ownDone);
+      else delete (queue as { onSubmittedWorkDone?: unknown }).onSubmittedWorkDone;
+    }
+    const reads = counter.reads();
+    counter.restore();
+    // The same samples as the sampler run straight through, without pacing: the pacing's submits lose no work.
+    const denoiser = networkDenoiser(net);
+    const straight = await generateSamples(denoiser, { seed: 1, count: 3, shape: [28, 28, 1], batchSize: 3, steps: 6, clip: true });
+    denoiser.dispose();
+    net.dispose();
+    expect(samples.length).toBe(3 * 784);
+    expect(samples.some((v) => v !== 0)).toBe(true);
+    expect(Math.max(...samples.map((v, i) => Math.abs(v - straight[i])))).toBeLessThan(1e-5);
+    expect(reported.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Step k (0-based) is reported after k + 1 answers, so after the GPU finished it; the last after the readback.
+    for (const r of reported.slice(0, -1)) expect(r.finished).toBeGreaterThanOrEqual(r.step + 1);
+    expect(reads).toBe(1);
   }, 120_000);
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/io/checkpoint';
 import { serializeSafetensors } from '../../src/io/safetensors';
-import { explainLoadError } from '../../src/worker/loadErrors';
+import { explainLoadError, textStart } from '../../src/worker/loadErrors';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -24,6 +24,21 @@ describe('load error wording', () => {
     expect(msg).toMatch(/^a \.png file, not a \.safetensors checkpoint\. Load a checkpoint written by /);
     expect(msg).toMatch(/\(header length \d+ .*\)$/);
     expect(explainLoadError(failure(new TextEncoder().encode('{}')), 'teacher.safetensors')).toMatch(/^not a \.safetensors checkpoint\. Load a checkpoint written by .*too short/);
+  });
+
+  it('calls a text file text and quotes its start, whatever its name, rather than the header length it makes', () => {
+    const notes = new TextEncoder().encode('Lecture 7: progressive distillation.\n\nBring the projector adapter, and the slides on DDIM.');
+    const named = explainLoadError(failure(notes), 'teacher.safetensors', notes);
+    expect(named).toBe('a text file, not a checkpoint: it begins "Lecture 7: progressive distillation. Bri…". Load a checkpoint written by halfstep train or distill, or by this page\'s download buttons');
+    expect(explainLoadError(failure(notes), 'notes.md', notes)).toMatch(/^a \.md file, not a \.safetensors checkpoint: it begins "Lecture 7/);
+    // Without the bytes (or with bytes that are not text) the loader's detail stays.
+    expect(explainLoadError(failure(notes), 'teacher.safetensors')).toMatch(/^not a \.safetensors checkpoint\. .*\(header length \d+ exceeds/);
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    expect(explainLoadError(failure(png), 'digits.safetensors', png)).toMatch(/^not a \.safetensors checkpoint\. .*\(header length/);
+    // Text cut in the middle of a character at byte 256 is still text; a checkpoint's own bytes are not.
+    const long = new TextEncoder().encode(`${'a'.repeat(255)}é and more`);
+    expect(textStart(long)).toBe(`${'a'.repeat(40)}…`);
+    expect(textStart(new Uint8Array(readFileSync(join(ROOT, 'models/toy/moons/teacher.safetensors'))))).toBeNull();
   });
 
   it('calls an empty file empty, and any other file by its extension however its bytes fail', () => {

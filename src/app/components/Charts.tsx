@@ -11,7 +11,8 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
   return (
     <div className="chart" data-testid="loss-chart" data-points={points.length}>
       <ResponsiveContainer width="100%" height={height}>
-        <LineChart data={points} margin={{ top: 8, right: 16, bottom: 22, left: 8 }}>
+        {/* Room above the plot for the round labels, so they never sit on the loss's jump at a round's start. */}
+        <LineChart data={points} margin={{ top: 26, right: 16, bottom: 22, left: 8 }}>
           <CartesianGrid stroke="#2a2e38" />
           <XAxis dataKey="globalStep" type="number" domain={[0, 'dataMax']} allowDecimals={false} tick={AXIS} label={{ value: 'iteration', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
           <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={88}
@@ -19,7 +20,7 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `iteration ${l}`} />
           {starts.map((p) => (
             <ReferenceLine key={p.globalStep} x={p.globalStep} stroke="#8a93a6" strokeDasharray="4 4"
-              label={{ value: `round ${p.round}`, position: 'insideTopLeft', fill: '#c3c9d6', fontSize: 15 }} />
+              label={{ value: `round ${p.round}`, position: 'top', fill: '#c3c9d6', fontSize: 15 }} />
           ))}
           <Line type="linear" dataKey="loss" stroke="#ffc43d" dot={false} isAnimationActive={false} strokeWidth={2} />
         </LineChart>
@@ -28,12 +29,15 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
   );
 }
 
-/** The y axis names the figure in a word or two; the hint above the chart says it in full. */
+/**
+ * The y axis names the figure in a word or two; the hint above the chart says it in full, and the heading says
+ * lower is better (an arrow in the rotated label would point sideways).
+ */
 function shortMetric(metric: string | null): string {
   if (!metric) return '';
-  if (metric.includes('(KID)')) return 'KID ↓';
-  if (metric.startsWith('sliced Wasserstein')) return 'sliced Wasserstein ↓';
-  return `${metric.split(/[\s,(]/)[0]} ↓`;
+  if (metric.includes('(KID)')) return 'KID';
+  if (metric.startsWith('sliced Wasserstein')) return 'sliced Wasserstein';
+  return metric.split(/[\s,(]/)[0];
 }
 
 const STEP_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];

@@ -22,6 +22,12 @@ function rmsDistance(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(sum / a.length);
 }
 
+/** A time for the room: "0.29 ms", "166 ms", "12.1 s". */
+export function formatMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`;
+  return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms`;
+}
+
 function explain(col: ResolvedColumn, models: ModelInfo[]): string {
   const { model, elsewhere } = col;
   const steps = col.ref.steps;
@@ -57,17 +63,19 @@ function ColumnCard({ index, col, cols, view, reference, toyReference, isToy, po
         {samples && isToy && <PointCloud points={samples.samples} reference={toyReference} label={`samples of ${title}`} />}
         {!samples && <div className="placeholder">{!col.model ? '—' : stopped ? `not drawn (${stopped})` : 'sampling…'}</div>}
       </div>
+      {/* Each figure on its own row, label left and value right; where a narrow column cannot hold both, the
+          value moves under its label rather than the label breaking inside a word. */}
       <dl className="stats">
         {/* Known before sampling (one evaluation per step), so the row does not change height when the figures arrive. */}
-        <dt>evaluations</dt><dd data-testid="nfe">{col.model ? (samples?.nfe ?? col.ref.steps) : '—'}</dd>
-        <dt>time / {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples && samples.replayed > 0 ? `the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : undefined}>{samples ? `${samples.msPerImage < 10 ? samples.msPerImage.toFixed(2) : samples.msPerImage.toFixed(0)} ms` : stopped || !col.model ? '—' : '…'}</dd>
-        <dt title={quality?.metric}>{isToy ? 'SWD' : 'KID'} ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 4 : 2) : (samples && !isToy) || stopped || !col.model ? '—' : '…'}</dd>
-        {!isToy && <><dt>Δ to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(4) : stopped || !col.model ? '—' : '…'}</dd></>}
+        <div><dt>evaluations</dt><dd data-testid="nfe">{col.model ? (samples?.nfe ?? col.ref.steps) : '—'}</dd></div>
+        <div><dt>time / {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples ? `one run, so it moves by tens of percent between runs${samples.replayed > 0 ? `; the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : ''}` : undefined}>{samples ? formatMs(samples.msPerImage) : stopped || !col.model ? '—' : '…'}</dd></div>
+        <div><dt title={quality?.metric}>{isToy ? 'SWD' : 'KID'} ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 3 : 1) : (samples && !isToy) || stopped || !col.model ? '—' : '…'}</dd></div>
+        {!isToy && <div><dt>Δ to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(3) : stopped || !col.model ? '—' : '…'}</dd></div>}
       </dl>
       {samples && !isToy && frames > 0 && (
         <div className="strip">
           <div className="hint">
-            Its prediction of the first image (x̂) {samples.nfe === 1 ? 'at its single step' : frames === samples.nfe ? `at each of its ${samples.nfe} steps` : `at ${frames} of its ${samples.nfe} steps, evenly spaced`}, from pure noise at t = 1 onwards
+            Its guess of the finished first image (x̂) {samples.nfe === 1 ? 'at its single step' : frames === samples.nfe ? `after each of its ${samples.nfe} steps` : `at ${frames} of its ${samples.nfe} steps, evenly spaced`}, from noise at t = 1: blurry while unsure
           </div>
           <ImageStrip frames={samples.trajectory} shape={samples.sampleShape} steps={samples.frameSteps} label={`prediction along the steps of ${title}`} />
         </div>
@@ -158,9 +166,11 @@ export function CompareView() {
   const setSetting = useStore((s) => s.setSetting);
   const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
   const imageMetric = useStore((s) => s.imageMetric);
+  // The worker names the 2D figure with what the data itself scores at this point count (its floor).
+  const toyMetric = views.find((v) => v?.quality)?.quality?.metric;
   const qualityMetric = isToyMode(settings.mode)
-    ? 'sliced Wasserstein distance to the toy set (1,024 points)'
-    : imageMetric?.ready ? `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure (halfstep eval on the command line uses hundreds)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
+    ? toyMetric ?? `sliced Wasserstein distance to the data (${TOY_POINTS.toLocaleString('en')} points)`
+    : imageMetric?.ready ? `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure that can dip below 0 (halfstep eval on the command line uses hundreds)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const labels = useMemo(() => menuLabels(pool), [pool]);
@@ -182,15 +192,16 @@ export function CompareView() {
       <h2 id="compare-title">Side by side</h2>
       <p className="hint">
         Every column starts from the <b>same noise</b> (seed {settings.seed}); only the model and the number of steps differ.
+        Each step runs the network once, so time grows with the steps. A student was trained to land in one step where its
+        teacher lands in two, so with few steps it stays close to the many-step teacher, where the teacher's own few steps fall apart.
         {settings.eta > 0 && <> With η = {settings.eta} every step also adds fresh noise (stochastic DDIM; the students were distilled for η = 0).</>}
-        {isToy ? ' Yellow: generated points; grey: the training data.' : ' A good student matches the many-step teacher with far fewer network evaluations.'}
       </p>
       <div className="controls">
         <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={MAX_SEED} integer testId="seed" />
         <button onClick={() => setSetting('seed', Math.floor(Math.random() * 100000))}>new noise</button>
-        <NumberField label="stochastic η" value={settings.eta} onChange={(v) => setSetting('eta', v)} min={0} max={1} testId="eta" title="η of generalized DDIM: 0 is deterministic DDIM (what students are distilled for); 1 adds the ancestral sampler's fresh noise at every step" />
+        <NumberField label="randomness η" value={settings.eta} onChange={(v) => setSetting('eta', v)} min={0} max={1} testId="eta" title="η of generalized DDIM: 0 is deterministic DDIM (what students are distilled for); 1 adds the ancestral sampler's fresh noise at every step" />
         {isToy && <ToySetPicker testId="compare-toy" />}
-        {isToy ? <span className="muted">{TOY_POINTS.toLocaleString('en')} points per column</span> : (
+        {!isToy && (
           <label>batch <select value={settings.batch} onChange={(e) => setSetting('batch', Number(e.target.value))} data-testid="batch">
             {BATCH_CHOICES.map((n) => <option key={n} value={n}>{n}</option>)}
           </select></label>
@@ -206,8 +217,9 @@ export function CompareView() {
       </div>
       {cols.length > 0 && (
         <p className="hint legend">
-          <b>Evaluations</b>: network evaluations per sample, one per DDIM step. <b>{isToy ? 'SWD' : 'KID'}</b>, lower is better: {qualityMetric}.
-          {!isToy && <> <b>Δ to column 1</b>: root-mean-square pixel difference from the first column's images, drawn from the same noise.</>}
+          <b>Evaluations</b>: network evaluations per sample, one per DDIM step. <b>{isToy ? 'SWD' : 'KID'} ↓</b>, lower is better: {qualityMetric}.
+          {!isToy && <> <b>Δ to column 1</b>: root-mean-square pixel difference from the first column's images, drawn from the same noise (pixels from −1 to 1: 0 is identical).</>}
+          {isToy && <> Yellow: generated points; grey: the training data.</>}
         </p>
       )}
     </section>

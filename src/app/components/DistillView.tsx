@@ -1,7 +1,8 @@
 // In-browser progressive distillation: pick a teacher, halve its steps round by round, watch the loss and
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { sizeOf } from '../../core/shape';
+import { toyDataset } from '../../data/toy2d';
 import { distillRunOf, downloadModel, listOrder, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
@@ -20,6 +21,11 @@ export function chainText(from: number, to: number): string {
   const shown = counts.length <= 6 ? counts.map(String) : [...counts.slice(0, 3).map(String), '…', ...counts.slice(-2).map(String)];
   return shown.join(' → ');
 }
+/** "0.0049" rather than "4.90e-3"; exponents only below 0.0001. */
+export function formatLoss(v: number): string {
+  return v !== 0 && Math.abs(v) < 1e-4 ? v.toExponential(1) : Number(v.toPrecision(2)).toString();
+}
+
 const NO_LOSS: LossPoint[] = [];
 const NO_ROUNDS: RoundResult[] = [];
 const NO_CURVE: { steps: number; quality: number }[] = [];
@@ -34,9 +40,9 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
     <section className="panel" aria-labelledby="toy-teacher-title">
       <h2 id="toy-teacher-title">{hasTeacher ? 'A teacher of your own (optional)' : '1. A teacher for the 2D set'}</h2>
       <p className="hint">
-        {hasTeacher && 'A shipped teacher for this set is loaded, and distillation below can start from it. '}
+        {hasTeacher && 'A shipped teacher for this set is loaded, and the distillation above starts from it. '}
         A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps. 3,000 iterations learn every set; a few hundred give a blurry teacher, which is instructive too.
-        {hasTeacher && ' A teacher trained here becomes the one distilled below.'}
+        {hasTeacher && ' A teacher trained here becomes the one distilled above.'}
       </p>
       <div className="controls">
         <ToySetPicker testId="toy-dataset" />
@@ -54,9 +60,12 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
 
 /** Each stage's samples from the same noise: point clouds for 2D models, image grids for MNIST. */
 function StageSamples({ rounds, teacherPoints, fromSteps, shape }: { rounds: RoundResult[]; teacherPoints: Float32Array | null; fromSteps: number; shape: number[] | null }) {
+  const toy = useStore((s) => s.settings.toy);
+  // The grey backdrop, as in Compare: without the data behind it a student's collapse has nothing to be seen against.
+  const data = useMemo(() => (shape ? undefined : toyDataset(toy, 1000, 1)), [shape, toy]);
   const draw = (samples: Float32Array, label: string) =>
     shape ? <ImageGrid samples={samples} shape={shape} count={Math.min(STAGE_IMAGES, samples.length / sizeOf(shape))} label={label} />
-      : <PointCloud points={samples} size={180} label={label} />;
+      : <PointCloud points={samples} reference={data} size={180} label={label} />;
   return (
     <div className={`row wrap${shape ? ' stage-images' : ''}`} data-testid="stage-scatter">
       {teacherPoints && <figure>{draw(teacherPoints, `teacher at ${fromSteps} steps`)}<figcaption>teacher · {fromSteps} steps</figcaption></figure>}
@@ -79,7 +88,7 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
     const cols = [{ model: teacher, steps: fromSteps, label: `teacher · ${fromSteps} steps` }];
     const last = rounds[rounds.length - 1];
     if (last) cols.push({ model: teacher, steps: last.toSteps, label: `teacher · ${last.toSteps} step${last.toSteps === 1 ? '' : 's'}` });
-    for (const r of rounds.slice(-2)) cols.push({ model: r.student, steps: r.toSteps, label: `student · ${r.toSteps} step${r.toSteps === 1 ? '' : 's'}` });
+    for (const r of rounds.slice(-2)) cols.push({ model: r.student, steps: r.toSteps, label: `stage-${r.student.lineage?.stage ?? r.round} student · ${r.toSteps} step${r.toSteps === 1 ? '' : 's'}` });
     runTrajectories(cols.slice(0, 4), 64);
   };
   return (
@@ -91,7 +100,7 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
       {traj && (
         <div className="row wrap">
           {traj.paths.map((p, i) => (
-            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={300} label={traj.labels[i]} /><figcaption>{traj.labels[i]}</figcaption></figure>
+            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={260} label={traj.labels[i]} /><figcaption>{traj.labels[i]}</figcaption></figure>
           ))}
         </div>
       )}
@@ -148,9 +157,18 @@ export function DistillView() {
   const shownCurve = ownRun ? curve : NO_CURVE;
   const quality = (v: number | null) => (v === null ? '—' : isToy ? v.toFixed(4) : v.toFixed(2));
 
+  // On Start the charts come into view: on a projector the form fills the first screen, and the run is below it.
+  const chartsRef = useRef<HTMLDivElement>(null);
+  const start = () => {
+    if (!teacher) return;
+    startDistill(teacher.id);
+    chartsRef.current?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+  };
+
   return (
     <>
-      {isToy && <ToyTeacherPanel hasTeacher={shippedTeacher} />}
+      {/* Without a shipped teacher, training one comes first; with one, it is an aside, below the run. */}
+      {isToy && !shippedTeacher && <ToyTeacherPanel hasTeacher={false} />}
       <section className="panel" aria-labelledby="distill-title">
         <h2 id="distill-title">{isToy && !shippedTeacher ? '2. ' : ''}Progressive distillation</h2>
         <p className="hint">
@@ -172,11 +190,11 @@ export function DistillView() {
           <NumberField label="iterations per round" value={run.iterations} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
           <NumberField label="batch" value={run.batchSize} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
           <NumberField label="learning rate" value={run.learningRate} onChange={(v) => setSetting('lr', v)} min={1e-6} max={1} testId="distill-lr" />
-          <button className="primary" disabled={!teacher || needsWebgpu || running || !halvable} onClick={() => teacher && startDistill(teacher.id)} data-testid="start-distill">Start</button>
+          <button className="primary" disabled={!teacher || needsWebgpu || running || !halvable} onClick={start} data-testid="start-distill">Start</button>
         </fieldset>
         {locked && <p className="muted small" data-testid="settings-locked">These are the running distillation's settings; they unlock when it ends.</p>}
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
-        {slowUnet && <p className="banner info">Without WebGPU this UNet distills on wasm, on one CPU core: about a second per iteration at batch 32. Use few iterations, or WebGPU.</p>}
+        {slowUnet && <p className="banner info">Without WebGPU this UNet distills on wasm, on one CPU core: about 1.5 s per iteration at batch 64, so 300 iterations take about 7 minutes. For a demonstration, halve once (8 → 4) with about 50 iterations, or use WebGPU.</p>}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
         {runHere && ownRun && resultsJobId !== null && resultsJobId !== jobId && distilledTeacher && (
           <p className="muted" data-testid="previous-run">The charts below are the previous run's, from {labels.get(distilledTeacher.id) ?? distilledTeacher.name}: this one has no figures yet.</p>
@@ -188,7 +206,7 @@ export function DistillView() {
               : `The last distillation ran on a model of ${setName(startedTeacher)}: switch back to it to see its charts.`}
           </p>
         )}
-        <div className="charts">
+        <div className="charts" ref={chartsRef}>
           <div>
             <h3>Distillation loss</h3>
             <p className="hint">Reported every few iterations. A dashed line marks where a round starts: the loss jumps there, as the new student must match two bigger steps of its teacher.</p>
@@ -208,7 +226,7 @@ export function DistillView() {
                 <tr key={r.round} data-testid="round-row">
                   <td>{r.student.lineage?.stage ?? r.round}</td>
                   <td>{r.fromSteps} → {r.toSteps}</td>
-                  <td>{r.finalLoss.toExponential(2)}</td>
+                  <td>{formatLoss(r.finalLoss)}</td>
                   <td>{quality(r.studentQuality)}</td>
                   <td>{quality(r.teacherQuality)}</td>
                   <td><button onClick={() => void downloadModel(r.student.id)} data-testid="download-student">Download student-{r.toSteps}.safetensors</button></td>
@@ -217,6 +235,7 @@ export function DistillView() {
             </tbody>
           </table>
         )}
+        {shownRounds.length > 0 && <p className="hint">Students trained here live in this tab only (float32, so twice the size of the shipped F16 files): download the ones to keep.</p>}
         {ownRun && (rounds.length > 0 || teacherPoints) && (
           <>
             <StageSamples rounds={rounds} teacherPoints={teacherPoints} fromSteps={rounds[0]?.fromSteps ?? fromSteps} shape={isToy ? null : (distilledTeacher?.sampleShape ?? null)} />
@@ -225,6 +244,7 @@ export function DistillView() {
         )}
       </section>
       {isToy && <Trajectories teacher={(ownRun ? distilledTeacher : undefined) ?? teacher} rounds={shownRounds} fromSteps={shownRounds[0]?.fromSteps ?? fromSteps} />}
+      {isToy && shippedTeacher && <ToyTeacherPanel hasTeacher />}
     </>
   );
 }

@@ -1,33 +1,60 @@
 // What happened to the files just dropped, at the top of the page where the eye is: why one did not load (and
 // what to do), that one was already loaded, or that one belongs to the other mode or toy set.
+import { useEffect } from 'react';
 import { modelLabel, setName } from '../actions';
 import { isToyDataset } from '../../data/toy2d';
 import { useStore } from '../store';
 import { inView, type LoadNotice } from '../store/modelsSlice';
 import type { ModelInfo } from '../../worker/protocol';
 
+/** How long a notice (not an error) stays: long enough to read aloud, then it stops covering the controls. */
+export const NOTICE_SECONDS = 20;
+
 function NoticeText({ notice, model }: { notice: LoadNotice; model: ModelInfo | undefined }) {
   const patch = useStore((s) => s.patchSettings);
   const dismiss = useStore((s) => s.dismissLoadNotice);
+  const mode = useStore((s) => s.settings.mode);
+  const toy = useStore((s) => s.settings.toy);
   if (!model) return <span><b>{notice.name}</b> was loaded.</span>;
-  if (notice.kind === 'alreadyLoaded') {
-    return <span><b>{notice.name}</b> is already loaded, as <b>{modelLabel(model)}</b> ({model.source}): the same checkpoint is listed once.</span>;
-  }
   const toMnist = model.dataKind === 'image';
-  const toy = model.dataName;
-  const canShow = toMnist || isToyDataset(toy);
+  const modelToy = model.dataName;
+  const canShow = toMnist || isToyDataset(modelToy);
   const show = () => {
     if (toMnist) patch({ mode: 'mnist', cols: [] });
-    else if (isToyDataset(toy)) patch({ mode: 'toy', toy, cols: [] });
+    else if (isToyDataset(modelToy)) patch({ mode: 'toy', toy: modelToy, cols: [] });
     dismiss(notice.id);
   };
+  const showButton = canShow && <button className="small" onClick={show} data-testid="show-set">Show {toMnist ? 'MNIST' : model.dataName}</button>;
+  if (notice.kind === 'alreadyLoaded') {
+    // Listed once, but maybe not in the menus on screen: say where it is.
+    const elsewhere = !inView(model, mode, toy);
+    return (
+      <span>
+        <b>{notice.name}</b> is already loaded, as <b>{modelLabel(model)}</b> ({model.source}): the same checkpoint is listed once.
+        {elsewhere && <> It is a model of {setName(model)}, in that mode's menus. {showButton}</>}
+      </span>
+    );
+  }
   return (
     <span>
       <b>{notice.name}</b> is a model of {setName(model)}: it is listed under Checkpoints, and its menus are in that mode.{' '}
-      {canShow && <button className="small" onClick={show} data-testid="show-set">
-        Show {toMnist ? 'MNIST' : model.dataName}
-      </button>}
+      {showButton}
     </span>
+  );
+}
+
+/** A notice goes by itself after NOTICE_SECONDS; an error stays until dismissed (it says what to do). */
+function Notice({ notice, model, onDismiss }: { notice: LoadNotice; model: ModelInfo | undefined; onDismiss: () => void }) {
+  const dismiss = useStore((s) => s.dismissLoadNotice);
+  useEffect(() => {
+    const timer = setTimeout(() => dismiss(notice.id), NOTICE_SECONDS * 1000);
+    return () => clearTimeout(timer);
+  }, [notice.id, dismiss]);
+  return (
+    <div className="load-notice" data-testid="load-notice" data-kind={notice.kind}>
+      <NoticeText notice={notice} model={model} />
+      <button className="small" onClick={onDismiss} aria-label={`dismiss the message about ${notice.name}`}>✕</button>
+    </div>
   );
 }
 
@@ -54,12 +81,7 @@ export function LoadMessages() {
           <button className="small" onClick={() => dismissError(e.id)} aria-label={`dismiss the message about ${e.name}`}>✕</button>
         </div>
       ))}
-      {shown.map((n) => (
-        <div key={n.id} className="load-notice" data-testid="load-notice" data-kind={n.kind}>
-          <NoticeText notice={n} model={models.find((m) => m.id === n.modelId)} />
-          <button className="small" onClick={() => dismissNotice(n.id)} aria-label={`dismiss the message about ${n.name}`}>✕</button>
-        </div>
-      ))}
+      {shown.map((n) => <Notice key={n.id} notice={n} model={models.find((m) => m.id === n.modelId)} onDismiss={() => dismissNotice(n.id)} />)}
       {/* They stay on screen while the page scrolls: one click clears a pile of them. */}
       {errors.length + shown.length > 1 && <button className="small dismiss-all" onClick={dismissAll} data-testid="dismiss-all">Dismiss all {errors.length + shown.length} messages</button>}
     </div>

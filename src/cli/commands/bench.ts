@@ -580,7 +580,8 @@ async function benchKernels(plan: Plan): Promise<KernelTiming[]> {
     progress('kernels: DDIM step');
     await compare(`ddimStep (clip) [${shape.join(', ')}]`, () => asList(ddimStep(z, netOut, c, true)), () => asList(ddimStepPlain(z, netOut, c, true)));
     tf.dispose([z, netOut]);
-    // A residual block's embedding projection, and the bias gradient of a 28×28, 32-channel conv.
+    // A dense layer of a residual block's embedding-projection shape ([B, T]·[T, C], T = 4·c₀: here c₀ = 64),
+    // and the bias gradient of a 28×28, 32-channel conv.
     const [x, w, bias] = [tf.tensor2d(rng.normals(b * 256), [b, 256]), tf.tensor2d(rng.normals(256 * 64), [256, 64]), tf.tensor1d(rng.normals(64))];
     progress('kernels: dense, column sum');
     await compare(`dense + bias [${b}, 256] x [256, 64]`, () => denseForward(x, w, bias), () => tf.fused.matMul({ a: x, b: w, bias }));
