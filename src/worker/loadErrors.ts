@@ -1,5 +1,6 @@
 // Why a file did not load, in words for the person who dropped it: what kind of problem it is and what to do,
-// then the loader's own one-line reason (which names the byte, tensor or field) in brackets.
+// then the loader's own one-line reason (which names the byte, tensor or field) in brackets; for a text file,
+// its first words instead.
 import { CheckpointError, CompatibilityError, SafetensorsError } from '../io/errors';
 
 /** Container errors that mean "these bytes were never a safetensors file", as opposed to a damaged one. */

@@ -43,12 +43,11 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
   const start = performance.now();
   let x: tf.Tensor | null = null;
   const denoiser = networkDenoiser(net);
-  // Progress counts steps the GPU has finished (to within one), not steps queued: see gpuPacer.
-  const pace = gpuPacer();
-  let queued = -1;
-  const settle = async () => {
-    await pace();
-    if (queued > 0) args.onStep?.(queued - 1, args.steps);
+  // Progress counts the steps the GPU has finished, not the steps queued: see gpuPacer.
+  const pacer = gpuPacer();
+  let reported = 0;
+  const report = (done: number) => {
+    for (; reported < Math.min(done, args.steps); reported++) args.onStep?.(reported, args.steps);
   };
   try {
     x = await sampleDdimAsync(denoiser, z1, {
@@ -58,17 +57,16 @@ export async function sampleNetwork(net: Network, args: SampleArgs): Promise<Sam
       clip: net.config.data.kind === 'image',
       signal: args.signal,
       gate: async () => {
-        await settle();
+        report(await pacer.step());
         await args.gate?.();
       },
       onStep: (e) => {
         if (keep.has(e.step)) frames.push(tf.slice(e.xHat, 0, 1)); // [1, ...shape]
-        queued = e.step;
       },
     });
-    await settle(); // the sampler's last step has no gate after it
+    await pacer.step(); // the sampler's last step has no gate after it
+    report(await pacer.drain());
     const samples = (await x.data()) as Float32Array;
-    args.onStep?.(args.steps - 1, args.steps);
     const ms = performance.now() - start;
     let trajectory: Float32Array = new Float32Array(0);
     if (frames.length) {

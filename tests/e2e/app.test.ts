@@ -57,15 +57,16 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.locator('[data-testid=model-row]').count()).toBe(rowsWithTeacher);
     expect(await page.locator('[data-testid=column][data-ready=yes]').count()).toBe(2);
     // Still working: a new seed redraws both columns.
+    const before = await page.locator('[data-testid=job-sample]').getAttribute('data-job-id');
     await page.locator('[data-testid=seed]').fill('7');
     await expect.poll(() => page.url()).toContain('seed=7');
-    // Redrawn: the sampling job of seed 7 done (not the last one's, which a slow machine may still show) and
-    // both columns ready with their canvas.
-    await page.waitForFunction(() => {
+    // Redrawn: a new sampling job (the seed-7 one starts after a short debounce, so the last one's "done" is not
+    // it) done, and both columns ready with their canvas.
+    await page.waitForFunction((last) => {
       const cols = [...document.querySelectorAll('[data-testid=column]')];
       const job = document.querySelector('[data-testid=job-sample]');
-      return job?.getAttribute('data-status') === 'done' && cols.length === 2 && cols.every((c) => c.getAttribute('data-ready') === 'yes' && c.querySelector('canvas'));
-    }, null, { timeout: 60_000 });
+      return job?.getAttribute('data-job-id') !== last && job?.getAttribute('data-status') === 'done' && cols.length === 2 && cols.every((c) => c.getAttribute('data-ready') === 'yes' && c.querySelector('canvas'));
+    }, before, { timeout: 60_000 });
     expect(await canvasHasContent(page, '[data-testid=column] canvas')).toBe(true);
     await shot('load-error');
   }, 90_000);

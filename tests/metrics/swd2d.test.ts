@@ -2,7 +2,7 @@
 // (what the data itself scores against the reference), which the playground's legend quotes.
 import { describe, expect, it } from 'vitest';
 import { TOY_DATASETS, toyDataset } from '../../src/data/toy2d';
-import { toySwdFloor } from '../../src/metrics/quality';
+import { toyQuality, toySwdFloor } from '../../src/metrics/quality';
 import { slicedWasserstein2d } from '../../src/metrics/swd2d';
 
 describe('sliced Wasserstein distance (2D)', () => {
@@ -31,5 +31,13 @@ describe('sliced Wasserstein distance (2D)', () => {
       // Sampling noise falls like 1/√n: 16x the points, about a quarter of the distance.
       expect(large.hi).toBeLessThan(small.lo);
     }
+  });
+
+  it("measures the floor against the same reference as the quality figure the columns get", async () => {
+    // One draw: lo = hi = that draw's distance, which toyQuality must give the same points.
+    const one = toySwdFloor('moons', 512, 1);
+    const { swd } = await toyQuality({ kind: 'toy2d', name: 'moons' }).evaluate(toyDataset('moons', 512, 1));
+    expect(one.lo).toBe(swd);
+    expect(one.hi).toBe(swd);
   });
 });

@@ -55,25 +55,31 @@ describe("the playground's sampler (sampleNetwork) counts steps the GPU has done
   let counter: ReturnType<typeof countReads> | undefined;
   afterEach(() => counter?.restore());
 
-  it('on webgpu: step k is reported once the GPU has finished the work through step k, with one readback', async (ctx) => {
+  it('on webgpu: step k is reported once the GPU has finished it, the CPU at most 2 steps ahead, with one readback', async (ctx) => {
     if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
     const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 2);
-    const queue = getWebGPUBackend()!.device.queue;
+    const backend = getWebGPUBackend()!;
+    const queue = backend.device.queue;
     const ownDone = Object.getOwnPropertyDescriptor(queue, 'onSubmittedWorkDone');
     const done = queue.onSubmittedWorkDone;
+    let asked = 0;
     let finished = 0;
-    // Counts the GPU's "work done" answers as they arrive; the queue answers them in submission order.
+    const submittedFirst: boolean[] = [];
+    // Counts the GPU's "work done" questions and answers (answered in submission order), and checks that each
+    // question comes after everything encoded was submitted: tfjs holds no unsubmitted encoder then.
     queue.onSubmittedWorkDone = function (this: GPUQueue) {
+      asked++;
+      submittedFirst.push((backend as unknown as { commandEncoder: unknown }).commandEncoder === null);
       return done.call(this).then(() => {
         finished++;
         return undefined;
       });
     };
     counter = countReads();
-    const reported: { step: number; finished: number }[] = [];
+    const reported: { step: number; finished: number; asked: number }[] = [];
     let samples: Float32Array = new Float32Array(0);
     try {
-      const run = await sampleNetwork(net, { seed: 1, count: 3, steps: 6, onStep: (step) => reported.push({ step, finished }) });
+      const run = await sampleNetwork(net, { seed: 1, count: 3, steps: 6, onStep: (step) => reported.push({ step, finished, asked }) });
       samples = run.samples;
     } finally {
       if (ownDone) Object.defineProperty(queue, 'onSubmittedWorkDone', ownDone);
@@ -90,8 +96,16 @@ describe("the playground's sampler (sampleNetwork) counts steps the GPU has done
     expect(samples.some((v) => v !== 0)).toBe(true);
     expect(Math.max(...samples.map((v, i) => Math.abs(v - straight[i])))).toBeLessThan(1e-5);
     expect(reported.map((r) => r.step)).toEqual([0, 1, 2, 3, 4, 5]);
-    // Step k (0-based) is reported after k + 1 answers, so after the GPU finished it; the last after the readback.
-    for (const r of reported.slice(0, -1)) expect(r.finished).toBeGreaterThanOrEqual(r.step + 1);
+    expect(asked).toBe(6); // one question per step
+    expect(submittedFirst.every(Boolean)).toBe(true);
+    for (const r of reported) {
+      // Step k (0-based) is reported after k + 1 answers: the GPU has finished it.
+      expect(r.finished).toBeGreaterThanOrEqual(r.step + 1);
+      // The CPU had queued at most 2 steps beyond it.
+      expect(r.asked - (r.step + 1)).toBeLessThanOrEqual(2);
+    }
+    // While the sampler ran (before the last step's drain), it was exactly 2 steps ahead.
+    expect(reported.slice(0, 3).map((r) => r.asked - (r.step + 1))).toEqual([2, 2, 2]);
     expect(reads).toBe(1);
   }, 120_000);
 });

@@ -166,11 +166,6 @@ export function CompareView() {
   const setSetting = useStore((s) => s.setSetting);
   const loading = useStore((s) => Object.keys(s.pendingLoads).length > 0);
   const imageMetric = useStore((s) => s.imageMetric);
-  // The worker names the 2D figure with what the data itself scores at this point count (its floor).
-  const toyMetric = views.find((v) => v?.quality)?.quality?.metric;
-  const qualityMetric = isToyMode(settings.mode)
-    ? toyMetric ?? `sliced Wasserstein distance to the data (${TOY_POINTS.toLocaleString('en')} points)`
-    : imageMetric?.ready ? `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure that can dip below 0 (halfstep eval on the command line uses hundreds)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
   const cols = useMemo(() => resolveColumns(settings, models), [settings, models]);
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   const labels = useMemo(() => menuLabels(pool), [pool]);
@@ -187,6 +182,11 @@ export function CompareView() {
     return v && c.model && v.spec.modelId === c.model.id && v.spec.steps === c.ref.steps ? v : undefined;
   };
   const reference = viewFor(0, cols[0] ?? { ref: { model: '', steps: 0 }, model: undefined })?.samples?.samples;
+  // The worker names the 2D figure with what the data itself scores at this point count (its floor).
+  const toyMetric = cols.map((c, i) => viewFor(i, c)?.quality?.metric).find(Boolean);
+  const qualityMetric = isToyMode(settings.mode)
+    ? toyMetric ?? `sliced Wasserstein distance to the data (${TOY_POINTS.toLocaleString('en')} points)`
+    : imageMetric?.ready ? `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure that can dip below 0 (halfstep eval on the command line uses hundreds)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
   return (
     <section className="panel" aria-labelledby="compare-title">
       <h2 id="compare-title">Side by side</h2>

@@ -40,9 +40,9 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
     <section className="panel" aria-labelledby="toy-teacher-title">
       <h2 id="toy-teacher-title">{hasTeacher ? 'A teacher of your own (optional)' : '1. A teacher for the 2D set'}</h2>
       <p className="hint">
-        {hasTeacher && 'A shipped teacher for this set is loaded, and the distillation above starts from it. '}
+        {hasTeacher && 'A shipped teacher for this set is loaded, and the distillation above can start from it. '}
         A small MLP learns to denoise points of the toy set at every noise level. It is then a diffusion model that needs many DDIM steps. 3,000 iterations learn every set; a few hundred give a blurry teacher, which is instructive too.
-        {hasTeacher && ' A teacher trained here becomes the one distilled above.'}
+        {hasTeacher && ' A teacher trained here joins the teacher menu above and becomes its default.'}
       </p>
       <div className="controls">
         <ToySetPicker testId="toy-dataset" />

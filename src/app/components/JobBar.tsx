@@ -26,7 +26,7 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
   const active = job.status === 'running' || job.status === 'paused';
   const fraction = job.total > 0 ? Math.min(job.done / job.total, 1) : 0;
   return (
-    <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status}>
+    <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status} data-job-id={job.id}>
       <div className="job-text">
         <span className="job-label" title={job.label}>{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
         <span className="muted">

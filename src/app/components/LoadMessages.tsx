@@ -67,11 +67,16 @@ export function LoadMessages() {
   const dismissAll = useStore((s) => s.dismissLoadMessages);
   const mode = useStore((s) => s.settings.mode);
   const toy = useStore((s) => s.settings.toy);
-  // "It belongs to another set" has done its job once that set is on screen.
-  const shown = notices.filter((n) => {
+  // "It belongs to another set" has done its job once that set is on screen: it goes then (and a hidden notice
+  // would never start its timer).
+  const done = notices.filter((n) => {
     const m = models.find((x) => x.id === n.modelId);
-    return !(n.kind === 'otherSet' && m && inView(m, mode, toy));
+    return n.kind === 'otherSet' && m !== undefined && inView(m, mode, toy);
   });
+  useEffect(() => {
+    for (const n of done) dismissNotice(n.id);
+  }, [done, dismissNotice]);
+  const shown = notices.filter((n) => !done.includes(n));
   // Always in the page, empty when there is nothing to say: a live region inserted with its text is often not read out.
   return (
     <div className="load-messages" aria-live="polite">
