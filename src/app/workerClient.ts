@@ -121,12 +121,15 @@ function route(e: WorkerEvent): void {
       break;
     case 'done':
       s.setJobStatus(e.jobId, 'done');
+      s.endDistill(e.jobId, 'done');
       break;
     case 'cancelled':
       s.setJobStatus(e.jobId, 'cancelled');
+      s.endDistill(e.jobId, 'cancelled');
       break;
     case 'failed':
       s.setJobStatus(e.jobId, 'failed', e.message);
+      s.endDistill(e.jobId, 'failed');
       break;
     case 'exported':
       exportWaiters.get(e.requestId)?.resolve({ fileName: e.fileName, bytes: e.bytes });

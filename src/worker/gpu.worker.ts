@@ -128,7 +128,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     const net = networkOf(modelId);
     // Read now: a model taken off the list mid-column (retire) keeps its network for this job, not its entry.
     const data = checkpointOf(modelId).config.data;
-    const label = `Sampling column ${index + 1}: ${name ?? info.name.replace(/\.safetensors$/, '')} · ${steps} step${steps === 1 ? '' : 's'}`;
+    const label = `Column ${index + 1}: ${name ?? info.name.replace(/\.safetensors$/, '')} · ${steps} step${steps === 1 ? '' : 's'}`;
     job.progress(done, total, label, true);
     const warmKey = `${modelId}:${req.batch}`;
     if (!warmed.has(warmKey)) {

@@ -8,6 +8,9 @@ const AXIS = { stroke: '#9aa3b5', fontSize: 16 };
 export function LossChart({ points, height = 240 }: { points: LossPoint[]; height?: number }) {
   // A new round restarts the step count; mark where each one begins.
   const starts = points.filter((p, i) => i > 0 && p.round !== points[i - 1].round);
+  // Every point inside the log axis: recharts' 'auto' rounds the ends to ticks and can cut the lowest point off.
+  const positive = points.map((p) => p.loss).filter((v) => v > 0 && Number.isFinite(v));
+  const domain: [number, number] | ['auto', 'auto'] = positive.length ? [Math.min(...positive) / 1.25, Math.max(...positive) * 1.25] : ['auto', 'auto'];
   return (
     <div className="chart" data-testid="loss-chart" data-points={points.length}>
       <ResponsiveContainer width="100%" height={height}>
@@ -15,7 +18,7 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
         <LineChart data={points} margin={{ top: 26, right: 16, bottom: 22, left: 8 }}>
           <CartesianGrid stroke="#2a2e38" />
           <XAxis dataKey="globalStep" type="number" domain={[0, 'dataMax']} allowDecimals={false} tick={AXIS} label={{ value: 'iteration', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
-          <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={88}
+          <YAxis scale="log" domain={domain} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={88}
             label={{ value: 'loss (log scale)', angle: -90, position: 'insideLeft', offset: -2, fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `iteration ${l}`} />
           {starts.map((p) => (

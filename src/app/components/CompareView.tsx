@@ -194,7 +194,7 @@ export function CompareView() {
         Every column starts from the <b>same noise</b> (seed {settings.seed}); only the model and the number of steps differ.
         Each step runs the network once, so time grows with the steps. A student was trained to land in one step where its
         teacher lands in two, so with few steps it stays close to the many-step teacher, where the teacher's own few steps fall apart.
-        {settings.eta > 0 && <> With η = {settings.eta} every step also adds fresh noise (stochastic DDIM; the students were distilled for η = 0).</>}
+        {settings.eta > 0 && <> <b>With η = {settings.eta}</b> every step also adds fresh noise (stochastic DDIM), so columns with different step counts no longer follow one path; the students were distilled for η = 0.</>}
       </p>
       <div className="controls">
         <NumberField label="seed" value={settings.seed} onChange={(v) => setSetting('seed', v)} min={0} max={MAX_SEED} integer testId="seed" />

@@ -21,6 +21,13 @@ export function chainText(from: number, to: number): string {
   const shown = counts.length <= 6 ? counts.map(String) : [...counts.slice(0, 3).map(String), '…', ...counts.slice(-2).map(String)];
   return shown.join(' → ');
 }
+/** "student-4 (shipped, 4 steps)" rather than "student-4 (shipped) (4 steps)". */
+function withSteps(label: string, steps: number | null): string {
+  if (!steps) return label;
+  const count = `${steps} step${steps === 1 ? '' : 's'}`;
+  return label.endsWith(')') ? `${label.slice(0, -1)}, ${count})` : `${label} (${count})`;
+}
+
 /** "0.0049" rather than "4.90e-3"; exponents only below 0.0001. */
 export function formatLoss(v: number): string {
   return v !== 0 && Math.abs(v) < 1e-4 ? v.toExponential(1) : Number(v.toPrecision(2)).toString();
@@ -111,6 +118,7 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
 export function DistillView() {
   const settings = useStore((s) => s.settings);
   const setSetting = useStore((s) => s.setSetting);
+  const patchSettings = useStore((s) => s.patchSettings);
   const models = useStore((s) => s.models);
   const backend = useStore((s) => s.backend);
   const jobId = useStore((s) => s.distillJobId);
@@ -155,21 +163,27 @@ export function DistillView() {
   const shownLoss = ownRun ? loss : NO_LOSS;
   const shownRounds = ownRun ? rounds : NO_ROUNDS;
   const shownCurve = ownRun ? curve : NO_CURVE;
-  const quality = (v: number | null) => (v === null ? '—' : isToy ? v.toFixed(4) : v.toFixed(2));
+  // As Compare prints them: SWD to 3 decimals, KID (and FID) to 1.
+  const quality = (v: number | null) => (v === null ? '—' : isToy ? v.toFixed(3) : v.toFixed(1));
+  const shownMetric = ownRun ? metric : null;
+  const metricName = !shownMetric ? 'quality' : shownMetric.includes('(KID)') ? 'KID ↓' : shownMetric.startsWith('sliced Wasserstein') ? 'SWD ↓' : 'quality ↓';
 
   // On Start the charts come into view: on a projector the form fills the first screen, and the run is below it.
   const chartsRef = useRef<HTMLDivElement>(null);
+  const panelRef = useRef<HTMLElement>(null);
   const start = () => {
     if (!teacher) return;
     startDistill(teacher.id);
     chartsRef.current?.scrollIntoView?.({ behavior: 'smooth', block: 'start' });
+    // Start is disabled while the run goes on, which would drop keyboard focus to the page: hand it to Pause.
+    setTimeout(() => panelRef.current?.querySelector<HTMLButtonElement>('[data-testid=job-distill] [data-testid=job-pause]')?.focus({ preventScroll: true }), 0);
   };
 
   return (
     <>
       {/* Without a shipped teacher, training one comes first; with one, it is an aside, below the run. */}
       {isToy && !shippedTeacher && <ToyTeacherPanel hasTeacher={false} />}
-      <section className="panel" aria-labelledby="distill-title">
+      <section className="panel" aria-labelledby="distill-title" ref={panelRef}>
         <h2 id="distill-title">{isToy && !shippedTeacher ? '2. ' : ''}Progressive distillation</h2>
         <p className="hint">
           Each round trains a student, initialised as a copy of its teacher, to match in <b>one</b> DDIM step what the teacher does in <b>two</b>.
@@ -179,7 +193,7 @@ export function DistillView() {
         <fieldset className="controls" disabled={running} data-testid="distill-settings">
           <legend className="sr-only">Distillation settings</legend>
           <label>teacher <select value={teacher?.id ?? ''} onChange={(e) => setPick(e.target.value)} data-testid="distill-teacher">
-            {listOrder(pool, settings.mode, settings.toy).map((m) => <option key={m.id} value={m.id}>{labels.get(m.id)}{m.steps ? ` (${m.steps} step${m.steps === 1 ? '' : 's'})` : ''}</option>)}
+            {listOrder(pool, settings.mode, settings.toy).map((m) => <option key={m.id} value={m.id}>{withSteps(labels.get(m.id) ?? m.name, m.steps)}</option>)}
           </select></label>
           <label>from <select value={fromSteps} disabled={teacher?.role === 'student'} onChange={(e) => setSetting('from', Number(e.target.value))} data-testid="distill-from">
             {POWERS.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
@@ -194,10 +208,16 @@ export function DistillView() {
         </fieldset>
         {locked && <p className="muted small" data-testid="settings-locked">These are the running distillation's settings; they unlock when it ends.</p>}
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
-        {slowUnet && <p className="banner info">Without WebGPU this UNet distills on wasm, on one CPU core: about 1.5 s per iteration at batch 64, so 300 iterations take about 7 minutes. For a demonstration, halve once (8 → 4) with about 50 iterations, or use WebGPU.</p>}
+        {slowUnet && (
+          <p className="banner info">
+            Without WebGPU this UNet distills on wasm, on one CPU core: about 1.5 s per iteration at batch 64, so 300 iterations take about 7 minutes.
+            For a demonstration, halve once with about 50 iterations (a minute and a half), or use WebGPU.{' '}
+            <button className="small" disabled={running} onClick={() => patchSettings({ from: 8, to: 4, iters: 50 })} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
+          </p>
+        )}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
         {runHere && ownRun && resultsJobId !== null && resultsJobId !== jobId && distilledTeacher && (
-          <p className="muted" data-testid="previous-run">The charts below are the previous run's, from {labels.get(distilledTeacher.id) ?? distilledTeacher.name}: this one has no figures yet.</p>
+          <p className="muted" data-testid="previous-run">The charts below are the previous run's, from {labels.get(distilledTeacher.id) ?? distilledTeacher.name}: {running ? 'this one has no figures yet' : `the last run was ${job?.status === 'failed' ? 'stopped by an error' : 'cancelled'} before it finished a round`}.</p>
         )}
         {runHere ? <JobBar jobId={jobId} pausable /> : startedTeacher && (
           <p className="muted" data-testid="other-run">
@@ -209,18 +229,18 @@ export function DistillView() {
         <div className="charts" ref={chartsRef}>
           <div>
             <h3>Distillation loss</h3>
-            <p className="hint">Reported every few iterations. A dashed line marks where a round starts: the loss jumps there, as the new student must match two bigger steps of its teacher.</p>
+            <p className="hint">Reported every few iterations; a round's first point is its student as copied from the teacher, before any update. A dashed line marks where a round starts: the loss jumps there, as the new student must match two bigger steps of its teacher.</p>
             <LossChart points={shownLoss} />
           </div>
           <div>
             <h3>Quality against steps <span className="muted small">(lower is better)</span></h3>
-            <p className="hint">{metric ? `${metric[0].toUpperCase()}${metric.slice(1)}.` : 'Computed after each round.'} The line is the teacher with plain DDIM; the dots are the students.</p>
-            <QualityChart teacherCurve={shownCurve} rounds={shownRounds} metric={ownRun ? metric : null} />
+            <p className="hint">{shownMetric ? `${shownMetric[0].toUpperCase()}${shownMetric.slice(1)}.` : 'Computed after each round.'} The line is the teacher with plain DDIM; the dots are the students.</p>
+            <QualityChart teacherCurve={shownCurve} rounds={shownRounds} metric={shownMetric} />
           </div>
         </div>
         {shownRounds.length > 0 && (
           <table className="rounds" data-testid="rounds">
-            <thead><tr><th>stage</th><th>steps</th><th>final loss</th><th>student quality</th><th>teacher DDIM, same steps</th><th /></tr></thead>
+            <thead><tr><th>stage</th><th>steps</th><th>final loss</th><th>student {metricName}</th><th>teacher's DDIM {metricName}, same steps</th><th><span className="sr-only">download</span></th></tr></thead>
             <tbody>
               {shownRounds.map((r) => (
                 <tr key={r.round} data-testid="round-row">

@@ -1,4 +1,5 @@
 // A progress bar with a cancel button (and pause, for jobs that can pause) for one worker job.
+import { useState } from 'react';
 import { cancelJob, setPaused } from '../actions';
 import { useStore } from '../store';
 import type { JobKind } from '../../worker/protocol';
@@ -22,7 +23,11 @@ export function timeLeft(ms: number): string {
 
 export function JobBar({ jobId, pausable = false }: { jobId: string | null; pausable?: boolean }) {
   const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
+  // Said at once: the worker answers at its next step, which on a slow backend takes seconds.
+  const [asked, setAsked] = useState<{ what: 'pausing…' | 'resuming…' | 'cancelling…'; id: string; status: string } | null>(null);
   if (!job) return null;
+  // Until the job's status changes (or another job takes the bar).
+  const pending = asked && asked.id === job.id && asked.status === job.status ? asked.what : null;
   const active = job.status === 'running' || job.status === 'paused';
   const fraction = job.total > 0 ? Math.min(job.done / job.total, 1) : 0;
   return (
@@ -30,16 +35,23 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
       <div className="job-text">
         <span className="job-label" title={job.label}>{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
         <span className="muted">
-          {job.status === 'running' && `${Math.round(fraction * 100)}%${job.msLeft !== undefined ? ` · ${timeLeft(job.msLeft)}` : ''}`}
-          {job.status === 'paused' && 'paused'}
+          {pending}
+          {!pending && job.status === 'running' && `${Math.round(fraction * 100)}%${job.msLeft !== undefined ? ` · ${timeLeft(job.msLeft)}` : ''}`}
+          {!pending && job.status === 'paused' && 'paused'}
           {job.status === 'done' && 'done'}
           {job.status === 'cancelled' && 'cancelled'}
           {job.status === 'failed' && `failed: ${job.message ?? ''}`}
         </span>
         {active && pausable && (
-          <button onClick={() => setPaused(job.id, job.status === 'running')}>{job.status === 'paused' ? 'Resume' : 'Pause'}</button>
+          <button data-testid="job-pause" onClick={() => {
+            setAsked({ what: job.status === 'running' ? 'pausing…' : 'resuming…', id: job.id, status: job.status });
+            setPaused(job.id, job.status === 'running');
+          }}>{job.status === 'paused' ? 'Resume' : 'Pause'}</button>
         )}
-        {active && <button onClick={() => cancelJob(job.id)}>Cancel</button>}
+        {active && <button onClick={() => {
+          setAsked({ what: 'cancelling…', id: job.id, status: job.status });
+          cancelJob(job.id);
+        }}>Cancel</button>}
       </div>
       <progress max={1} value={job.status === 'done' ? 1 : fraction} aria-label={`${job.label} progress`} />
     </div>

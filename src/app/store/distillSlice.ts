@@ -31,11 +31,20 @@ export interface DistillSlice {
   qualityMetric: string | null;
   /** 2D teachers: samples at the first round's step count, for the per-stage scatter. */
   distillTeacherPoints: Float32Array | null;
+  /** The figures a new run took the screen from, kept until it finishes a round (see endDistill). */
+  previousResults: ShownResults | null;
   beginDistill(jobId: string, run: DistillRun): void;
+  /**
+   * Run `jobId` ended. Cancelled or failed before its first round ended, it gives the screen back to the run it
+   * took it from: a practice run's table, grids and downloads are not lost to a retry that was stopped.
+   */
+  endDistill(jobId: string, status: 'done' | 'cancelled' | 'failed'): void;
   appendLoss(jobId: string, points: LossPoint[]): void;
   addRound(jobId: string, round: RoundResult): void;
   setTeacherCurve(jobId: string, points: { steps: number; quality: number }[], metric: string, teacherPoints: Float32Array | null): void;
 }
+
+type ShownResults = Pick<DistillSlice, 'resultsJobId' | 'distillTeacherId' | 'loss' | 'rounds' | 'teacherCurve' | 'qualityMetric' | 'distillTeacherPoints'>;
 
 /**
  * A figure of run `jobId` (ignored unless it is the run last started): the run takes the screen, its figures
@@ -43,8 +52,11 @@ export interface DistillSlice {
  */
 function figureOf(s: DistillSlice, jobId: string, update: (shown: DistillSlice) => Partial<DistillSlice>): Partial<DistillSlice> {
   if (s.distillJobId !== jobId) return {};
+  const { resultsJobId, distillTeacherId, loss, rounds, teacherCurve, qualityMetric, distillTeacherPoints } = s;
   const takeover: Partial<DistillSlice> = s.resultsJobId === jobId ? {} : {
     resultsJobId: jobId, distillTeacherId: s.startedTeacherId, loss: [], rounds: [], teacherCurve: [], qualityMetric: null, distillTeacherPoints: null,
+    // Only a run with a finished round is worth giving the screen back to.
+    previousResults: rounds.length > 0 ? { resultsJobId, distillTeacherId, loss, rounds, teacherCurve, qualityMetric, distillTeacherPoints } : null,
   };
   return { ...takeover, ...update({ ...s, ...takeover }) };
 }
@@ -60,6 +72,12 @@ export const createDistillSlice: StateCreator<Store, [], [], DistillSlice> = (se
   teacherCurve: [],
   qualityMetric: null,
   distillTeacherPoints: null,
+  previousResults: null,
+  endDistill: (jobId, status) => set((s) => {
+    if (s.resultsJobId !== jobId) return {};
+    if (status !== 'done' && s.rounds.length === 0 && s.previousResults) return { ...s.previousResults, previousResults: null };
+    return { previousResults: null };
+  }),
   beginDistill: (jobId, run) => set({ distillJobId: jobId, startedTeacherId: run.teacherId, startedRun: run }),
   appendLoss: (jobId, points) => set((s) => figureOf(s, jobId, (shown) => ({ loss: [...shown.loss, ...points] }))),
   addRound: (jobId, round) => set((s) => figureOf(s, jobId, (shown) => ({ rounds: [...shown.rounds, round] }))),

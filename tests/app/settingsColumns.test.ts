@@ -1,0 +1,34 @@
+// A look at another set (mode or toy set) does not lose the columns prepared for this one.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultSettings } from '../../src/app/settings';
+import { useStore } from '../../src/app/store';
+
+beforeEach(() => {
+  useStore.setState({ settings: { ...defaultSettings(), mode: 'mnist' }, columnsBySet: {} });
+});
+
+describe('columns per set', () => {
+  it('come back when the mode or toy set they were made for comes back', () => {
+    const s = useStore.getState();
+    const prepared = [{ model: 'teacher', steps: 64 }, { model: 'student-4', steps: 4 }];
+    s.patchSettings({ cols: prepared, seed: 42 });
+    s.patchSettings({ mode: 'toy', toy: 'moons', cols: [] }); // what the mode tabs do
+    expect(useStore.getState().settings.cols).toEqual([]); // moons had none: its defaults
+    const moons = [{ model: 'student-1', steps: 1 }, { model: 'teacher', steps: 1 }];
+    s.patchSettings({ cols: moons });
+    s.patchSettings({ toy: 'swissroll', cols: [] }); // what the toy-set picker does
+    expect(useStore.getState().settings.cols).toEqual([]);
+    s.patchSettings({ mode: 'mnist', cols: [] });
+    expect(useStore.getState().settings.cols).toEqual(prepared);
+    expect(useStore.getState().settings.seed).toBe(42);
+    s.patchSettings({ mode: 'toy', toy: 'moons', cols: [] });
+    expect(useStore.getState().settings.cols).toEqual(moons);
+  });
+
+  it('are replaced, not restored, by a patch that names columns', () => {
+    const s = useStore.getState();
+    s.patchSettings({ cols: [{ model: 'teacher', steps: 8 }] });
+    s.patchSettings({ mode: 'toy', toy: 'moons', cols: [{ model: 'teacher', steps: 2 }] });
+    expect(useStore.getState().settings.cols).toEqual([{ model: 'teacher', steps: 2 }]);
+  });
+});
