@@ -36,8 +36,11 @@ function useAutoCompare(): void {
 function BackendBadge() {
   const backend = useStore((s) => s.backend);
   if (!backend) return <span className="badge">starting…</span>;
-  const where = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
-  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" role="status" aria-label={`tensor backend: ${backend.name}${where}`}>{backend.name}{where}</span>;
+  // One word for the adapter (its architecture, else its vendor), so the header keeps to one row at 1280 px;
+  // the whole of it on hover and for screen readers.
+  const full = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
+  const short = backend.adapter ? backend.adapter.architecture || backend.adapter.vendor : '';
+  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" role="status" title={`${backend.name}${full}${backend.adapter?.description ? ` (${backend.adapter.description})` : ''}`} aria-label={`tensor backend: ${backend.name}${full}`}>{backend.name}{short ? ` · ${short}` : ''}</span>;
 }
 
 function Tabs<T extends string>({ value, options, onChange, label, controls }: { value: T; options: [T, string][]; onChange(v: T): void; label: string; controls?: string }) {

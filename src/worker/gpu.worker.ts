@@ -266,8 +266,11 @@ function handle(req: Request): void {
     case 'export': {
       try {
         const { name, bytes } = fileOf(req.modelId);
+        const info = modelInfo(req.modelId);
+        // A student trained here is not the shipped file of the same name: student-4-trained-1a2b3c4d.safetensors.
+        const fileName = info.source === 'trained' ? name.replace(/(\.safetensors)?$/, `-trained-${info.hash.slice(0, 8)}.safetensors`) : name;
         const copy = bytes.slice().buffer;
-        post({ type: 'exported', requestId: req.requestId, modelId: req.modelId, fileName: name, bytes: copy }, [copy]);
+        post({ type: 'exported', requestId: req.requestId, modelId: req.modelId, fileName, bytes: copy }, [copy]);
       } catch (e) {
         post({ type: 'exportFailed', requestId: req.requestId, message: errorLine(e) });
       }

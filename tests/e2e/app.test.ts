@@ -104,7 +104,8 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.locator('[data-testid=loss-chart] .recharts-line-curve').count()).toBeGreaterThan(0);
     await page.locator('[data-testid=job-distill][data-status=done]').waitFor({ timeout: 30_000 });
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=download-student]').first().click()]);
-    expect(download.suggestedFilename()).toMatch(/\.safetensors$/);
+    // Named apart from a shipped file of the same steps: student-<steps>-trained-<8 hex of its hash>.
+    expect(download.suggestedFilename()).toMatch(/^student-\d+-trained-[0-9a-f]{8}\.safetensors$/);
     const bytes = new Uint8Array(readFileSync(await download.path()));
     const student = readCheckpoint(bytes);
     expect(student.role).toBe('student');

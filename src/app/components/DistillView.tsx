@@ -249,7 +249,7 @@ export function DistillView() {
                   <td>{formatLoss(r.finalLoss)}</td>
                   <td>{quality(r.studentQuality)}</td>
                   <td>{quality(r.teacherQuality)}</td>
-                  <td><button onClick={() => void downloadModel(r.student.id)} data-testid="download-student">Download student-{r.toSteps}.safetensors</button></td>
+                  <td><button onClick={() => void downloadModel(r.student.id)} data-testid="download-student" title={`saves student-${r.toSteps}-trained-${r.student.hash.slice(0, 8)}.safetensors`}>Download student-{r.toSteps}</button></td>
                 </tr>
               ))}
             </tbody>
