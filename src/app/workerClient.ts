@@ -120,16 +120,10 @@ function route(e: WorkerEvent): void {
       s.setJobStatus(e.jobId, e.paused ? 'paused' : 'running');
       break;
     case 'done':
-      s.setJobStatus(e.jobId, 'done');
-      s.endDistill(e.jobId, 'done');
-      break;
     case 'cancelled':
-      s.setJobStatus(e.jobId, 'cancelled');
-      s.endDistill(e.jobId, 'cancelled');
-      break;
     case 'failed':
-      s.setJobStatus(e.jobId, 'failed', e.message);
-      s.endDistill(e.jobId, 'failed');
+      s.setJobStatus(e.jobId, e.type, e.type === 'failed' ? e.message : undefined);
+      s.endDistill(e.jobId, e.type);
       break;
     case 'exported':
       exportWaiters.get(e.requestId)?.resolve({ fileName: e.fileName, bytes: e.bytes });

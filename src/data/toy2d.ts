@@ -38,6 +38,11 @@ function point(rng: Rng, name: ToyDatasetName): [number, number] {
   }
 }
 
+/** The grey backdrop the 2D plots draw behind samples and paths: 1,000 points of the set, always the same. */
+export function toyBackdrop(name: ToyDatasetName): Float32Array {
+  return toyDataset(name, 1000, 1);
+}
+
 /** n points of a toy set, row-major [n, 2]. */
 export function toyDataset(name: ToyDatasetName, n: number, seed: number): Float32Array {
   const rng = new Rng(seed);

@@ -53,66 +53,6 @@ export function getWebGPUBackend(): WebGPUBackend | null {
   return tf.getBackend() === 'webgpu' ? (tf.backend() as WebGPUBackend) : null;
 }
 
-/** tfjs-webgpu's own submit path: private in its typings; replay.ts relies on the same members. */
-interface SubmitInternals {
-  commandEncoder: GPUCommandEncoder | null;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-  device: GPUDevice;
-}
-
-function submitInternals(): SubmitInternals | null {
-  const b = getWebGPUBackend() as unknown as Partial<SubmitInternals> | null;
-  if (!b || typeof b.endComputePassEncoder !== 'function' || typeof b.submitQueue !== 'function' || !b.device) return null;
-  return b as SubmitInternals;
-}
-
-export interface GpuPacer {
-  /**
-   * Call after each step is queued: submits it, then waits until at most `depth` submitted steps are unfinished
-   * on the GPU. Resolves to how many steps the GPU has finished.
-   */
-  step(): Promise<number>;
-  /** Waits for every submitted step; resolves to how many the GPU has finished. */
-  drain(): Promise<number>;
-}
-
-/**
- * Keeps a loop that queues GPU work step after step, with no readback (a sampler), at most `depth` steps ahead
- * of the GPU, so that a progress bar counts steps done rather than steps queued (which reaches the end long
- * before a slow GPU does), and a cancel is not left behind a long queue. It submits what tfjs has encoded and
- * waits on queue.onSubmittedWorkDone(): no buffer is mapped, so it is not a readback. With `depth` 2 the GPU
- * still has a step queued while the CPU wakes and encodes the next. A lost device ends every wait (the worker's
- * device-loss handling reports it); off webgpu, or without tfjs's internals, a step counts as done once queued.
- */
-export function gpuPacer(depth = 2): GpuPacer {
-  const pending: Promise<unknown>[] = [];
-  let finished = 0;
-  const settleOldest = async () => {
-    await pending.shift();
-    finished++;
-  };
-  return {
-    async step() {
-      const b = submitInternals();
-      if (!b) return ++finished;
-      // As tfjs submits: its open compute pass ended first (a command buffer finished with a pass open is
-      // invalid, and its work silently dropped); nothing to submit when nothing was encoded since the last submit.
-      if (b.commandEncoder) {
-        b.endComputePassEncoder();
-        b.submitQueue();
-      }
-      pending.push(Promise.race([b.device.queue.onSubmittedWorkDone(), b.device.lost]).catch(() => undefined));
-      while (pending.length > depth) await settleOldest();
-      return finished;
-    },
-    async drain() {
-      while (pending.length > 0) await settleOldest();
-      return finished;
-    },
-  };
-}
-
 /**
  * Picks and initializes a backend. 'auto' tries webgpu, then wasm, then cpu; a named backend that cannot
  * start falls back the same way and says why in `fallbackReason`. Calling it again with the backend that

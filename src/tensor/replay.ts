@@ -65,7 +65,8 @@ interface Internals {
 
 const REQUIRED = ['write', 'recordAndSubmit', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue', 'uploadToGPU', 'makeTensorInfo', 'readSync', 'read', 'readToGPU'] as const;
 
-function internals(): Internals | null {
+/** tfjs-webgpu's internals this module (and gpuPacer) works through, or null where they are missing. */
+export function internals(): Internals | null {
   const b = getWebGPUBackend() as unknown as Partial<Internals> | null;
   if (!b || !b.device || !b.tensorMap || !b.bufferManager) return null;
   return REQUIRED.every((k) => typeof b[k] === 'function') ? (b as Internals) : null;
@@ -302,9 +303,7 @@ export class Replay<T extends Outputs = tf.Tensor> {
       out = tf.tidy(() => fn(own));
       // Flush so that every buffer released during the recording (uniforms, pending disposals) is released now,
       // while the hooks still route it to the replay.
-      b.ensureCommandEncoderReady();
-      b.endComputePassEncoder();
-      b.submitQueue();
+      submitEncoded(b);
     } catch (e) {
       failure = e;
     } finally {
@@ -393,6 +392,14 @@ export class Replay<T extends Outputs = tf.Tensor> {
     this.backend.submitQueue();
     return (this.listed ? out : out[0]) as T;
   }
+}
+
+/** Submits what tfjs has encoded, as tfjs itself does: its open compute pass ended first (a command buffer
+ * finished with a pass open is invalid, and its work silently dropped). */
+export function submitEncoded(b: Internals): void {
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  b.submitQueue();
 }
 
 /**

@@ -1,7 +1,7 @@
 // The GPU worker: all tensor work of the page runs here (a module worker; WebGPU works in workers), so the
 // page stays responsive. Requests and events are the typed messages of ./protocol.ts.
 import * as tf from '@tensorflow/tfjs';
-import { isToyDataset, toyDataset } from '../data/toy2d';
+import { isToyDataset, toyBackdrop } from '../data/toy2d';
 import { pendingKernelTuning, tunePendingKernels, tuningActive } from '../kernels/autotune';
 import { getWebGPUBackend, initBackend, onDeviceLost } from '../tensor/backend';
 import { readCheckpoint } from '../io/checkpoint';
@@ -187,7 +187,7 @@ async function trajectoryColumns(req: Extract<Request, { type: 'trajectories' }>
     paths.push(await trajectories2d(networkOf(c.modelId), req.seed, req.count, c.steps, job.signal));
   }
   const first = req.columns[0] ? modelInfo(req.columns[0].modelId) : null;
-  const data = first && isToyDataset(first.dataName) ? toyDataset(first.dataName, 1000, 1) : new Float32Array(0);
+  const data = first && isToyDataset(first.dataName) ? toyBackdrop(first.dataName) : new Float32Array(0);
   post({ type: 'trajectories', jobId: job.id, paths, steps: req.columns.map((c) => c.steps), count: req.count, data }, [...paths.map((p) => p.buffer), data.buffer]);
 }
 

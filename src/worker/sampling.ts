@@ -8,7 +8,7 @@ import { sampleShape, type DataSpec } from '../model/config';
 import type { Network } from '../model/network';
 import { sampleDdimAsync, seededNoise } from '../samplers/ddim';
 import { networkDenoiser } from '../samplers/denoiser';
-import { gpuPacer } from '../tensor/backend';
+import { gpuPacer } from '../tensor/gpuPacer';
 
 export interface SampleRun {
   /** [count, ...sampleShape] */

@@ -28,10 +28,11 @@ function countReads(): { reads: () => number; restore: () => void } {
   return { reads: () => n, restore: () => Object.assign(backend, { read, readSync }) };
 }
 
-describe('the sampler reads back once per finished batch', () => {
-  let counter: ReturnType<typeof countReads> | undefined;
-  afterEach(() => counter?.restore());
+// Whatever a test leaves counting (a failed assertion before its own restore) is restored after it.
+let counter: ReturnType<typeof countReads> | undefined;
+afterEach(() => counter?.restore());
 
+describe('the sampler reads back once per finished batch', () => {
   it('on webgpu: 7 samples in batches of 3, 4 DDIM steps each → 3 readbacks', async (ctx) => {
     if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
     const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 1);
@@ -52,9 +53,6 @@ describe('the sampler reads back once per finished batch', () => {
 });
 
 describe("the playground's sampler (sampleNetwork) counts steps the GPU has done, not steps queued", () => {
-  let counter: ReturnType<typeof countReads> | undefined;
-  afterEach(() => counter?.restore());
-
   it('on webgpu: step k is reported once the GPU has finished it, the CPU at most 2 steps ahead, with one readback', async (ctx) => {
     if (!(await setupWebGPU())) ctx.skip(NO_WEBGPU);
     const net = buildNetwork(unetConfig({ channels: [4, 4, 4], groups: 2 }), 2);

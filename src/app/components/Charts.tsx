@@ -32,15 +32,19 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
   );
 }
 
+/** Which figure a quality metric's text (as the worker words it) names: KID, the 2D sliced Wasserstein distance, or another. */
+export function metricKind(metric: string): 'kid' | 'swd' | 'other' {
+  return metric.includes('(KID)') ? 'kid' : metric.startsWith('sliced Wasserstein') ? 'swd' : 'other';
+}
+
 /**
  * The y axis names the figure in a word or two; the hint above the chart says it in full, and the heading says
  * lower is better (an arrow in the rotated label would point sideways).
  */
 function shortMetric(metric: string | null): string {
   if (!metric) return '';
-  if (metric.includes('(KID)')) return 'KID';
-  if (metric.startsWith('sliced Wasserstein')) return 'sliced Wasserstein';
-  return metric.split(/[\s,(]/)[0];
+  const kind = metricKind(metric);
+  return kind === 'kid' ? 'KID' : kind === 'swd' ? 'sliced Wasserstein' : metric.split(/[\s,(]/)[0];
 }
 
 const STEP_TICKS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];

@@ -2,7 +2,7 @@
 import { useMemo, type CSSProperties } from 'react';
 import { currentSet, listOrder, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
 import { MAX_SEED } from '../../core/rng';
-import { toyDataset } from '../../data/toy2d';
+import { toyBackdrop } from '../../data/toy2d';
 import { MAX_COLUMNS, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
@@ -26,6 +26,11 @@ function rmsDistance(a: Float32Array, b: Float32Array): number {
 export function formatMs(ms: number): string {
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`;
   return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms`;
+}
+
+/** A quality figure as the page prints it everywhere: SWD (2D) to 3 decimals, KID to 1. */
+export function formatQuality(value: number, isToy: boolean): string {
+  return value.toFixed(isToy ? 3 : 1);
 }
 
 function explain(col: ResolvedColumn, models: ModelInfo[]): string {
@@ -69,7 +74,7 @@ function ColumnCard({ index, col, cols, view, reference, toyReference, isToy, po
         {/* Known before sampling (one evaluation per step), so the row does not change height when the figures arrive. */}
         <div><dt>evaluations</dt><dd data-testid="nfe">{col.model ? (samples?.nfe ?? col.ref.steps) : '—'}</dd></div>
         <div><dt>time / {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples ? `one run, so it moves by tens of percent between runs${samples.replayed > 0 ? `; the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : ''}` : undefined}>{samples ? formatMs(samples.msPerImage) : stopped || !col.model ? '—' : '…'}</dd></div>
-        <div><dt title={quality?.metric}>{isToy ? 'SWD' : 'KID'} ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? quality.value.toFixed(isToy ? 3 : 1) : (samples && !isToy) || stopped || !col.model ? '—' : '…'}</dd></div>
+        <div><dt title={quality?.metric}>{isToy ? 'SWD' : 'KID'} ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? formatQuality(quality.value, isToy) : (samples && !isToy) || stopped || !col.model ? '—' : '…'}</dd></div>
         {!isToy && <div><dt>Δ to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(3) : stopped || !col.model ? '—' : '…'}</dd></div>}
       </dl>
       {samples && !isToy && frames > 0 && (
@@ -175,7 +180,7 @@ export function CompareView() {
   const isToy = settings.mode === 'toy';
   const set = currentSet(settings);
   // The grey backdrop of the 2D plots: the toy set itself.
-  const toyReference = useMemo(() => (isToy ? toyDataset(settings.toy, 1000, 1) : undefined), [isToy, settings.toy]);
+  const toyReference = useMemo(() => (isToy ? toyBackdrop(settings.toy) : undefined), [isToy, settings.toy]);
   // Views are indexed like the job's columns; only show a view for the column it was drawn for.
   const viewFor = (i: number, c: ResolvedColumn) => {
     const v = views[i];

@@ -2,12 +2,13 @@
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { sizeOf } from '../../core/shape';
-import { toyDataset } from '../../data/toy2d';
+import { toyBackdrop } from '../../data/toy2d';
 import { distillRunOf, downloadModel, listOrder, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
 import { ImageGrid, PathPlot, PointCloud } from './Canvases';
-import { LossChart, QualityChart } from './Charts';
+import { LossChart, metricKind, QualityChart } from './Charts';
+import { formatQuality } from './CompareView';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
@@ -69,7 +70,7 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
 function StageSamples({ rounds, teacherPoints, fromSteps, shape }: { rounds: RoundResult[]; teacherPoints: Float32Array | null; fromSteps: number; shape: number[] | null }) {
   const toy = useStore((s) => s.settings.toy);
   // The grey backdrop, as in Compare: without the data behind it a student's collapse has nothing to be seen against.
-  const data = useMemo(() => (shape ? undefined : toyDataset(toy, 1000, 1)), [shape, toy]);
+  const data = useMemo(() => (shape ? undefined : toyBackdrop(toy)), [shape, toy]);
   const draw = (samples: Float32Array, label: string) =>
     shape ? <ImageGrid samples={samples} shape={shape} count={Math.min(STAGE_IMAGES, samples.length / sizeOf(shape))} label={label} />
       : <PointCloud points={samples} reference={data} size={180} label={label} />;
@@ -163,10 +164,9 @@ export function DistillView() {
   const shownLoss = ownRun ? loss : NO_LOSS;
   const shownRounds = ownRun ? rounds : NO_ROUNDS;
   const shownCurve = ownRun ? curve : NO_CURVE;
-  // As Compare prints them: SWD to 3 decimals, KID (and FID) to 1.
-  const quality = (v: number | null) => (v === null ? '—' : isToy ? v.toFixed(3) : v.toFixed(1));
+  const quality = (v: number | null) => (v === null ? '—' : formatQuality(v, isToy));
   const shownMetric = ownRun ? metric : null;
-  const metricName = !shownMetric ? 'quality' : shownMetric.includes('(KID)') ? 'KID ↓' : shownMetric.startsWith('sliced Wasserstein') ? 'SWD ↓' : 'quality ↓';
+  const metricName = !shownMetric ? 'quality' : { kid: 'KID ↓', swd: 'SWD ↓', other: 'quality ↓' }[metricKind(shownMetric)];
 
   // On Start the charts come into view: on a projector the form fills the first screen, and the run is below it.
   const chartsRef = useRef<HTMLDivElement>(null);

@@ -44,7 +44,7 @@ function NoticeText({ notice, model }: { notice: LoadNotice; model: ModelInfo | 
 }
 
 /** A notice goes by itself after NOTICE_SECONDS; an error stays until dismissed (it says what to do). */
-function Notice({ notice, model, onDismiss }: { notice: LoadNotice; model: ModelInfo | undefined; onDismiss: () => void }) {
+function Notice({ notice, model }: { notice: LoadNotice; model: ModelInfo | undefined }) {
   const dismiss = useStore((s) => s.dismissLoadNotice);
   useEffect(() => {
     const timer = setTimeout(() => dismiss(notice.id), NOTICE_SECONDS * 1000);
@@ -53,7 +53,7 @@ function Notice({ notice, model, onDismiss }: { notice: LoadNotice; model: Model
   return (
     <div className="load-notice" data-testid="load-notice" data-kind={notice.kind}>
       <NoticeText notice={notice} model={model} />
-      <button className="small" onClick={onDismiss} aria-label={`dismiss the message about ${notice.name}`}>✕</button>
+      <button className="small" onClick={() => dismiss(notice.id)} aria-label={`dismiss the message about ${notice.name}`}>✕</button>
     </div>
   );
 }
@@ -86,7 +86,7 @@ export function LoadMessages() {
           <button className="small" onClick={() => dismissError(e.id)} aria-label={`dismiss the message about ${e.name}`}>✕</button>
         </div>
       ))}
-      {shown.map((n) => <Notice key={n.id} notice={n} model={models.find((m) => m.id === n.modelId)} onDismiss={() => dismissNotice(n.id)} />)}
+      {shown.map((n) => <Notice key={n.id} notice={n} model={models.find((m) => m.id === n.modelId)} />)}
       {/* They stay on screen while the page scrolls: one click clears a pile of them. */}
       {errors.length + shown.length > 1 && <button className="small dismiss-all" onClick={dismissAll} data-testid="dismiss-all">Dismiss all {errors.length + shown.length} messages</button>}
     </div>

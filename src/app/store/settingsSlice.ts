@@ -1,6 +1,7 @@
 // The shareable settings (see ../settings.ts); the URL hash mirrors them (../urlSync.ts).
 import type { StateCreator } from 'zustand';
 import { parseSettings, type ColumnRef, type SettingKey, type Settings } from '../settings';
+import { shippedSetFor } from '../shipped';
 import type { Store } from './index';
 
 export interface SettingsSlice {
@@ -15,15 +16,13 @@ export interface SettingsSlice {
   patchSettings(patch: Partial<Settings>): void;
 }
 
-const setOf = (s: Pick<Settings, 'mode' | 'toy'>): string => (s.mode === 'mnist' ? 'mnist' : `toy/${s.toy}`);
-
 export const createSettingsSlice: StateCreator<Store, [], [], SettingsSlice> = (set) => ({
   settings: parseSettings(typeof location === 'undefined' ? '' : location.hash),
   columnsBySet: {},
   setSetting: (key, value) => set((s) => ({ settings: { ...s.settings, [key]: value } })),
   patchSettings: (patch) => set((s) => {
     const next = { ...s.settings, ...patch };
-    const [from, to] = [setOf(s.settings), setOf(next)];
+    const [from, to] = [shippedSetFor(s.settings.mode, s.settings.toy), shippedSetFor(next.mode, next.toy)];
     if (from === to || patch.cols === undefined || patch.cols.length > 0) return { settings: next };
     const columnsBySet = { ...s.columnsBySet, [from]: s.settings.cols };
     return { settings: { ...next, cols: columnsBySet[to] ?? [] }, columnsBySet };
