@@ -26,5 +26,7 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'models/**', 'public/**', '.gpu/**'] },
   ...tseslint.configs.recommended,
   { rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }] } },
+  // The wasm pthread worker is CommonJS on purpose: Node's worker_threads start it as a plain script.
+  { files: ['src/**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   ...layerRules,
 );

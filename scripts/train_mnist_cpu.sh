@@ -15,7 +15,7 @@
 # costs 2.2 s per step at batch 32 on wasm, this one ~0.5 s), batch 32, and few iterations per halving where
 # DDIM at N and 2N steps nearly agree, the most for 8 → 4 (the chain: 5,700 iterations, ~75 minutes of one idle
 # core; the shipped one took 98 beside other work). Knobs: RUN, TEACHER_SECONDS, FROM, ITERS (per round, the last repeats),
-# BATCH, LR (distillation), N (samples per FID). The shipped teacher had five `teacher` runs (each resumes the
+# BATCH, LR (distillation), N (samples per FID), THREADS (wasm threads per command). The shipped teacher had five `teacher` runs (each resumes the
 # last): 200 steps, then TEACHER_SECONDS=4000, 600, 4500 and 4800 (22,619 iterations, about 3.9 hours of one core).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel 2>/dev/null || dirname "$0"/..)"
@@ -27,6 +27,9 @@ BATCH=${BATCH:-32}
 LR=${LR:-5e-4}
 N=${N:-500}
 H=(node bin/halfstep.mjs)
+# wasm threads: every core unless THREADS says (the shipped run had one per process; `all` runs two at once).
+TH=()
+[ -n "${THREADS:-}" ] && TH=(--threads "$THREADS")
 teacher=$RUN/teacher.safetensors
 students=$RUN/students
 mkdir -p "$RUN"
@@ -37,21 +40,21 @@ phase_teacher() {
   [ -f "$RUN/teacher.state.safetensors" ] && [ -f "$teacher" ] && args=(--resume)
   log "teacher: ${TEACHER_SECONDS}s more on wasm (${args[*]})"
   "${H[@]}" train --data mnist --out "$teacher" "${args[@]}" --iters 1000000 --max-seconds "$TEACHER_SECONDS" --save-every 200 \
-    --batch "$BATCH" --dtype f16 --backend wasm --seed 0 --json >> "$RUN/train.jsonl" 2>> "$RUN/train.log"
+    --batch "$BATCH" --dtype f16 --backend wasm "${TH[@]}" --seed 0 --json >> "$RUN/train.jsonl" 2>> "$RUN/train.log"
 }
 
 phase_chain() {
   log "chain: $FROM -> 1, iterations per round $ITERS, batch $BATCH, lr $LR"
   "${H[@]}" distill --teacher "$teacher" --from "$FROM" --to 1 --out-dir "$students" --iters "$ITERS" --batch "$BATCH" --lr "$LR" \
-    --n "$N" --eval-steps 8,4,2,1 --no-teacher-eval --dtype f16 --backend wasm --json > "$RUN/distill.jsonl" 2>> "$RUN/distill.log"
+    --n "$N" --eval-steps 8,4,2,1 --no-teacher-eval --dtype f16 --backend wasm "${TH[@]}" --json > "$RUN/distill.jsonl" 2>> "$RUN/distill.log"
 }
 
 phase_evals() {
   log "eval: $N MNIST training images (the figures' floor at this N)"
-  "${H[@]}" eval --real --n "$N" --backend wasm --json > "$RUN/real.json" 2>> "$RUN/eval.log"
+  "${H[@]}" eval --real --n "$N" --backend wasm "${TH[@]}" --json > "$RUN/real.json" 2>> "$RUN/eval.log"
   for s in "$FROM" 64 16; do
     log "eval: teacher DDIM at $s steps, $N samples"
-    "${H[@]}" eval --ckpt "$teacher" --steps "$s" --n "$N" --backend wasm --json >> "$RUN/eval.jsonl" 2>> "$RUN/eval.log"
+    "${H[@]}" eval --ckpt "$teacher" --steps "$s" --n "$N" --backend wasm "${TH[@]}" --json >> "$RUN/eval.jsonl" 2>> "$RUN/eval.log"
   done
 }
 
@@ -60,7 +63,7 @@ phase_grid() {
   for s in "$FROM" 64 16 8 4 2 1; do rows+=(--row "$teacher@$s"); done
   for s in 8 4 2 1; do rows+=(--row "$students/student-$s.safetensors"); done
   log "grid: ${#rows[@]} arguments"
-  "${H[@]}" grid "${rows[@]}" --n 12 --seed 0 --scale 2 --out docs/mnist-grid.png --backend wasm
+  "${H[@]}" grid "${rows[@]}" --n 12 --seed 0 --scale 2 --out docs/mnist-grid.png --backend wasm "${TH[@]}"
 }
 
 phase_ship() {
@@ -80,7 +83,7 @@ phase_f16() {
   log "f16: the teacher as shipped (F16) and its F32 EMA, DDIM at 64 steps, $N samples each, the same noise"
   : > "$RUN/f16.jsonl"
   for f in "$f32" "$teacher"; do
-    "${H[@]}" eval --ckpt "$f" --steps 64 --n "$N" --backend wasm --json >> "$RUN/f16.jsonl" 2>> "$RUN/eval.log"
+    "${H[@]}" eval --ckpt "$f" --steps 64 --n "$N" --backend wasm "${TH[@]}" --json >> "$RUN/f16.jsonl" 2>> "$RUN/eval.log"
   done
 }
 
@@ -88,6 +91,7 @@ case "${1:-}" in
   teacher|chain|evals|grid|ship|table|f16) "phase_$1" ;;
   all)
     phase_teacher
+    TH=(--threads 1)
     phase_evals & evals=$!
     phase_chain
     wait "$evals"

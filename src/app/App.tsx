@@ -40,7 +40,8 @@ function BackendBadge() {
   // the whole of it on hover and for screen readers.
   const full = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
   const short = backend.adapter ? backend.adapter.architecture || backend.adapter.vendor : '';
-  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" role="status" title={`${backend.name}${full}${backend.adapter?.description ? ` (${backend.adapter.description})` : ''}`} aria-label={`tensor backend: ${backend.name}${full}`}>{backend.name}{short ? ` · ${short}` : ''}</span>;
+  const threads = backend.threads ? ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : '';
+  return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" role="status" title={`${backend.name}${full}${threads}${backend.adapter?.description ? ` (${backend.adapter.description})` : ''}`} aria-label={`tensor backend: ${backend.name}${full}${threads}`}>{backend.name}{short ? ` · ${short}` : ''}</span>;
 }
 
 function Tabs<T extends string>({ value, options, onChange, label, controls }: { value: T; options: [T, string][]; onChange(v: T): void; label: string; controls?: string }) {

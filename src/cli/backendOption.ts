@@ -1,14 +1,31 @@
-// The --backend option every compute subcommand takes (and --kernel-tuning, which those that run a UNet on
-// webgpu take), and the one place the CLI starts tfjs.
-import { Option } from 'commander';
+// The --backend and --threads options every compute subcommand takes (and --kernel-tuning, which those that
+// run a UNet on webgpu take), and the one place the CLI starts tfjs.
+import { InvalidArgumentError, Option } from 'commander';
 import { type KernelChoice, TUNING_MODES, type TuningMode, onKernelsTuned, setKernelTuning, tuningActive } from '../kernels/autotune';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, initBackend } from '../tensor/backend';
+import { MAX_WASM_THREADS, defaultWasmThreads } from '../tensor/nodeWasmThreads';
 import { CliError } from './cliError';
+import { positiveInt } from './options';
 
 export const backendOption = () =>
   new Option('--backend <name>', 'tfjs backend: webgpu (Dawn; needs a GPU, or SwiftShader via VK_ICD_FILENAMES), wasm, cpu, or auto')
     .choices([...BACKEND_PREFERENCES])
     .default('auto');
+
+export const threadsOption = () =>
+  new Option('--threads <n>', `threads for the wasm backend (default: every core, at most ${MAX_WASM_THREADS})`)
+    .argParser((value: string) => {
+      const n = positiveInt(value);
+      if (n > MAX_WASM_THREADS) throw new InvalidArgumentError(`at most ${MAX_WASM_THREADS}: tfjs-backend-wasm starts a pool of ${MAX_WASM_THREADS} threads`);
+      return n;
+    });
+
+/** The options `--backend`, `--threads` and `--kernel-tuning` leave in a command's opts. */
+export interface BackendFlags {
+  backend: BackendPreference;
+  threads?: number;
+  kernelTuning?: TuningMode;
+}
 
 export const kernelTuningOption = () =>
   new Option('--kernel-tuning <mode>', "on webgpu, time our kernels against tfjs's at each shape and run the faster: auto (on a GPU, not on SwiftShader), on, off")
@@ -20,14 +37,16 @@ export const kernelTuningOption = () =>
  * that starts; a backend named with --backend that cannot start is an error (a run asked for WebGPU is not
  * quietly a wasm run), with tfjs's reason.
  */
-export async function startBackend(pref: BackendPreference, quiet = false, tuning?: TuningMode): Promise<BackendInfo> {
-  const info = await initBackend(pref);
+export async function startBackend(flags: BackendFlags, quiet = false): Promise<BackendInfo> {
+  const { backend: pref, kernelTuning: tuning } = flags;
+  const info = await initBackend(pref, { wasmThreads: flags.threads ?? defaultWasmThreads() });
   if (pref !== 'auto' && info.name !== pref) throw new CliError(`--backend ${pref} cannot start here: ${info.fallbackReason ?? `tfjs started ${info.name}`}`, 2);
   if (tuning === 'on' && info.name !== 'webgpu' && !quiet) process.stderr.write(`note: --kernel-tuning on applies to webgpu only; ${info.name} runs as it is\n`);
   if (tuning) setKernelTuning(tuning);
   if (!quiet && tuning) onKernelsTuned((choices, ms) => process.stderr.write(`${describeTuning(choices, ms)}\n`));
   if (!quiet) {
-    const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ')})` : '';
+    const threads = info.threads && info.threads > 1 ? ` (${info.threads} threads)` : '';
+    const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ')})` : threads;
     const tuned = tuning && info.name === 'webgpu' ? `, kernel tuning ${tuningActive() ? 'on' : 'off'}` : '';
     process.stderr.write(`backend: ${info.name}${adapter}${tuned}\n`);
   }

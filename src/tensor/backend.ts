@@ -18,6 +18,8 @@ export interface BackendInfo {
   name: BackendName;
   /** The WebGPU adapter in use; null on wasm and cpu. */
   adapter: AdapterSummary | null;
+  /** wasm only: the threads tfjs-backend-wasm runs on (1 unless threads were asked for and the build allows them). */
+  threads?: number;
   /** Why a preferred backend was not used (e.g. no WebGPU adapter), when one was passed over. */
   fallbackReason?: string;
 }
@@ -53,24 +55,32 @@ export function getWebGPUBackend(): WebGPUBackend | null {
   return tf.getBackend() === 'webgpu' ? (tf.backend() as WebGPUBackend) : null;
 }
 
+export interface BackendOptions {
+  /**
+   * Node only: threads for the wasm backend (default 1: tests and library callers stay on one core; the CLI
+   * asks for every core). In a browser wasm runs on one thread (startWasm says why).
+   */
+  wasmThreads?: number;
+}
+
 /**
  * Picks and initializes a backend. 'auto' tries webgpu, then wasm, then cpu; a named backend that cannot
  * start falls back the same way and says why in `fallbackReason`. Calling it again with the backend that
  * already runs is cheap.
  */
-export function initBackend(pref: BackendPreference = 'auto'): Promise<BackendInfo> {
+export function initBackend(pref: BackendPreference = 'auto', options: BackendOptions = {}): Promise<BackendInfo> {
   if (current && (pref === 'auto' || pref === current.name) && tf.getBackend() === current.name) return Promise.resolve(current);
-  const run = (pending ?? Promise.resolve(null)).catch(() => null).then(() => start(pref));
+  const run = (pending ?? Promise.resolve(null)).catch(() => null).then(() => start(pref, options));
   pending = run.finally(() => { if (pending === run) pending = null; });
   return run;
 }
 
-async function start(pref: BackendPreference): Promise<BackendInfo> {
+async function start(pref: BackendPreference, options: BackendOptions): Promise<BackendInfo> {
   quietNodeBanner();
   const reasons: string[] = [];
   const order: BackendName[] = pref === 'auto' || pref === 'webgpu' ? ['webgpu', 'wasm', 'cpu'] : pref === 'wasm' ? ['wasm', 'cpu'] : ['cpu'];
   for (const name of order) {
-    const info = name === 'webgpu' ? await startWebGPU() : name === 'wasm' ? await startWasm() : await startCpu();
+    const info = name === 'webgpu' ? await startWebGPU() : name === 'wasm' ? await startWasm(options.wasmThreads ?? 1) : await startCpu();
     if (typeof info === 'string') {
       reasons.push(info);
       continue;
@@ -145,7 +155,18 @@ async function startWebGPU(): Promise<BackendInfo | string> {
   return { name: 'webgpu', adapter: { vendor, architecture, description } };
 }
 
-async function startWasm(): Promise<BackendInfo | string> {
+/** nodeWasmThreads.ts, or null where it cannot load (a bundle that left it out runs wasm on one thread). */
+async function nodeWasmThreads(): Promise<typeof import('./nodeWasmThreads') | null> {
+  // A variable specifier keeps this Node-only module (node:os, node:fs) out of the browser bundle.
+  const specifier = './nodeWasmThreads';
+  try {
+    return (await import(/* @vite-ignore */ specifier)) as typeof import('./nodeWasmThreads');
+  } catch {
+    return null;
+  }
+}
+
+async function startWasm(threads: number): Promise<BackendInfo | string> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     // In Node the package finds its .wasm files beside itself; a bundled browser build needs their URLs.
@@ -157,8 +178,19 @@ async function startWasm(): Promise<BackendInfo | string> {
         'tfjs-backend-wasm-threaded-simd.wasm': new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm', import.meta.url).href,
       });
     }
+    const nodeThreads = isNode ? await nodeWasmThreads() : null;
+    if (nodeThreads) {
+      const started = await nodeThreads.startNodeWasm(wasm, threads, () => tf.setBackend('wasm'));
+      if (started === 0) return 'wasm: tfjs could not start the backend';
+      return { name: 'wasm', adapter: null, threads: started };
+    }
+    // In a browser tfjs starts its threaded build on a cross-origin-isolated page, and hands each pthread its
+    // module as the factory's source text (Function.toString). Minified into our bundle, that text names
+    // variables that exist only in the bundle, and every thread fails. One thread, whatever headers the page
+    // is served with.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) return 'wasm: tfjs could not start the backend';
-    return { name: 'wasm', adapter: null };
+    return { name: 'wasm', adapter: null, threads: wasm.getThreadsCount() };
   } catch (e) {
     return `wasm: ${e instanceof Error ? e.message : String(e)}`;
   }

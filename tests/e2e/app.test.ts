@@ -189,6 +189,27 @@ describe('with WebGPU turned off by ?backend=wasm', () => {
     await p.close();
   }, 90_000);
 
+  it('samples on wasm on a cross-origin-isolated page too (a host that sends COOP and COEP)', async () => {
+    // Isolation gives the page SharedArrayBuffer, and tfjs would then start its threaded build, whose threads
+    // cannot run the minified module (README, "wasm on several cores"); the backend module keeps one thread.
+    const p = await served.browser.newPage({ viewport: { width: 1280, height: 720 } });
+    const errors = watchConsole(p);
+    const wasmFiles: string[] = [];
+    p.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmFiles.push(r.url()); });
+    await p.route('**/*', async (route) => {
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: { ...response.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
+    });
+    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1`);
+    expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
+    await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 60_000 });
+    expect(await canvasHasContent(p, '[data-testid=column] canvas')).toBe(true);
+    expect(await p.locator('[data-testid=backend-badge]').getAttribute('title')).toBe('wasm · 1 thread');
+    expect(wasmFiles.some((u) => /threaded/.test(u))).toBe(false);
+    expect(errors).toEqual([]);
+    await p.close();
+  }, 90_000);
+
   it('distills a UNet on wasm (the forward-convolution gradients), saying it runs on the CPU', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const unet = await tinyUnetTeacher();

@@ -23,7 +23,7 @@ describe('initBackend without a WebGPU adapter', () => {
 
   it('starts wasm on request; asking again returns the running backend', async () => {
     const info = await initBackend('wasm');
-    expect(info).toEqual({ name: 'wasm', adapter: null });
+    expect(info).toEqual({ name: 'wasm', adapter: null, threads: 1 });
     expect(tf.getBackend()).toBe('wasm');
     expect(await initBackend('auto')).toBe(info);
     expect(backendInfo()).toBe(info);

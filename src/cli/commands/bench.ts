@@ -30,7 +30,7 @@ import type { BackendPreference } from '../../tensor/backend';
 import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
 import { replaySupported, withReplay } from '../../tensor/replay';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
-import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 
@@ -42,6 +42,7 @@ interface BenchOpts {
   quick?: boolean;
   model?: string;
   backend: BackendPreference;
+  threads?: number;
   kernelTuning: TuningMode;
 }
 
@@ -82,10 +83,11 @@ export function register(program: Command): void {
     .option('--quick', 'a narrower UNet and small batches: a few minutes on SwiftShader (2 CPU cores)')
     .option('--model <checkpoint>', "time this checkpoint's UNet (e.g. models/mnist/teacher.safetensors) instead of the 32/64/64 one (8/16/16 with --quick)")
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: BenchOpts) => {
-      const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
+      const info = await startBackend(opts, opts.json);
       // The bench is about WebGPU: on a machine without a GPU adapter, measure on SwiftShader (Chromium's
       // software Vulkan) with the quick plan, in a child process since Dawn reads its driver list at start.
       if (info.name !== 'webgpu' && opts.backend === 'auto' && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
@@ -105,6 +107,7 @@ export function register(program: Command): void {
       const result = {
         backend: info.name,
         adapter: info.adapter,
+        ...(info.threads ? { threads: info.threads } : {}),
         ...(info.fallbackReason ? { fallbackReason: info.fallbackReason } : {}),
         quick: !!opts.quick,
         unetConfig: config.network,

@@ -9,7 +9,7 @@ import type { TuningMode } from '../../kernels/autotune';
 import type { LossWeighting } from '../../core/schedule';
 import { chainStages, distillChain, roundIterations } from '../../distill/chain';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { MNIST_TEACHER, checkQualityCount, qualityFor, trainingData } from '../datasets';
@@ -35,6 +35,7 @@ interface DistillOpts {
   teacherEval: boolean;
   force?: boolean;
   backend: BackendPreference;
+  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }
@@ -71,6 +72,7 @@ export function register(program: Command): void {
     .option('--force', 'replace student files of this chain that OUT-DIR already holds (never the teacher)')
     .option('--no-teacher-eval', 'skip the teacher\'s figure at --from steps (the costliest one: run `halfstep eval` for it beside the chain)')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print JSON Lines: the teacher\'s figure, one line per stage as it finishes, then a summary')
     .action(async (opts: DistillOpts) => {
@@ -95,7 +97,7 @@ export function register(program: Command): void {
       // The teacher is never replaced, --force or not (it would be a student of itself).
       for (const f of studentFiles) await checkOutputFile(f, { inputs: [opts.teacher] });
       if (existing.length && !opts.force) throw new CliError(`${opts.outDir} already holds ${existing.map((f) => basename(f)).join(', ')}: choose another --out-dir, or pass --force to replace them`, 2);
-      await startBackend(opts.backend, opts.json, opts.kernelTuning);
+      await startBackend(opts, opts.json);
       const quality = await qualityFor(data);
       const dataSource = trainingData(data, opts.seed + 1);
       const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);

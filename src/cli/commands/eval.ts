@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
 import type { TuningMode } from '../../kernels/autotune';
-import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { MNIST_TEACHER, checkQualityCount, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
@@ -22,6 +22,7 @@ interface EvalOpts {
   n: number;
   seed: number;
   backend: BackendPreference;
+  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }
@@ -39,6 +40,7 @@ export function register(program: Command): void {
     .option('--seed <s>', 'noise seed (sample, grid and the playground default to 1 too)', seed, 1)
     .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise', eta, 0)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
     .action(async (extra: string[], opts: EvalOpts) => {
@@ -48,7 +50,7 @@ export function register(program: Command): void {
       const ckpt = await loadCheckpoint(file);
       checkQualityCount(ckpt.config.data, opts.n);
       const steps = resolveSteps(file, ckpt, opts.steps);
-      const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
+      const info = await startBackend(opts, opts.json);
       const net = networkFromCheckpoint(file, ckpt);
       const quality = await qualityFor(net.config.data);
       const bar = progressBar('sample', opts.n);
@@ -66,7 +68,7 @@ async function evalReal(opts: EvalOpts): Promise<void> {
   if (opts.ckpt || opts.steps || opts.eta > 0) throw new CliError('--real measures training images: leave out --ckpt, --steps and --eta');
   const mnist = { kind: 'image', height: MNIST_SIZE, width: MNIST_SIZE, channels: 1, name: 'mnist' } as const;
   checkQualityCount(mnist, opts.n);
-  const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
+  const info = await startBackend(opts, opts.json);
   const quality = await qualityFor(mnist);
   const split = loadMnist('train');
   if (opts.n > split.count) throw new CliError(`--n ${opts.n}: MNIST has ${split.count} training images`);

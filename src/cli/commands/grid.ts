@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encode } from 'fast-png';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend } from '../backendOption';
+import { backendOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { CliError } from '../cliError';
@@ -19,6 +19,7 @@ interface GridOpts {
   out: string;
   scale: number;
   backend: BackendPreference;
+  threads?: number;
 }
 
 /**
@@ -47,10 +48,11 @@ export function register(program: Command): void {
     .option('--seed <s>', 'noise seed (shared by every row; eval, sample and the playground default to 1 too)', seed, 1)
     .option('--scale <k>', 'pixel scale factor', positiveInt, 2)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .action(async (opts: GridOpts) => {
       if (!/\.png$/i.test(opts.out)) throw new CliError(`--out ${opts.out}: grid writes a PNG; give a file name ending in .png`, 2);
       await checkOutputFile(opts.out, { inputs: opts.row.map((r) => parseRow(r).file) });
-      await startBackend(opts.backend, true);
+      await startBackend(opts, true);
       const rows: Float32Array[] = [];
       let size: [number, number, number] | null = null;
       for (const spec of opts.row) {

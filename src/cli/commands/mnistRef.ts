@@ -9,7 +9,7 @@ import { CLASSIFIER_FEATURES } from '../../model/classifier';
 import { featureStats } from '../../metrics/fid';
 import { type LoadedClassifier, ReferenceFileError, classifierOutputs, loadClassifier, serializeReferenceStats } from '../../metrics/mnistReference';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend } from '../backendOption';
+import { backendOption, startBackend, threadsOption } from '../backendOption';
 import { readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
@@ -60,6 +60,7 @@ interface MnistRefOpts {
   kid: number;
   seed: number;
   backend: BackendPreference;
+  threads?: number;
   json?: boolean;
   force?: boolean;
 }
@@ -74,10 +75,11 @@ export function register(program: Command): void {
     .option('--seed <s>', 'seed of the KID sample', seed, 0)
     .option('--force', 'replace an existing --out (the default is the shipped statistics behind every FID)')
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: MnistRefOpts) => {
       await checkOutputFile(opts.out, { inputs: [opts.classifier], refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --out' });
-      await startBackend(opts.backend, opts.json);
+      await startBackend(opts, opts.json);
       const loaded = await readClassifierFile(opts.classifier);
       const summary = await writeReferenceStats(loaded, loadMnist('test'), opts.out, opts.kid, opts.seed);
       loaded.classifier.dispose();

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import type { BackendPreference } from '../../tensor/backend';
 import type { TuningMode } from '../../kernels/autotune';
-import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { sampleNetwork } from '../evaluation';
@@ -21,6 +21,7 @@ interface SampleOpts {
   seed: number;
   out: string;
   backend: BackendPreference;
+  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count (eval, grid and the playground default to 1 too)', seed, 1)
     .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise (fresh noise per sample from --seed)', eta, 0)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print a JSON summary')
     .action(async (extra: string[], opts: SampleOpts) => {
@@ -46,7 +48,7 @@ export function register(program: Command): void {
       await checkOutputFile(opts.out, { inputs: [opts.ckpt] });
       const ckpt = await loadCheckpoint(opts.ckpt);
       const steps = resolveSteps(opts.ckpt, ckpt, opts.steps);
-      const backend = await startBackend(opts.backend, opts.json, opts.kernelTuning);
+      const backend = await startBackend(opts, opts.json);
       const net = networkFromCheckpoint(opts.ckpt, ckpt);
       const bar = progressBar('sample', opts.n);
       const run = await sampleNetwork(net, { steps, count: opts.n, seed: opts.seed, eta: opts.eta, onBatch: (done) => bar.update(done) });

@@ -15,7 +15,7 @@ import { parameterCount } from '../../model/network';
 import { trainTeacher } from '../../train/teacher';
 import type { Trainer } from '../../train/trainer';
 import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, kernelTuningOption, startBackend } from '../backendOption';
+import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { checkpointBytes, loadCheckpoint, networkFromCheckpoint, readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
@@ -45,6 +45,7 @@ interface TrainOpts {
   maxSeconds?: number;
   saveEvery: number;
   backend: BackendPreference;
+  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }
@@ -82,6 +83,7 @@ export function register(program: Command): void {
     .option('--max-seconds <s>', 'stop (and save) after this many seconds of training', positiveNumber)
     .option('--save-every <k>', 'write the checkpoint and resume state every k iterations', positiveInt, 500)
     .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(kernelTuningOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainOpts, command: Command) => {
@@ -110,7 +112,7 @@ export function register(program: Command): void {
         : 'choose another --out, or pass --force to replace it with a new run';
       await checkOutputFile(opts.out, { refuseExisting: opts.resume || opts.force ? undefined : advice });
       if (!opts.resume && !opts.force && existsSync(stateFile(opts.out))) throw new CliError(`${stateFile(opts.out)} exists (the resume state of an earlier run): ${advice}`, 2);
-      const info = await startBackend(opts.backend, opts.json, opts.kernelTuning);
+      const info = await startBackend(opts, opts.json);
 
       let net: Network;
       let startStep = 0;
@@ -222,7 +224,7 @@ export function register(program: Command): void {
       interrupt.release();
       const stoppedEarly = result.stopped === 'cancelled';
       const stopReason = !stoppedEarly ? null : interrupt.interrupted() ? 'interrupted' : 'max-seconds';
-      const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, stoppedEarly, stopReason };
+      const summary = { out: opts.out, data: opts.data, startStep, iterations: result.steps, finalLoss: result.finalLoss, parameters: parameterCount(net), seconds: (performance.now() - started) / 1000, backend: info.name, ...(info.threads ? { threads: info.threads } : {}), stoppedEarly, stopReason };
       trainer.dispose();
       net.dispose();
       const early = stopReason ? `; stopped early (${stopReason === 'interrupted' ? (interrupt.signal() === 'SIGINT' ? 'Ctrl-C' : interrupt.signal()) : `--max-seconds ${opts.maxSeconds}`}) at step ${summary.iterations} of ${opts.iters}: continue with --resume` : '';

@@ -9,7 +9,7 @@ import { createClassifier } from '../../model/classifier';
 import { classifierOutputs, classifierWeights, loadClassifier, serializeClassifier } from '../../metrics/mnistReference';
 import type { BackendPreference } from '../../tensor/backend';
 import { Trainer } from '../../train/trainer';
-import { backendOption, startBackend } from '../backendOption';
+import { backendOption, startBackend, threadsOption } from '../backendOption';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { positiveInt, positiveNumber, seed } from '../options';
@@ -25,6 +25,7 @@ interface TrainClassifierOpts {
   seed: number;
   dtype: 'auto' | 'f16' | 'f32';
   backend: BackendPreference;
+  threads?: number;
   json?: boolean;
   force?: boolean;
 }
@@ -62,12 +63,13 @@ export function register(program: Command): void {
     .option('--force', 'replace existing files (the defaults are the shipped classifier and statistics behind every FID)')
     .addOption(new Option('--dtype <d>', 'weights dtype; auto: F16 unless it costs test accuracy').choices(['auto', 'f16', 'f32']).default('auto'))
     .addOption(backendOption())
+    .addOption(threadsOption())
     .option('--json', 'print the result as JSON')
     .action(async (opts: TrainClassifierOpts) => {
       const statsOut = opts.stats ?? join(dirname(opts.out), 'reference-stats.safetensors');
       await checkOutputFile(opts.out, { refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --out' });
       await checkOutputFile(statsOut, { inputs: [opts.out], refuseExisting: opts.force ? undefined : 'pass --force to replace it, or choose another --stats' });
-      const backend = await startBackend(opts.backend, opts.json);
+      const backend = await startBackend(opts, opts.json);
       const train = loadMnist('train');
       const test = loadMnist('test');
       const net = createClassifier(opts.seed);
