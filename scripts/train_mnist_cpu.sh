@@ -27,7 +27,7 @@ BATCH=${BATCH:-32}
 LR=${LR:-5e-4}
 N=${N:-500}
 H=(node bin/halfstep.mjs)
-# wasm threads: every core unless THREADS says (the shipped run had one per process; `all` runs two at once).
+# wasm threads: the CLI's default unless THREADS says (the shipped run had one per process; `all` runs two at once).
 TH=()
 [ -n "${THREADS:-}" ] && TH=(--threads "$THREADS")
 teacher=$RUN/teacher.safetensors
@@ -91,9 +91,9 @@ case "${1:-}" in
   teacher|chain|evals|grid|ship|table|f16) "phase_$1" ;;
   all)
     phase_teacher
-    TH=(--threads 1)
-    phase_evals & evals=$!
-    phase_chain
+    # Two at once: one thread each, unless THREADS says.
+    (TH=(--threads "${THREADS:-1}"); phase_evals) & evals=$!
+    (TH=(--threads "${THREADS:-1}"); phase_chain)
     wait "$evals"
     phase_grid
     phase_ship

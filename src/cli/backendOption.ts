@@ -13,7 +13,7 @@ export const backendOption = () =>
     .default('auto');
 
 export const threadsOption = () =>
-  new Option('--threads <n>', `threads for the wasm backend (default: every core, at most ${MAX_WASM_THREADS})`)
+  new Option('--threads <n>', `threads for the wasm backend (default: half the logical cores, at least 2, at most ${MAX_WASM_THREADS}; other backends ignore it)`)
     .argParser((value: string) => {
       const n = positiveInt(value);
       if (n > MAX_WASM_THREADS) throw new InvalidArgumentError(`at most ${MAX_WASM_THREADS}: tfjs-backend-wasm starts a pool of ${MAX_WASM_THREADS} threads`);
@@ -33,14 +33,18 @@ export const kernelTuningOption = () =>
     .default('auto');
 
 /**
- * Starts the backend and says on stderr which one runs, and whether kernels are tuned. `auto` takes the first
+ * Starts the backend and says on stderr which one runs (wasm: on how many threads, and why fewer than asked),
+ * and whether kernels are tuned. `auto` takes the first
  * that starts; a backend named with --backend that cannot start is an error (a run asked for WebGPU is not
  * quietly a wasm run), with tfjs's reason.
  */
 export async function startBackend(flags: BackendFlags, quiet = false): Promise<BackendInfo> {
   const { backend: pref, kernelTuning: tuning } = flags;
-  const info = await initBackend(pref, { wasmThreads: flags.threads ?? defaultWasmThreads() });
+  const asked = flags.threads ?? defaultWasmThreads();
+  const info = await initBackend(pref, { wasmThreads: asked });
   if (pref !== 'auto' && info.name !== pref) throw new CliError(`--backend ${pref} cannot start here: ${info.fallbackReason ?? `tfjs started ${info.name}`}`, 2);
+  if (flags.threads !== undefined && info.name !== 'wasm' && !quiet) process.stderr.write(`note: --threads applies to wasm only; ${info.name} runs as it is\n`);
+  if (info.threadsNote) process.stderr.write(`note: wasm runs on ${info.threads} thread${info.threads === 1 ? '' : 's'}, not ${asked}: ${info.threadsNote}\n`);
   if (tuning === 'on' && info.name !== 'webgpu' && !quiet) process.stderr.write(`note: --kernel-tuning on applies to webgpu only; ${info.name} runs as it is\n`);
   if (tuning) setKernelTuning(tuning);
   if (!quiet && tuning) onKernelsTuned((choices, ms) => process.stderr.write(`${describeTuning(choices, ms)}\n`));

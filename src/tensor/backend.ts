@@ -20,6 +20,8 @@ export interface BackendInfo {
   adapter: AdapterSummary | null;
   /** wasm only: the threads tfjs-backend-wasm runs on (1 unless threads were asked for and the build allows them). */
   threads?: number;
+  /** wasm only: why it runs on fewer threads than asked for, when it does. */
+  threadsNote?: string;
   /** Why a preferred backend was not used (e.g. no WebGPU adapter), when one was passed over. */
   fallbackReason?: string;
 }
@@ -58,7 +60,8 @@ export function getWebGPUBackend(): WebGPUBackend | null {
 export interface BackendOptions {
   /**
    * Node only: threads for the wasm backend (default 1: tests and library callers stay on one core; the CLI
-   * asks for every core). In a browser wasm runs on one thread (startWasm says why).
+   * asks for several). In a browser wasm runs on one thread (startWasm says why). Read when wasm starts: a
+   * call that finds wasm already running returns it as it is.
    */
   wasmThreads?: number;
 }
@@ -155,14 +158,14 @@ async function startWebGPU(): Promise<BackendInfo | string> {
   return { name: 'webgpu', adapter: { vendor, architecture, description } };
 }
 
-/** nodeWasmThreads.ts, or null where it cannot load (a bundle that left it out runs wasm on one thread). */
-async function nodeWasmThreads(): Promise<typeof import('./nodeWasmThreads') | null> {
-  // A variable specifier keeps this Node-only module (node:os, node:fs) out of the browser bundle.
+/** nodeWasmThreads.ts, or why it cannot load (a bundle that left it out runs wasm on one thread). */
+async function nodeWasmThreads(): Promise<typeof import('./nodeWasmThreads') | string> {
+  // A variable specifier keeps this Node-only module (node:os, node:worker_threads) out of the browser bundle.
   const specifier = './nodeWasmThreads';
   try {
     return (await import(/* @vite-ignore */ specifier)) as typeof import('./nodeWasmThreads');
-  } catch {
-    return null;
+  } catch (e) {
+    return `nodeWasmThreads.ts did not load: ${e instanceof Error ? e.message : String(e)}`;
   }
 }
 
@@ -179,18 +182,20 @@ async function startWasm(threads: number): Promise<BackendInfo | string> {
       });
     }
     const nodeThreads = isNode ? await nodeWasmThreads() : null;
-    if (nodeThreads) {
+    if (nodeThreads && typeof nodeThreads !== 'string') {
       const started = await nodeThreads.startNodeWasm(wasm, threads, () => tf.setBackend('wasm'));
-      if (started === 0) return 'wasm: tfjs could not start the backend';
-      return { name: 'wasm', adapter: null, threads: started };
+      if (started.threads === 0) return 'wasm: tfjs could not start the backend';
+      return { name: 'wasm', adapter: null, threads: started.threads, ...(started.note ? { threadsNote: started.note } : {}) };
     }
-    // In a browser tfjs starts its threaded build on a cross-origin-isolated page, and hands each pthread its
+    // One thread here: in Node without nodeWasmThreads.ts, and in every browser. There tfjs starts its
+    // threaded build on a cross-origin-isolated page, and hands each pthread its
     // module as the factory's source text (Function.toString). Minified into our bundle, that text names
     // variables that exist only in the bundle, and every thread fails. One thread, whatever headers the page
     // is served with.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) return 'wasm: tfjs could not start the backend';
-    return { name: 'wasm', adapter: null, threads: wasm.getThreadsCount() };
+    const note = typeof nodeThreads === 'string' && threads > 1 ? { threadsNote: nodeThreads } : {};
+    return { name: 'wasm', adapter: null, threads: wasm.getThreadsCount(), ...note };
   } catch (e) {
     return `wasm: ${e instanceof Error ? e.message : String(e)}`;
   }

@@ -10,7 +10,7 @@ export interface BackendInfo {
   /** The tfjs backend in use: 'webgpu', 'wasm' or 'cpu'. */
   name: string;
   adapter: { vendor: string; architecture: string; description: string } | null;
-  /** wasm only: the threads it runs on (more than 1 only on a cross-origin-isolated page with several cores). */
+  /** wasm only: the threads it runs on (always 1 in the browser: README, "wasm on several cores"). */
   threads?: number;
   /** Why WebGPU is not in use, when it is not (no navigator.gpu, no adapter, the device was lost, ...). */
   fallbackReason?: string;
