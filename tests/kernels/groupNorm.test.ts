@@ -1,7 +1,8 @@
-// GroupNorm (+ SiLU): the plain-tfjs formulation with its closed-form gradient against a per-group loop and
-// against autodiff of the textbook formula (cpu); our WGSL programs against the same float64 loop and against
+// GroupNorm (+ SiLU): the plain-tfjs formulation with its closed-form gradient, on cpu and on wasm, against a
+// per-group loop and against autodiff of the textbook formula (cpu); our WGSL programs against the same float64 loop and against
 // the plain path on the same webgpu backend with our kernels off (values and the gradients of x, γ and β).
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { setCustomKernels } from '../../src/kernels/customKernels';
@@ -90,20 +91,30 @@ function valueAndGrads(c: Case, seed: number, f: (x: tf.Tensor, w: tf.Tensor, b:
 
 const ours = (c: Case) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => groupNorm(x as tf.Tensor4D, c.groups, w as tf.Tensor1D, b as tf.Tensor1D, c.silu);
 
-describe('groupNorm, plain tfjs (cpu)', () => {
+// The plain path on cpu and on wasm, where its per-channel statistics were written for speed (groupNorm.ts).
+const PLAIN_CASES: Case[] = [
+  { shape: [2, 3, 4, 6], groups: 3, silu: false },
+  { shape: [2, 3, 4, 6], groups: 3, silu: true },
+  { shape: [2, 3, 5, 8], groups: 1, silu: false }, // one group: the statistics over every channel
+  { shape: [3, 2, 3, 4], groups: 4, silu: false }, // one channel per group
+  { shape: [2, 4, 4, 8], groups: 2, silu: false, offset: 1000 }, // a large mean: the variance is two-pass
+];
+
+describe.each(['cpu', 'wasm'] as const)('groupNorm, plain tfjs (%s)', (backend) => {
   it('matches a per-group loop in float64, with and without SiLU', async () => {
-    for (const c of [{ shape: [2, 3, 4, 6], groups: 3, silu: false }, { shape: [2, 3, 4, 6], groups: 3, silu: true }] as Case[]) {
+    for (const c of PLAIN_CASES) {
       const d = inputs(c, 1);
-      const [y] = await on('cpu', () => groupNorm(tf.tensor(d.x, c.shape) as tf.Tensor4D, c.groups, tf.tensor1d(d.gamma), tf.tensor1d(d.beta), c.silu));
-      expectClose(y, golden(c, d.x, d.gamma, d.beta), 1e-5, 1e-5);
+      const [y] = await on(backend, () => groupNorm(tf.tensor(d.x, c.shape) as tf.Tensor4D, c.groups, tf.tensor1d(d.gamma), tf.tensor1d(d.beta), c.silu));
+      expectClose(y, golden(c, d.x, d.gamma, d.beta), c.offset ? 1e-3 : 1e-5, 1e-5);
     }
   });
 
-  it('has the gradients of autodiff through the textbook formula, for x, weight and bias', async () => {
-    const c: Case = { shape: [2, 3, 5, 8], groups: 4, silu: false };
-    const got = await on('cpu', () => valueAndGrads(c, 2, (x, w, b) => groupNormPlain(x as tf.Tensor4D, c.groups, w as tf.Tensor1D, b as tf.Tensor1D)));
-    const want = await on('cpu', () => valueAndGrads(c, 2, textbook(c)));
-    got.forEach((g, k) => expectClose(g, want[k], 1e-4, 1e-5));
+  it('has the gradients of autodiff through the textbook formula (on cpu), for x, weight and bias', async () => {
+    for (const c of [{ shape: [2, 3, 5, 8], groups: 4, silu: false }, ...PLAIN_CASES.slice(2, 4)] as Case[]) {
+      const got = await on(backend, () => valueAndGrads(c, 2, (x, w, b) => groupNormPlain(x as tf.Tensor4D, c.groups, w as tf.Tensor1D, b as tf.Tensor1D)));
+      const want = await on('cpu', () => valueAndGrads(c, 2, textbook(c)));
+      got.forEach((g, k) => expectClose(g, want[k], 1e-4, 1e-5));
+    }
   });
 
   it('rejects a channel count that does not split into the groups', () => {

@@ -27,7 +27,7 @@ export const NO_WEBGPU = 'no WebGPU adapter: setupWebGPU printed why (outside CI
 /** Runs `fn` on another backend (the cpu reference), reads its tensor back, and returns to the previous one. */
 export async function on(backend: 'cpu' | 'wasm' | 'webgpu', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   const previous = tf.getBackend();
-  await tf.setBackend(backend);
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs could not start ${backend}`);
   try {
     const out = tf.tidy(fn);
     const list = Array.isArray(out) ? out : [out];
