@@ -1,5 +1,5 @@
 // GroupNorm, optionally followed by SiLU, as five WGSL programs: five dispatches per layer and training step
-// where the tfjs ops of groupNormPlain + SiLU issue 35 (14 forward: moments, rsqrt, the affine, the sigmoid;
+// where the tfjs ops of groupNormPlain + SiLU issue 34 (13 forward: the statistics, rsqrt, the affine, the sigmoid;
 // 21 backward; tests/kernels/groupNorm.test.ts counts both). On a GPU a UNet training step is bound by dispatch count (README, Performance), and the
 // UNet has two of these per residual block.
 //

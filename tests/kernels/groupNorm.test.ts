@@ -116,9 +116,30 @@ describe.each(['cpu', 'wasm'] as const)('groupNorm, plain tfjs (%s)', (backend) 
       got.forEach((g, k) => expectClose(g, want[k], 1e-4, 1e-5));
     }
   });
+});
 
+describe('groupNorm, plain tfjs', () => {
   it('rejects a channel count that does not split into the groups', () => {
     expect(() => groupNorm(tf.zeros([1, 2, 2, 6]) as tf.Tensor4D, 4, tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D)).toThrow(/groups/);
+  });
+
+  it('on wasm keeps its statistics per channel: no kernel sees the grouped view, forward or backward', async () => {
+    // The grouped view is what made wasm slow (groupNorm.ts); cpu, as a control, uses it.
+    const c: Case = { shape: [2, 3, 5, 8], groups: 4, silu: false };
+    const grouped = JSON.stringify([2, 15, 4, 2]);
+    const shapesOn = async (backend: 'cpu' | 'wasm') => {
+      const previous = tf.getBackend();
+      expect(await tf.setBackend(backend)).toBe(true);
+      try {
+        const profile = await tf.profile(() => valueAndGrads(c, 5, (x, w, b) => groupNormPlain(x as tf.Tensor4D, c.groups, w as tf.Tensor1D, b as tf.Tensor1D)));
+        tf.dispose(profile.result as tf.Tensor[]);
+        return profile.kernels.flatMap((k) => k.inputShapes.map((s) => JSON.stringify(s)));
+      } finally {
+        if (previous) await tf.setBackend(previous);
+      }
+    };
+    expect(await shapesOn('cpu')).toContain(grouped);
+    expect(await shapesOn('wasm')).not.toContain(grouped);
   });
 });
 

@@ -27,15 +27,15 @@ export const NO_WEBGPU = 'no WebGPU adapter: setupWebGPU printed why (outside CI
 /** Runs `fn` on another backend (the cpu reference), reads its tensor back, and returns to the previous one. */
 export async function on(backend: 'cpu' | 'wasm' | 'webgpu', fn: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
   const previous = tf.getBackend();
-  if (!(await tf.setBackend(backend))) throw new Error(`tfjs could not start ${backend}`);
   try {
+    if (!(await tf.setBackend(backend))) throw new Error(`tfjs could not start ${backend}`);
     const out = tf.tidy(fn);
     const list = Array.isArray(out) ? out : [out];
     const data = await Promise.all(list.map(async (t) => (await t.data()) as Float32Array));
     tf.dispose(list);
     return data;
   } finally {
-    await tf.setBackend(previous);
+    if (previous) await tf.setBackend(previous);
   }
 }
 
