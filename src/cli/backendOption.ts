@@ -13,7 +13,7 @@ export const backendOption = () =>
     .default('auto');
 
 export const threadsOption = () =>
-  new Option('--threads <n>', `threads for the wasm backend (default: half the logical cores, at least 2, at most ${MAX_WASM_THREADS}; other backends ignore it)`)
+  new Option('--threads <n>', `threads for the wasm backend (default: half the logical cores, at least 2 where there are 2, at most ${MAX_WASM_THREADS}; other backends ignore it)`)
     .argParser((value: string) => {
       const n = positiveInt(value);
       if (n > MAX_WASM_THREADS) throw new InvalidArgumentError(`at most ${MAX_WASM_THREADS}: tfjs-backend-wasm starts a pool of ${MAX_WASM_THREADS} threads`);

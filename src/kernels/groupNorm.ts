@@ -20,7 +20,7 @@ import { GN_EPS, groupNormWebGPU, groupNormWebGPUFits } from './groupNorm_webgpu
  * (every channel has H·W values) and spread back to one value per channel, [B, 1, 1, C], which tfjs-wasm
  * broadcasts over [B, H, W, C] in 0.7 ms. (On webgpu,
  * where our programs normally run, that form costs more kernels; the plain path there is the baseline the
- * bench compares ours with, so it stays as it was.)
+ * bench compares ours with, so it keeps the grouped form.)
  *
  * The gradient is the closed form rather than autodiff: with x̂ = (x - μ)·r, r = (σ² + ε)^-½ and g = dy·γ, per
  * group  dx = r·(g - mean(g) - x̂·mean(g·x̂)),  dγ = Σ dy·x̂,  dβ = Σ dy.

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { errorLine } from '../core/errorLine';
 import workerThreads from 'node:worker_threads';
 
 /** The most threads tfjs-backend-wasm's build can use: it starts a pool of 8 pthread workers. */
@@ -32,8 +33,6 @@ export interface WasmStart {
   note?: string;
 }
 
-/** An error's first line (Node's module errors go on with the require stack). */
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
 /**
  * Sets the wasm backend up for `threads` threads and runs `start` (tf.setBackend('wasm')) under that setup.
@@ -58,7 +57,7 @@ export async function startNodeWasm(
     const { prepare } = createRequire(import.meta.url)(worker) as { prepare(): unknown };
     prepare();
   } catch (e) {
-    return plain(`the threaded build's worker cannot be prepared: ${errorText(e)}`);
+    return plain(`the threaded build's worker cannot be prepared: ${errorLine(e)}`);
   }
 
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
@@ -83,7 +82,7 @@ export async function startNodeWasm(
   try {
     ok = await start();
   } catch (e) {
-    failure = errorText(e);
+    failure = errorLine(e);
   } finally {
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;

@@ -10,7 +10,8 @@ import { IMAGE_METRIC, imageQualityOf, setImageMetric } from './imageMetric';
 import { isAbort, Job, type Post } from './job';
 import { stripFrames, type BackendInfo, type BackendPreference, type ColumnSpec, type Request, type WorkerEvent } from './protocol';
 import { adoptAsShipped, checkAgainstLoadedTeacher, checkpointOf, disposeRetired, fileOf, forgetNetworks, loadedSame, modelInfo, networkOf, register, retire, studentsMisfitting, unregister } from './registry';
-import { errorLine, explainLoadError } from './loadErrors';
+import { errorLine } from '../core/errorLine';
+import { explainLoadError } from './loadErrors';
 import { sampleNetwork, toyMetric, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
 

@@ -1,6 +1,7 @@
 // Why a file did not load, in words for the person who dropped it: what kind of problem it is and what to do,
 // then the loader's own one-line reason (which names the byte, tensor or field) in brackets; for a text file,
 // its first words instead.
+import { errorLine } from '../core/errorLine';
 import { CheckpointError, CompatibilityError, SafetensorsError } from '../io/errors';
 
 /** Container errors that mean "these bytes were never a safetensors file", as opposed to a damaged one. */
@@ -9,11 +10,6 @@ const NOT_SAFETENSORS = new Set(['too_small', 'header_too_large', 'header_utf8',
 function extensionOf(name: string): string | null {
   const m = /\.([A-Za-z0-9]{1,8})$/.exec(name);
   return m ? m[1].toLowerCase() : null;
-}
-
-/** The first line of an error's message: what the worker sends the page for any failure. */
-export function errorLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
 /**

@@ -9,7 +9,7 @@ import { cli } from './cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-threads-'));
 const digest = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
-// A small UNet on MNIST: convolutions, matrix products, GroupNorm and attention, forward and backward.
+// A small UNet on MNIST: convolutions, matrix products and GroupNorm, forward and backward.
 const train = (out: string, ...extra: string[]) =>
   cli('train', '--data', 'mnist', '--channels', '8,16,16', '--dropout', '0', '--batch', '8', '--iters', '3', '--backend', 'wasm', '--out', out, ...extra);
 

@@ -1,6 +1,6 @@
-// Run by nodeWasmThreads.test.ts as its own process (a process starts wasm once): starts wasm on 2 threads
-// with one part of the threaded setup broken, multiplies two matrices, and prints what it got as JSON. It must
-// then exit by itself.
+// Run by nodeWasmThreads.test.ts as its own process (a process starts wasm once): starts wasm on the threads
+// asked for (mode 1 or 3), or on 2 with one part of the threaded setup broken (missing-worker, missing-binary),
+// multiplies two matrices, and prints what it got as JSON. It must then exit by itself.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';

@@ -28,7 +28,7 @@ export function BackendBanner() {
       <details>
         <summary>{forced ? 'What works' : 'Why, and what still works'}</summary>
         {forced ? '' : (lost ?? backend.fallbackReason ?? 'This browser did not provide a WebGPU device.')}{' '}
-        Distilling the MNIST UNet works on wasm too, on the CPU (about 1.5 s per iteration at batch 64), not on the plain-JavaScript cpu
+        Distilling the MNIST UNet works on wasm too, on the CPU (about 1.4 s per iteration at batch 64), not on the plain-JavaScript cpu
         backend; the 2D toy models train and distill on any backend. Chrome and Edge 113+ have WebGPU; on Linux, Chrome needs{' '}
         <code>--enable-unsafe-webgpu</code>.
       </details>

@@ -210,8 +210,8 @@ export function DistillView() {
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
         {slowUnet && (
           <p className="banner info">
-            Without WebGPU this UNet distills on wasm, on one CPU core: about 1.5 s per iteration at batch 64, so 300 iterations take about 7 minutes.
-            For a demonstration, halve once with about 50 iterations (a minute and a half), or use WebGPU.{' '}
+            Without WebGPU this UNet distills on wasm, on one CPU core: about 1.4 s per iteration at batch 64, so 300 iterations take about 7 minutes.
+            For a demonstration, halve once with about 50 iterations (about a minute), or use WebGPU.{' '}
             <button className="small" disabled={running} onClick={() => patchSettings({ from: 8, to: 4, iters: 50 })} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
           </p>
         )}

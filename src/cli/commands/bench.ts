@@ -26,23 +26,20 @@ import { distillRound } from '../../distill/round';
 import { replayedForward } from '../../model/replayedForward';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
-import type { BackendPreference } from '../../tensor/backend';
 import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
 import { replaySupported, withReplay } from '../../tensor/replay';
 import { Trainer, type TrainerOptions } from '../../train/trainer';
-import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 
 /** Debian's Chromium package ships SwiftShader's Vulkan driver here (see README, Performance). */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
-interface BenchOpts {
+interface BenchOpts extends BackendFlags {
   json?: boolean;
   quick?: boolean;
   model?: string;
-  backend: BackendPreference;
-  threads?: number;
   kernelTuning: TuningMode;
 }
 

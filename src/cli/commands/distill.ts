@@ -8,8 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TuningMode } from '../../kernels/autotune';
 import type { LossWeighting } from '../../core/schedule';
 import { chainStages, distillChain, roundIterations } from '../../distill/chain';
-import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { MNIST_TEACHER, checkQualityCount, qualityFor, trainingData } from '../datasets';
@@ -18,7 +17,7 @@ import { intList, positiveInt, positiveNumber, powerOfTwo, seed, stepList, weigh
 import { checkOutputDir, checkOutputFile, stopOnInterrupt } from '../outputs';
 import { progressBar } from '../progress';
 
-interface DistillOpts {
+interface DistillOpts extends BackendFlags {
   teacher: string;
   from: number;
   to: number;
@@ -34,8 +33,6 @@ interface DistillOpts {
   dtype: 'f32' | 'f16';
   teacherEval: boolean;
   force?: boolean;
-  backend: BackendPreference;
-  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }

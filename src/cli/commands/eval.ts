@@ -1,8 +1,7 @@
 // `halfstep eval`: a checkpoint's sample quality at a step count, from seeded noise.
 import type { Command } from 'commander';
-import type { BackendPreference } from '../../tensor/backend';
 import type { TuningMode } from '../../kernels/autotune';
-import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { MNIST_TEACHER, checkQualityCount, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
@@ -14,15 +13,13 @@ import { MNIST_SIZE, gatherImages } from '../../data/mnist';
 import { loadMnist } from '../../data/mnistNode';
 import { CliError } from '../cliError';
 
-interface EvalOpts {
+interface EvalOpts extends BackendFlags {
   ckpt?: string;
   real?: boolean;
   steps?: number;
   eta: number;
   n: number;
   seed: number;
-  backend: BackendPreference;
-  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }

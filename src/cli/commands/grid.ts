@@ -3,8 +3,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { encode } from 'fast-png';
-import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { CliError } from '../cliError';
@@ -12,14 +11,12 @@ import { sampleNetwork } from '../evaluation';
 import { MAX_SAMPLING_STEPS, positiveInt, seed } from '../options';
 import { resolveSteps } from '../steps';
 
-interface GridOpts {
+interface GridOpts extends BackendFlags {
   row: string[];
   n: number;
   seed: number;
   out: string;
   scale: number;
-  backend: BackendPreference;
-  threads?: number;
 }
 
 /**

@@ -8,8 +8,7 @@ import { CheckpointLoadError } from '../../io/checkpoint';
 import { CLASSIFIER_FEATURES } from '../../model/classifier';
 import { featureStats } from '../../metrics/fid';
 import { type LoadedClassifier, ReferenceFileError, classifierOutputs, loadClassifier, serializeReferenceStats } from '../../metrics/mnistReference';
-import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, startBackend, threadsOption } from '../backendOption';
 import { readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
@@ -54,13 +53,11 @@ export async function readClassifierFile(file: string): Promise<LoadedClassifier
   }
 }
 
-interface MnistRefOpts {
+interface MnistRefOpts extends BackendFlags {
   classifier: string;
   out: string;
   kid: number;
   seed: number;
-  backend: BackendPreference;
-  threads?: number;
   json?: boolean;
   force?: boolean;
 }

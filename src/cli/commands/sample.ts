@@ -1,8 +1,7 @@
 // `halfstep sample`: DDIM samples from a checkpoint as a NumPy .npy file (float32, shape [n, ...sample]).
 import { Option, type Command } from 'commander';
-import type { BackendPreference } from '../../tensor/backend';
 import type { TuningMode } from '../../kernels/autotune';
-import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { sampleNetwork } from '../evaluation';
@@ -13,15 +12,13 @@ import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { MNIST_TEACHER } from '../datasets';
 
-interface SampleOpts {
+interface SampleOpts extends BackendFlags {
   ckpt: string;
   steps?: number;
   eta: number;
   n: number;
   seed: number;
   out: string;
-  backend: BackendPreference;
-  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }

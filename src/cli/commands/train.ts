@@ -14,8 +14,7 @@ import type { Network } from '../../model/network';
 import { parameterCount } from '../../model/network';
 import { trainTeacher } from '../../train/teacher';
 import type { Trainer } from '../../train/trainer';
-import type { BackendPreference } from '../../tensor/backend';
-import { backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { checkpointBytes, loadCheckpoint, networkFromCheckpoint, readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { trainingData } from '../datasets';
@@ -25,7 +24,7 @@ import { progressBar } from '../progress';
 
 type DataName = ToyDatasetName | 'mnist';
 
-interface TrainOpts {
+interface TrainOpts extends BackendFlags {
   data: DataName;
   iters: number;
   seed: number;
@@ -44,8 +43,6 @@ interface TrainOpts {
   force?: boolean;
   maxSeconds?: number;
   saveEvery: number;
-  backend: BackendPreference;
-  threads?: number;
   kernelTuning: TuningMode;
   json?: boolean;
 }

@@ -7,16 +7,15 @@ import { EpochSampler, type MnistSplit, gatherImages } from '../../data/mnist';
 import { loadMnist } from '../../data/mnistNode';
 import { createClassifier } from '../../model/classifier';
 import { classifierOutputs, classifierWeights, loadClassifier, serializeClassifier } from '../../metrics/mnistReference';
-import type { BackendPreference } from '../../tensor/backend';
 import { Trainer } from '../../train/trainer';
-import { backendOption, startBackend, threadsOption } from '../backendOption';
+import { type BackendFlags, backendOption, startBackend, threadsOption } from '../backendOption';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { positiveInt, positiveNumber, seed } from '../options';
 import { progressBar } from '../progress';
 import { writeReferenceStats } from './mnistRef';
 
-interface TrainClassifierOpts {
+interface TrainClassifierOpts extends BackendFlags {
   out: string;
   stats?: string;
   iters: number;
@@ -24,8 +23,6 @@ interface TrainClassifierOpts {
   lr: number;
   seed: number;
   dtype: 'auto' | 'f16' | 'f32';
-  backend: BackendPreference;
-  threads?: number;
   json?: boolean;
   force?: boolean;
 }
