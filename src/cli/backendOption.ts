@@ -34,9 +34,8 @@ export const kernelTuningOption = () =>
 
 /**
  * Starts the backend and says on stderr which one runs (wasm: on how many threads, and why fewer than asked),
- * and whether kernels are tuned. `auto` takes the first
- * that starts; a backend named with --backend that cannot start is an error (a run asked for WebGPU is not
- * quietly a wasm run), with tfjs's reason.
+ * and whether kernels are tuned. `auto` takes the first that starts; a backend named with --backend that
+ * cannot start is an error (a run asked for WebGPU is not quietly a wasm run), with tfjs's reason.
  */
 export async function startBackend(flags: BackendFlags, quiet = false): Promise<BackendInfo> {
   const { backend: pref, kernelTuning: tuning } = flags;

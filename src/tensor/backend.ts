@@ -3,6 +3,7 @@
 // module which backend runs and never calls tf.setBackend itself.
 import * as tf from '@tensorflow/tfjs';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import { errorLine } from '../core/errorLine';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
@@ -165,7 +166,7 @@ async function nodeWasmThreads(): Promise<typeof import('./nodeWasmThreads') | s
   try {
     return (await import(/* @vite-ignore */ specifier)) as typeof import('./nodeWasmThreads');
   } catch (e) {
-    return `nodeWasmThreads.ts did not load: ${e instanceof Error ? e.message : String(e)}`;
+    return `nodeWasmThreads.ts did not load: ${errorLine(e)}`;
   }
 }
 
@@ -187,11 +188,10 @@ async function startWasm(threads: number): Promise<BackendInfo | string> {
       if (started.threads === 0) return 'wasm: tfjs could not start the backend';
       return { name: 'wasm', adapter: null, threads: started.threads, ...(started.note ? { threadsNote: started.note } : {}) };
     }
-    // One thread here: in Node without nodeWasmThreads.ts, and in every browser. There tfjs starts its
-    // threaded build on a cross-origin-isolated page, and hands each pthread its
-    // module as the factory's source text (Function.toString). Minified into our bundle, that text names
-    // variables that exist only in the bundle, and every thread fails. One thread, whatever headers the page
-    // is served with.
+    // One thread here: in Node without nodeWasmThreads.ts, and in every browser. There tfjs starts its threaded
+    // build on a cross-origin-isolated page, and hands each pthread its module as the factory's source text
+    // (Function.toString). Minified into our bundle, that text names variables that exist only in the bundle,
+    // and every thread fails. One thread, whatever headers the page is served with.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     if (!(await tf.setBackend('wasm'))) return 'wasm: tfjs could not start the backend';
     const note = typeof nodeThreads === 'string' && threads > 1 ? { threadsNote: nodeThreads } : {};

@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { errorLine } from '../core/errorLine';
 import workerThreads from 'node:worker_threads';
+import { errorLine } from '../core/errorLine';
 
 /** The most threads tfjs-backend-wasm's build can use: it starts a pool of 8 pthread workers. */
 export const MAX_WASM_THREADS = 8;
@@ -32,7 +32,6 @@ export interface WasmStart {
   /** Why it runs on fewer threads than asked for, when it does. */
   note?: string;
 }
-
 
 /**
  * Sets the wasm backend up for `threads` threads and runs `start` (tf.setBackend('wasm')) under that setup.

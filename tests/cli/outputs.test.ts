@@ -1,17 +1,15 @@
 // What the CLI writes: checked before the work, never over an input or (for checkpoints) an existing file
 // unless asked, and kept when the user presses Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/cli/outputs';
 import { readCheckpoint, writeCheckpoint } from '../../src/io/checkpoint';
-import { cli } from './cli';
+import { cli, fileDigest } from './cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-out-'));
-const digest = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 const MOONS = 'models/toy/moons';
 
 async function failure(...args: string[]): Promise<{ code: number; stderr: string }> {
@@ -40,17 +38,17 @@ describe('halfstep output files', () => {
     copyFileSync(join(MOONS, 'student-1.safetensors'), ckpt);
     const cls = join(dir, 'cls.safetensors');
     copyFileSync('models/mnist/classifier.safetensors', cls);
-    const before = digest(cls);
+    const before = fileDigest(cls);
     // mnist-ref reads a classifier and writes statistics: both .safetensors, so only this check stands between.
     const { code, stderr } = await failure('mnist-ref', '--classifier', cls, '--out', cls, '--force');
     expect(code).toBe(2);
     expect(stderr).toBe(`error: ${cls} is also an input of this command: write the output to another file\n`);
-    expect(digest(cls)).toBe(before);
+    expect(fileDigest(cls)).toBe(before);
     // The same file through a symlink is the same input.
     const link = join(dir, 'link.safetensors');
     symlinkSync(cls, link);
     expect((await failure('mnist-ref', '--classifier', link, '--out', cls, '--force')).stderr).toMatch(/is also an input of this command/);
-    expect(digest(cls)).toBe(before);
+    expect(fileDigest(cls)).toBe(before);
     // sample and grid write only .npy and .png: a checkpoint name is refused, as its own input or any other.
     expect((await failure('sample', '--ckpt', ckpt, '--out', ckpt, '--n', '8', '--backend', 'cpu')).stderr).toBe(`error: --out ${ckpt}: sample writes a NumPy array; give a file name ending in .npy\n`);
     // A student at another step count runs, with a note that it is outside what it learned.
@@ -61,18 +59,18 @@ describe('halfstep output files', () => {
   it('refuses an existing teacher without --resume or --force, before starting any backend', async () => {
     const out = join(dir, 'teacher.safetensors');
     copyFileSync(join(MOONS, 'teacher.safetensors'), out);
-    const before = digest(out);
+    const before = fileDigest(out);
     const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '20', '--out', out, '--backend', 'wasm');
     expect(code).toBe(2);
     // One line, and no "backend: …" line: it stopped before the backend (and the training) started.
     expect(stderr).toBe(`error: ${out} exists: choose another --out, or pass --force to replace it with a new run\n`);
-    expect(digest(out)).toBe(before);
+    expect(fileDigest(out)).toBe(before);
     // Beside its resume state, the advice is to resume it.
     copyFileSync(out, out.replace(/\.safetensors$/, '.state.safetensors'));
     expect((await failure('train', '--data', 'moons', '--iters', '20', '--out', out, '--backend', 'wasm')).stderr).toBe(`error: ${out} exists: pass --resume to continue training it, or --force to start a new run that replaces it\n`);
     const forced = JSON.parse((await cli('train', '--data', 'moons', '--iters', '20', '--hidden', '16', '--blocks', '1', '--out', out, '--force', '--backend', 'wasm', '--json')).stdout);
     expect(forced.iterations).toBe(20);
-    expect(digest(out)).not.toBe(before);
+    expect(fileDigest(out)).not.toBe(before);
   });
 
   it('says what is wrong with an output path that is a directory or lies under a file', async () => {
@@ -102,13 +100,13 @@ describe('halfstep output files', () => {
     mkdirSync(out, { recursive: true });
     const teacher = join(out, 'student-4.safetensors');
     copyFileSync(join(MOONS, 'teacher.safetensors'), teacher);
-    const before = digest(teacher);
+    const before = fileDigest(teacher);
     for (const force of [[], ['--force']]) {
       const { code, stderr } = await failure('distill', '--teacher', teacher, '--from', '8', '--to', '4', '--iters', '5', '--out-dir', out, '--no-teacher-eval', '--n', '50', '--backend', 'cpu', ...force);
       expect(code).toBe(2);
       expect(stderr).toBe(`error: ${teacher} is also an input of this command: write the output to another file\n`);
     }
-    expect(digest(teacher)).toBe(before);
+    expect(fileDigest(teacher)).toBe(before);
   });
 
   it('refuses to resume from the state file of another run of the same network, and keeps the teacher', async () => {
@@ -118,11 +116,11 @@ describe('halfstep output files', () => {
     await train(b, '2');
     const state = (f: string) => f.replace(/\.safetensors$/, '.state.safetensors');
     copyFileSync(state(b), state(a));
-    const before = digest(a);
+    const before = fileDigest(a);
     const { code, stderr } = await failure('train', '--data', 'moons', '--iters', '8', '--out', a, '--resume', '--backend', 'cpu');
     expect(code).toBe(2);
     expect(stderr).toMatch(/run-a\.state\.safetensors is not the state of .*run-a\.safetensors \(it was saved with the teacher [0-9a-f]{8}, this one is [0-9a-f]{8}: the state of another run\): start a new run with --force/);
-    expect(digest(a)).toBe(before);
+    expect(fileDigest(a)).toBe(before);
     // Its own state resumes.
     const resumed = JSON.parse((await cli('train', '--data', 'moons', '--iters', '8', '--out', b, '--resume', '--backend', 'cpu', '--json')).stdout);
     expect(resumed).toMatchObject({ startStep: 4, iterations: 8 });
@@ -156,10 +154,10 @@ describe('halfstep output files', () => {
     const [cls, stats] = [join(dir, 'classifier.safetensors'), join(dir, 'stats.safetensors')];
     copyFileSync('models/mnist/classifier.safetensors', cls);
     copyFileSync('models/mnist/reference-stats.safetensors', stats);
-    const [c0, s0] = [digest(cls), digest(stats)];
+    const [c0, s0] = [fileDigest(cls), fileDigest(stats)];
     expect(await failure('train-classifier', '--out', cls, '--stats', join(dir, 'new-stats.safetensors'), '--iters', '1')).toEqual({ code: 2, stderr: `error: ${cls} exists: pass --force to replace it, or choose another --out\n` });
     expect(await failure('mnist-ref', '--out', stats)).toEqual({ code: 2, stderr: `error: ${stats} exists: pass --force to replace it, or choose another --out\n` });
-    expect([digest(cls), digest(stats)]).toEqual([c0, s0]);
+    expect([fileDigest(cls), fileDigest(stats)]).toEqual([c0, s0]);
   });
 
   it('says which options a run does not use, and fails a --backend it cannot start', async () => {

@@ -1,14 +1,12 @@
 // The CLI's wasm backend on several threads in Node (src/tensor/nodeWasmThreads.ts): its default count, what
 // it says, the same weights at any count, and a process that still exits when done.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli } from './cli';
+import { cli, fileDigest } from './cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-threads-'));
-const digest = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 // A small UNet on MNIST: convolutions, matrix products and GroupNorm, forward and backward.
 const train = (out: string, ...extra: string[]) =>
   cli('train', '--data', 'mnist', '--channels', '8,16,16', '--dropout', '0', '--batch', '8', '--iters', '3', '--backend', 'wasm', '--out', out, ...extra);
@@ -25,8 +23,8 @@ describe('halfstep on wasm threads', () => {
     expect((await train(one, '--threads', '1')).stderr).toMatch(/^backend: wasm$/m);
     expect(JSON.parse((await train(two, '--threads', '2', '--json')).stdout)).toMatchObject({ backend: 'wasm', threads: 2 });
     // Threads split the work of each operation, never one sum: the results are the same to the bit.
-    expect(digest(byDefault)).toBe(digest(one));
-    expect(digest(two)).toBe(digest(one));
+    expect(fileDigest(byDefault)).toBe(fileDigest(one));
+    expect(fileDigest(two)).toBe(fileDigest(one));
   }, 180_000);
 
   it('refuses more threads than tfjs-backend-wasm has', async () => {
