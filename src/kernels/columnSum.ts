@@ -1,7 +1,7 @@
 // Σ over every axis but the last (a layer's bias gradient from its output gradient): our program on webgpu
 // (columnSum_webgpu.ts; tf.sum at shapes where a GPU measured it faster, autotune.ts); on wasm a matrix
 // product with a row of ones, since tfjs-wasm's Sum over leading axes transposes first (at batch 64 of
-// 28×28×32: 4.0 ms, the product 0.15 ms); tf.sum on cpu, and on webgpu with our kernels off
+// 28×28×32 about 18x the product's time: scripts/wasmOps.ts); tf.sum on cpu, and on webgpu with our kernels off
 // (setCustomKernels switches our WGSL programs, not this wasm form).
 import * as tf from '@tensorflow/tfjs';
 import { pick } from './autotune';

@@ -15,10 +15,10 @@ import { GN_EPS, groupNormWebGPU, groupNormWebGPUFits } from './groupNorm_webgpu
  * Where the statistics live depends on the backend. Elsewhere x is viewed as [B, H·W, G, C/G] (rank 4, the
  * widest every backend's reduce kernels take; the same statistics as over [H, W, C/G] of [B, H, W, G, C/G])
  * and a group's mean is one value, [B, 1, G, 1]. On wasm a [B, 1, G, 1] operand broadcast over that view
- * takes 18x as long as an op between equal shapes (4.5 ms against 0.25 at batch 64 of 28×28×16), which made
+ * takes 20x as long as an op between equal shapes (at batch 64 of 28×28×16: scripts/wasmOps.ts), which made
  * GroupNorm a third of a training step; there a group's mean is taken as the mean of its channels' means
  * (every channel has H·W values) and spread back to one value per channel, [B, 1, 1, C], which tfjs-wasm
- * broadcasts over [B, H, W, C] in 0.7 ms. (On webgpu, where our programs normally run, that form costs more
+ * broadcasts over [B, H, W, C] in about 3x. (On webgpu, where our programs normally run, that form costs more
  * kernels; the plain path there is the baseline the bench compares ours with, so it keeps the grouped form.)
  *
  * The gradient is the closed form rather than autodiff: with x̂ = (x - μ)·r, r = (σ² + ε)^-½ and g = dy·γ, per
