@@ -2,7 +2,7 @@
 // to match, in one DDIM step of size 1/N, the teacher's two steps of size 1/(2N).
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
-import { type LossWeighting, timePoint } from '../core/schedule';
+import { type LossWeighting, type Parameterization, type ScheduleConfig, timePoint } from '../core/schedule';
 import type { BatchSource } from '../data/batchSource';
 import { cloneNetwork } from '../model/build';
 import { type ModelConfig, usesDropout } from '../model/config';
@@ -41,6 +41,34 @@ export function studentConfig(teacher: ModelConfig): ModelConfig {
   return teacher.network.arch === 'unet' ? { ...teacher, network: { ...teacher.network, dropout: 0 } } : teacher;
 }
 
+/** What one step's batch of a round is drawn from. */
+export interface RoundBatchSpec {
+  studentSteps: number;
+  batchSize: number;
+  data: BatchSource;
+  parameterization: Parameterization;
+  schedule: ScheduleConfig;
+  weighting: LossWeighting;
+}
+
+/**
+ * One step's batch of Algorithm 2: x from the data, i uniform in {1, …, N} per example (t = 1 too, so the
+ * student's first step is distilled), ε, then `target` (the frozen teacher's two DDIM steps) gives z_t and
+ * x̃ from the coefficients at (t, t′, t″); the student's x̂ coefficients, its time input and w(λ) are at t = i/N.
+ * Runs under the trainer's tidy.
+ */
+export function roundBatch(spec: RoundBatchSpec, rng: Rng, target: (x: tf.Tensor, eps: tf.Tensor, coef: tf.Tensor2D) => [tf.Tensor, tf.Tensor]): XSpaceBatch {
+  const { studentSteps: n, batchSize, data, parameterization, schedule, weighting } = spec;
+  const x = data(batchSize, rng);
+  const times = Array.from({ length: batchSize }, () => distillTimes(1 + rng.int(n), n));
+  const at = times.map((k) => timePoint(k.t, schedule));
+  const aMid = times.map((k) => timePoint(k.tMid, schedule));
+  const aEnd = times.map((k) => timePoint(k.tEnd, schedule));
+  const eps = tf.tensor(rng.normals(x.size), x.shape);
+  const [zT, xTarget] = target(x, eps, targetCoefficients(parameterization, at, aMid, aEnd));
+  return { zT, xTarget, ...xSpaceCoefficients(at, parameterization, weighting, x.rank) };
+}
+
 /** Trains a new student from `teacher` (left untouched). The caller owns the student. */
 export async function distillRound(teacher: Network, opts: RoundOptions): Promise<RoundResult> {
   const { studentSteps: n, batchSize, data, seed, weighting = 'snr_trunc', clip = false } = opts;
@@ -58,17 +86,7 @@ export async function distillRound(teacher: Network, opts: RoundOptions): Promis
   });
   try {
     const result = await trainer.run(
-      (): XSpaceBatch => {
-        const x = data(batchSize, rng);
-        // i uniform in {1, …, N}: t = 1 is trained too, so the student's first step is distilled.
-        const times = Array.from({ length: batchSize }, () => distillTimes(1 + rng.int(n), n));
-        const at = times.map((k) => timePoint(k.t, schedule));
-        const aMid = times.map((k) => timePoint(k.tMid, schedule));
-        const aEnd = times.map((k) => timePoint(k.tEnd, schedule));
-        const eps = tf.tensor(rng.normals(x.size), x.shape);
-        const [zT, xTarget] = batches.call([x, eps, targetCoefficients(parameterization, at, aMid, aEnd)]);
-        return { zT, xTarget, ...xSpaceCoefficients(at, parameterization, weighting, x.rank) };
-      },
+      () => roundBatch({ studentSteps: n, batchSize, data, parameterization, schedule, weighting }, rng, (x, eps, coef) => batches.call([x, eps, coef]) as [tf.Tensor, tf.Tensor]),
       (b, step) => xSpaceLoss(student, b, seed + step),
     );
     return { student, result, batches: { ...batches.stats } };

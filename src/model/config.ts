@@ -58,6 +58,9 @@ export const modelConfigSchema = z.object({
   /** Networks are conditioned on continuous t, never on a step index, so every student shares its teacher's embedding. */
   conditioning: z.literal('t'),
 }).strict().superRefine((cfg, ctx) => {
+  // λ must span an interval: at logSnrMin = logSnrMax (both 0) α = σ at every t, DDIM never moves and the
+  // distillation target's denominator α'' - (σ''/σ)·α is 0.
+  if (cfg.schedule.logSnrMin >= cfg.schedule.logSnrMax) ctx.addIssue({ code: 'custom', message: `schedule logSnrMin must be below logSnrMax, got ${cfg.schedule.logSnrMin} and ${cfg.schedule.logSnrMax}` });
   if (cfg.network.arch === 'mlp' && cfg.data.kind !== 'toy2d') ctx.addIssue({ code: 'custom', message: 'an mlp network needs toy2d data' });
   if (cfg.network.arch === 'unet') {
     if (cfg.data.kind !== 'image') ctx.addIssue({ code: 'custom', message: 'a unet network needs image data' });

@@ -188,6 +188,7 @@ describe('readCheckpoint refuses bad metadata, each with its reason', () => {
     ['config missing', (m) => { delete m.config; }, 'metadata config: Invalid input: expected string, received undefined'],
     ['config out of range', (m) => { m.config = JSON.stringify({ ...config, network: { ...config.network, hidden: 0 } }); }, 'metadata config.network.hidden: Too small: expected number to be >=1'],
     ['config with an unknown field', (m) => { m.config = JSON.stringify({ ...config, extra: 1 }); }, 'metadata config: Unrecognized key: "extra"'],
+    ['a schedule with no span of logSNR', (m) => { m.config = JSON.stringify({ ...config, schedule: { kind: 'cosine', logSnrMin: 0, logSnrMax: 0 } }); }, 'metadata config: schedule logSnrMin must be below logSnrMax, got 0 and 0'],
     ['unknown parameterization', (m) => { m.config = JSON.stringify({ ...config, parameterization: 'score' }); }, 'metadata config.parameterization: Invalid option: expected one of "v"|"x"|"eps"'],
     ['unknown role', (m) => { m.role = 'teacher-ish'; }, 'metadata role: Invalid option: expected one of "teacher"|"student"'],
     ['steps not a power of two', (m) => { m.steps = '6'; m.lineage = JSON.stringify({ ...lineage, teacherSteps: 12 }); }, 'metadata steps: must be a power of two'],

@@ -8,7 +8,7 @@ import { type Parameterization, timePoint } from '../../src/core/schedule';
 import { setCustomKernels } from '../../src/kernels/customKernels';
 import { ddimStep, ddimStepPlain } from '../../src/kernels/ddimStep';
 import { ddimStepWebGPU } from '../../src/kernels/ddimStep_webgpu';
-import { expectClose, setupWebGPU } from './webgpuSetup';
+import { expectClose, on, setupWebGPU } from './webgpuSetup';
 
 const gpu = await setupWebGPU();
 
@@ -28,6 +28,37 @@ function golden(z: Float32Array, out: Float32Array, c: DdimStepCoefficients, cli
   }
   return { zS, xHat };
 }
+
+// The plain step on cpu, on every machine: with clip, ε̂ must come from the clipped x̂, which the samplers'
+// end-to-end tests cannot see (their last step returns x̂ alone).
+describe('plain DDIM step on cpu', () => {
+  const shape = [3, 5, 4, 2];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const rng = new Rng(11);
+  const z = rng.normals(size);
+  const out = rng.normals(size).map((v) => 2 * v);
+  const noise = rng.normals(size);
+  const cases: [Parameterization, boolean, number][] = [['v', true, 0], ['x', true, 0], ['eps', true, 0.5], ['v', false, 1]];
+  for (const [param, clip, eta] of cases) {
+    it(`${param}, clip=${clip}, eta=${eta}: matches the float64 formula`, async () => {
+      const c = ddimStepCoefficients(param, timePoint(0.7), timePoint(0.45), eta);
+      const g = golden(z, out, c, clip, eta > 0 ? noise : undefined);
+      const [zS, xHat] = await on('cpu', () => {
+        const r = ddimStepPlain(tf.tensor(z, shape), tf.tensor(out, shape), c, clip, eta > 0 ? tf.tensor(noise, shape) : undefined);
+        return [r.zS, r.xHat];
+      });
+      expectClose(zS, g.zS);
+      expectClose(xHat, g.xHat);
+      if (clip) {
+        // The control: the parameterization's own ε̂, unclipped, would give another z_s.
+        const kept = golden(z, out, c, false, eta > 0 ? noise : undefined);
+        const moved = g.xHat.some((x, i) => x !== kept.xHat[i]);
+        expect(moved).toBe(true);
+        expect(Math.max(...g.zS.map((v, i) => Math.abs(v - (c.alphaS * g.xHat[i] + c.epsWeight * (c.ez * z[i] + c.eo * out[i]) + (eta > 0 ? c.noiseStd * noise[i] : 0)))))).toBeGreaterThan(1e-2);
+      }
+    });
+  }
+});
 
 describe.skipIf(!gpu)('fused DDIM step on webgpu', () => {
   const shape = [3, 5, 4, 2]; // [B, H, W, C], 120 values: not a multiple of the workgroup size
