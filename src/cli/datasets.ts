@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { arrayBatchSource, type BatchSource } from '../data/batchSource';
 import { EpochSampler, gatherImages } from '../data/mnist';
 import { loadMnist } from '../data/mnistNode';
-import { isToyDataset, toyDataset } from '../data/toy2d';
+import { TOY_DATASETS, type ToyDatasetName, isToyDataset, toyDataset } from '../data/toy2d';
 import type { DataSpec } from '../model/config';
 import { loadClassifier, parseReferenceStats, mnistQuality } from '../metrics/mnistReference';
 import { type QualityEvaluator, toyQuality } from '../metrics/quality';
@@ -25,20 +25,27 @@ export const MNIST_REFERENCE = shipped('models/mnist/reference-stats.safetensors
 /** The shipped MNIST teacher: the default model of `eval`, `sample` and `distill`. */
 export const MNIST_TEACHER = shipped('models/mnist/teacher.safetensors');
 
+/**
+ * Before any work: the data a checkpoint's config names must be data this CLI has, to train on and to measure
+ * against (a hand-edited or foreign config can name any).
+ */
+export function checkKnownData(data: DataSpec): void {
+  if (data.kind === 'toy2d' && !isToyDataset(data.name)) throw new CliError(`the checkpoint's 2D data set '${data.name}' is not one Halfstep has (${TOY_DATASETS.join(', ')})`);
+  if (data.kind === 'image' && data.name !== 'mnist') throw new CliError(`the checkpoint's image data '${data.name}' is not one Halfstep has (MNIST only)`);
+}
+
 export function trainingData(data: DataSpec, seed: number): BatchSource {
-  if (data.kind === 'toy2d') {
-    if (!isToyDataset(data.name)) throw new CliError(`unknown toy data set '${data.name}'`);
-    return arrayBatchSource(toyDataset(data.name, 20_000, seed), [2]);
-  }
-  if (data.name !== 'mnist') throw new CliError(`no loader for image data '${data.name}' (MNIST only)`);
+  checkKnownData(data);
+  if (data.kind === 'toy2d') return arrayBatchSource(toyDataset(data.name as ToyDatasetName, 20_000, seed), [2]);
   const train = loadMnist('train');
   // Shuffled epochs, seeded: each image once per epoch.
   const sampler = new EpochSampler(train.count, seed);
   return (batchSize) => tf.tensor(gatherImages(train, sampler.next(batchSize)), [batchSize, 28, 28, 1]);
 }
 
-/** Before any work: FID and KID compare feature covariances, which one image does not have. */
+/** Before any work: data this CLI can measure against, and FID and KID compare feature covariances, which one image does not have. */
 export function checkQualityCount(data: DataSpec, n: number): void {
+  checkKnownData(data);
   if (data.kind === 'image' && n < 2) throw new CliError(`--n ${n}: FID and KID need at least 2 images (they compare feature covariances)`);
 }
 

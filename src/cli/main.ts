@@ -9,6 +9,14 @@ const program = new Command('halfstep')
   .description('Progressive distillation of diffusion models (Salimans & Ho, ICLR 2022): train, distill, sample, evaluate')
   .version(VERSION, '--version', 'print the version')
   .showHelpAfterError('(run with --help for the options)')
+  .configureHelp({
+    // eval and sample take stray words only to say that a checkpoint goes with --ckpt: not an argument to list.
+    subcommandTerm: (cmd) => [
+      cmd.name(),
+      cmd.options.length ? '[options]' : '',
+      ...cmd.registeredArguments.filter((a) => a.name() !== 'extra').map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)),
+    ].filter(Boolean).join(' '),
+  })
   .exitOverride();
 
 // Each subcommand is one module exporting `register(program)`. Only the one named on the command line is

@@ -4,18 +4,6 @@ import { MAX_SEED } from '../core/rng';
 import type { LossWeighting } from '../core/schedule';
 import { MAX_STEPS } from '../io/checkpoint';
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
 /** A whole number in [lo, hi], written as digits (not 1e3, not 0x10). */
 function wholeNumber(lo: number, hi: number): (value: string) => number {
   return (value) => {
@@ -24,6 +12,26 @@ function wholeNumber(lo: number, hi: number): (value: string) => number {
     return n;
   };
 }
+
+/** A count with no limit of its own (iterations, batch size, widths), written as digits as every count is. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number, written in digits');
+  return n;
+}
+
+/**
+ * The most samples `sample`, `eval` and `distill` draw at once: they are held in memory together
+ * (100,000 MNIST images are 314 MB of float32; FID papers use 50,000).
+ */
+export const MAX_SAMPLE_COUNT = 100_000;
+
+/** A sample count in [1, MAX_SAMPLE_COUNT]. */
+export const sampleCount = wholeNumber(1, MAX_SAMPLE_COUNT);
+
+/** A grid's samples per row and its pixel scale: a PNG of up to 256 columns of 28·16 pixels. */
+export const gridColumns = wholeNumber(1, 256);
+export const gridScale = wholeNumber(1, 16);
 
 /** A seed in [0, 2³¹ − 1] (src/core/rng.ts): larger ones would wrap onto smaller ones inside the generators. */
 export const seed = wholeNumber(0, MAX_SEED);

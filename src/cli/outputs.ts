@@ -6,6 +6,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './cliError';
+import { stopProgressBars } from './progress';
 
 async function statOrNull(path: string) {
   try {
@@ -142,6 +143,7 @@ export function stopOnInterrupt(controller: AbortController): { interrupted(): b
   function onSignal(name: NodeJS.Signals) {
     got = name;
     const again = name === 'SIGINT' ? 'Ctrl-C again to quit at once' : 'another signal quits at once';
+    stopProgressBars(); // on a terminal, a running bar would redraw over the line
     process.stderr.write(`\ninterrupted (${name}): stopping after the current step and saving what is finished (${again})\n`);
     controller.abort();
     release();

@@ -13,6 +13,15 @@ const LOG_EVERY_MS = 30_000;
 const describe = (payload?: Record<string, string | number>) =>
   payload ? Object.entries(payload).map(([k, v]) => `${k} ${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v}`).join(' ') : '';
 
+/** The bars drawn on a terminal now: a message written while one runs would be drawn over. */
+const drawn = new Set<cliProgress.SingleBar>();
+
+/** Stops every bar on the terminal (its line cleared), so that a message written next stays (e.g. Ctrl-C's). */
+export function stopProgressBars(): void {
+  for (const bar of drawn) bar.stop();
+  drawn.clear();
+}
+
 export function progressBar(label: string, total: number): Progress {
   if (!process.stderr.isTTY) {
     const started = performance.now();
@@ -25,7 +34,7 @@ export function progressBar(label: string, total: number): Progress {
     };
     return {
       update: (value, payload) => {
-        line = `${label} ${value}/${total} ${describe(payload)}`;
+        line = [label, `${value}/${total}`, describe(payload)].filter(Boolean).join(' ');
         if (performance.now() - last >= LOG_EVERY_MS) { last = performance.now(); write(); }
       },
       stop: () => { if (line && line !== written) write(); },
@@ -36,8 +45,13 @@ export function progressBar(label: string, total: number): Progress {
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { info: '' });
+  drawn.add(bar);
   return {
+    // A stopped bar ignores updates.
     update: (value, payload) => bar.update(value, payload ? { info: describe(payload) } : undefined),
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.stop();
+      drawn.delete(bar);
+    },
   };
 }

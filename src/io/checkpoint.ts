@@ -14,6 +14,7 @@ import { CheckpointError, type CheckpointErrorCode } from './errors';
 import { firstF16Overflow } from './half';
 import { expectedParamShapes } from './paramLayout';
 import { parseSafetensors, quote, serializeSafetensors, type NamedTensor, type SafetensorsFile } from './safetensors';
+import { article } from '../core/words';
 
 export { CheckpointError, CheckpointLoadError } from './errors';
 
@@ -93,7 +94,7 @@ export const checkpointMetadataSchema = z.object({
   if (steps === null) ctx.addIssue({ code: 'custom', path: ['steps'], message: 'a student needs its sampling step count' });
   if (lineage === null) ctx.addIssue({ code: 'custom', path: ['lineage'], message: 'a student needs its lineage' });
   if (steps !== null && lineage !== null && lineage.teacherSteps !== 2 * steps) {
-    ctx.addIssue({ code: 'custom', path: ['lineage', 'teacherSteps'], message: `is ${lineage.teacherSteps}, but a ${steps}-step student halves a ${2 * steps}-step teacher` });
+    ctx.addIssue({ code: 'custom', path: ['lineage', 'teacherSteps'], message: `is ${lineage.teacherSteps}, but ${article(steps)} ${steps}-step student halves ${article(2 * steps)} ${2 * steps}-step teacher` });
   }
 });
 

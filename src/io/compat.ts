@@ -4,6 +4,7 @@
 import type { DataSpec, ModelConfig } from '../model/config';
 import type { Checkpoint } from './checkpoint';
 import { CompatibilityError } from './errors';
+import { article } from '../core/words';
 
 export { CompatibilityError } from './errors';
 
@@ -64,7 +65,7 @@ export function studentOfTeacherProblems(student: Checkpoint, teacher: Checkpoin
       reasons.push(`student was distilled from weights ${short(lineage.teacherHash)}, this teacher's weights are ${short(teacher.hash)}`);
     }
     if (teacher.role === 'student' && teacher.steps !== lineage.teacherSteps) {
-      reasons.push(`student's lineage says its teacher sampled with ${lineage.teacherSteps} steps, this teacher is a ${teacher.steps}-step student`);
+      reasons.push(`student's lineage says its teacher sampled with ${lineage.teacherSteps} steps, this teacher is ${article(teacher.steps!)} ${teacher.steps}-step student`);
     }
     const stage = teacher.role === 'teacher' ? 1 : (teacher.lineage?.stage ?? 0) + 1;
     if (lineage.stage !== stage) reasons.push(`student's lineage says stage ${lineage.stage}, a student of this teacher is stage ${stage}`);
@@ -81,7 +82,7 @@ export function checkStudentOfTeacher(student: Checkpoint, teacher: Checkpoint):
 
 /** Checks a whole chain [teacher, student-N/2, student-N/4, …], each link against the one before it. */
 export function checkDistillationChain(chain: readonly Checkpoint[]): void {
-  if (chain.length > 0 && chain[0].role !== 'teacher') throw new CompatibilityError([`a chain starts at a teacher, the first checkpoint is a ${chain[0].steps}-step student`]);
+  if (chain.length > 0 && chain[0].role !== 'teacher') throw new CompatibilityError([`a chain starts at a teacher, the first checkpoint is ${article(chain[0].steps!)} ${chain[0].steps}-step student`]);
   for (let i = 1; i < chain.length; i++) {
     const reasons = studentOfTeacherProblems(chain[i], chain[i - 1]);
     if (reasons.length > 0) throw new CompatibilityError(reasons.map((r) => `link ${i}: ${r}`));

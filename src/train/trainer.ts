@@ -24,6 +24,11 @@ export interface TrainerOptions {
   clipNorm?: number;
   /** Steps between loss reports: each report is one GPU readback, so the loop never reads back per step. */
   reportEvery?: number;
+  /**
+   * Report at whole multiples of reportEvery (step 150, 200, …) rather than every reportEvery steps from
+   * startStep: a resumed run's reports, and the saves made at them, then land where a fresh run's do.
+   */
+  alignReports?: boolean;
   /** Exponential moving average of the weights (e.g. 0.999 for a teacher); none when undefined. */
   emaDecay?: number;
   /** Resume: the step count the run continues from (lr schedule and EMA warm-up continue from here). */
@@ -232,7 +237,7 @@ export class Trainer {
   private readonly opts: Required<Omit<TrainerOptions, 'emaDecay' | 'signal' | 'gate' | 'onReport' | 'replaySteps'>> & TrainerOptions;
 
   constructor(private readonly params: ReadonlyMap<string, tf.Variable>, opts: TrainerOptions) {
-    this.opts = { schedule: 'linear-decay', warmup: 0, clipNorm: 1, reportEvery: 10, startStep: 0, ...opts };
+    this.opts = { schedule: 'linear-decay', warmup: 0, clipNorm: 1, reportEvery: 10, startStep: 0, alignReports: false, ...opts };
     // tidy frees the clones; each shadow keeps its data.
     this.ema = opts.emaDecay === undefined ? null : new Map([...params].map(([n, v]) => [n, tf.tidy(() => tf.variable(v.clone() as tf.Tensor, false))]));
     // A fresh optimizer per Trainer, so each distillation round resets it.
@@ -284,7 +289,7 @@ export class Trainer {
    * (e.g. a frozen teacher's targets); `loss` maps them to a scalar inside it. Both run under tidy.
    */
   async run<B extends tf.TensorContainer>(makeBatch: (step: number) => B, loss: (batch: B, step: number) => tf.Scalar): Promise<TrainResult> {
-    const { iterations, reportEvery, startStep, signal, gate, onReport } = this.opts;
+    const { iterations, reportEvery, startStep, signal, gate, onReport, alignReports } = this.opts;
     const vars = [...this.params.values()];
     const reports: TrainReport[] = [];
     // Running sums of [loss, gradient norm] on the device: read back once per report.
@@ -365,7 +370,7 @@ export class Trainer {
         firstBad = bad as tf.Scalar;
         sinceReport++;
         const atEnd = step + 1 === iterations;
-        if (sinceReport === reportEvery || atEnd) {
+        if ((alignReports ? (step + 1) % reportEvery === 0 : sinceReport === reportEvery) || atEnd) {
           const { lv, nv, bad } = await readWindow(step + 1 - sinceReport);
           if (bad !== null) {
             // Back to proved weights: the steps since then are lost, nothing else.

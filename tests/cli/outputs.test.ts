@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/cli/outputs';
 import { readCheckpoint, writeCheckpoint } from '../../src/io/checkpoint';
+import { parseSafetensors } from '../../src/io/safetensors';
 import { cli, fileDigest } from './cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'halfstep-out-'));
@@ -23,8 +24,8 @@ async function failure(...args: string[]): Promise<{ code: number; stderr: strin
 }
 
 /** A moons training run of a million steps, as a child process the test can signal. */
-function longTraining(out: string, saveEvery: string, backend: string) {
-  const child = spawn(process.execPath, ['bin/halfstep.mjs', 'train', '--data', 'moons', '--iters', '1000000', '--hidden', '16', '--blocks', '1', '--save-every', saveEvery, '--out', out, '--backend', backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+function longTraining(out: string, saveEvery: string, backend: string, ...more: string[]) {
+  const child = spawn(process.execPath, ['bin/halfstep.mjs', 'train', '--data', 'moons', '--iters', '1000000', '--hidden', '16', '--blocks', '1', '--save-every', saveEvery, '--out', out, '--backend', backend, ...more], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (d) => { output.stdout += d; });
   child.stderr.on('data', (d) => { output.stderr += d; });
@@ -142,12 +143,50 @@ describe('halfstep output files', () => {
       [['distill', '--from', '2097152', '--to', '1', '--out-dir', join(dir, 'big')], "error: option '--from <n>' argument '2097152' is invalid. must be a power of two (1, 2, 4, …) up to 1048576"],
       [['sample', '--ckpt', join(MOONS, 'student-1.safetensors'), '--out', join(dir, 'x.safetensors')], `error: --out ${join(dir, 'x.safetensors')}: sample writes a NumPy array; give a file name ending in .npy`],
       [['grid', '--row', 'models/mnist/student-1.safetensors', '--out', join(dir, 'g.npy')], `error: --out ${join(dir, 'g.npy')}: grid writes a PNG; give a file name ending in .png`],
+      // Counts are digits, as seeds and step counts are; sample counts and grids have a size they fit in memory.
+      [['distill', '--from', '0x10', '--to', '1', '--out-dir', join(dir, 'hex')], "error: option '--from <n>' argument '0x10' is invalid. must be a positive whole number, written in digits"],
+      [['train', '--data', 'moons', '--iters', '1e2', '--out', join(dir, 'e.safetensors')], "error: option '--iters <k>' argument '1e2' is invalid. must be a positive whole number, written in digits"],
+      [['sample', '--n', '1000000000000', '--out', join(dir, 's.npy')], "error: option '--n <count>' argument '1000000000000' is invalid. must be a whole number from 1 to 100000"],
+      [['grid', '--row', 'models/mnist/student-1.safetensors', '--scale', '100000', '--out', join(dir, 'g.png')], "error: option '--scale <k>' argument '100000' is invalid. must be a whole number from 1 to 16"],
     ];
     for (const [args, line] of cases) {
       const { code, stderr } = await failure(...args);
       expect(code, args.join(' ')).toBe(2); // wrong input
       expect(stderr.split('\n')[0], args.join(' ')).toBe(line);
     }
+  });
+
+  it('checks every grid row before sampling any: a bad last row fails at once, not after the others', async () => {
+    const started = Date.now();
+    const { code, stderr } = await failure('grid', '--row', 'models/mnist/student-1.safetensors', '--row', 'models/mnist/student-2.safetensors', '--row', 'models/mnist/teacher.safetensors', '--n', '256', '--out', join(dir, 'rows.png'), '--backend', 'cpu');
+    expect({ code, stderr }).toEqual({ code: 2, stderr: 'error: models/mnist/teacher.safetensors is a teacher: say how many sampling steps with models/mnist/teacher.safetensors@STEPS\n' });
+    // Sampling the first two rows (256 digits, 3 network passes each, on cpu) would take minutes; checking takes seconds.
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(existsSync(join(dir, 'rows.png'))).toBe(false);
+  });
+
+  it("refuses a checkpoint whose data Halfstep does not have, before any backend starts, and leaves no directory", async () => {
+    const ckpt = readCheckpoint(new Uint8Array(readFileSync(join(MOONS, 'student-4.safetensors'))));
+    const file = join(dir, 'spiral.safetensors');
+    writeFileSync(file, writeCheckpoint({ ...ckpt, config: { ...ckpt.config, data: { kind: 'toy2d', name: 'spiral' } } }, 'F32'));
+    const line = "error: the checkpoint's 2D data set 'spiral' is not one Halfstep has (moons, swissroll, gaussians8, checkerboard)\n";
+    expect(await failure('eval', '--ckpt', file, '--n', '50', '--backend', 'cpu')).toEqual({ code: 2, stderr: line });
+    expect(await failure('distill', '--teacher', file, '--from', '4', '--to', '2', '--out-dir', join(dir, 'spiral-students'), '--backend', 'cpu')).toEqual({ code: 2, stderr: line });
+    expect(existsSync(join(dir, 'spiral-students'))).toBe(false);
+  });
+
+  it("defaults mnist-ref's and train-classifier's --out to the shipped files from any working directory", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'halfstep-cwd-'));
+    const bin = join(process.cwd(), 'bin/halfstep.mjs');
+    const from = (...args: string[]) => new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [bin, ...args], { cwd: elsewhere });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('exit', (code) => done({ code, stderr }));
+    });
+    expect(await from('mnist-ref')).toEqual({ code: 2, stderr: `error: ${join(process.cwd(), 'models/mnist/reference-stats.safetensors')} exists: pass --force to replace it, or choose another --out\n` });
+    expect(await from('train-classifier')).toEqual({ code: 2, stderr: `error: ${join(process.cwd(), 'models/mnist/classifier.safetensors')} exists: pass --force to replace it, or choose another --out\n` });
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 
   it('refuses to replace the classifier or its statistics without --force', async () => {
@@ -236,6 +275,26 @@ describe('halfstep output files', () => {
     const resumed = JSON.parse((await cli('train', '--data', 'moons', '--iters', String(step + 10), '--out', out, '--resume', '--backend', 'wasm', '--json')).stdout);
     expect(resumed).toMatchObject({ startStep: step, iterations: step + 10, stoppedEarly: false });
     expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  }, 120_000);
+
+  it('saves on schedule after --resume from a step that is not a multiple of 50 (as every stopped run leaves)', async () => {
+    const out = join(dir, 'resumed.safetensors');
+    const state = join(dir, 'resumed.state.safetensors');
+    await cli('train', '--data', 'moons', '--iters', '130', '--hidden', '16', '--blocks', '1', '--out', out, '--backend', 'cpu');
+    const savedStep = () => parseSafetensors(new Uint8Array(readFileSync(state))).metadata.step;
+    expect(savedStep()).toBe('130');
+    // Reports at 150, 200, …: the first save of --save-every 100 is at 200, then 300. (Before, reports came at
+    // 180, 230, … and a save needed one at a multiple of 100: none came, and the run saved only at its end.)
+    const run = longTraining(out, '100', 'cpu', '--resume');
+    const seen = new Set<string>();
+    const deadline = Date.now() + 90_000;
+    while (!seen.has('300') && Date.now() < deadline && run.child.exitCode === null) {
+      try { seen.add(savedStep()); } catch { /* mid-rename: read again */ }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect([...seen].filter((k) => k !== '130').slice(0, 2)).toEqual(['200', '300']);
   }, 120_000);
 
   it('keeps a SIGTERM\'d training run too (timeout, kill, schedulers), with status 143', async () => {

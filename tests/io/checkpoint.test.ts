@@ -201,7 +201,7 @@ describe('readCheckpoint refuses bad metadata, each with its reason', () => {
     ['student without lineage', (m) => { delete m.lineage; }, 'metadata lineage: a student needs its lineage'],
     ['teacher with steps', (m) => { m.role = 'teacher'; delete m.lineage; }, 'metadata steps: a teacher has no distilled step count, got 8'],
     ['teacher with lineage', (m) => { m.role = 'teacher'; delete m.steps; }, 'metadata lineage: a teacher has no lineage'],
-    ['teacherSteps not twice steps', (m) => { m.lineage = JSON.stringify({ ...lineage, teacherSteps: 32 }); }, 'metadata lineage.teacherSteps: is 32, but a 8-step student halves a 16-step teacher'],
+    ['teacherSteps not twice steps', (m) => { m.lineage = JSON.stringify({ ...lineage, teacherSteps: 32 }); }, 'metadata lineage.teacherSteps: is 32, but an 8-step student halves a 16-step teacher'],
     ['lineage not JSON', (m) => { m.lineage = '{teacherHash'; }, 'metadata lineage: is not valid JSON'],
     ['finalLoss NaN (JSON null)', (m) => { m.lineage = JSON.stringify({ ...lineage, finalLoss: NaN }); }, 'metadata lineage.finalLoss: must be a finite number'],
     ['finalLoss a string', (m) => { m.lineage = JSON.stringify({ ...lineage, finalLoss: '0.1' }); }, 'metadata lineage.finalLoss: must be a finite number'],

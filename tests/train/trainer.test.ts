@@ -40,6 +40,24 @@ describe('Trainer', () => {
     expect(r.reports[1].lr).toBeCloseTo(0.00275, 8);
   });
 
+  it('reports at whole multiples of reportEvery from a resumed step when asked to, each window its own mean', async () => {
+    // loss = w with gradient 1: Adam moves w by −lr_j at step j (constant lr 0.01), so before step k, w = −0.01·(k − 13).
+    const params = oneParam([0]);
+    const w = params.get('w')!;
+    const steps = async (align: boolean) => {
+      const p = oneParam([0]);
+      const r = await new Trainer(p, { iterations: 40, startStep: 13, learningRate: 0.01, schedule: 'constant', reportEvery: 10, alignReports: align })
+        .run(() => ({}), () => tf.sum(p.get('w')!) as tf.Scalar);
+      return r.reports.map((x) => x.step);
+    };
+    expect(await steps(false)).toEqual([23, 33, 40]);
+    expect(await steps(true)).toEqual([20, 30, 40]);
+    const t = new Trainer(params, { iterations: 40, startStep: 13, learningRate: 0.01, schedule: 'constant', reportEvery: 10, alignReports: true });
+    const r = await t.run(() => ({}), () => tf.sum(w) as tf.Scalar);
+    // Window 13..19 (7 steps): mean of −0.01·(0..6) = −0.03; 20..29: −0.01·(7..16) mean −0.115; 30..39: −0.215.
+    expect(r.reports.map((x) => x.loss)).toEqual([expect.closeTo(-0.03, 5), expect.closeTo(-0.115, 5), expect.closeTo(-0.215, 5)]);
+  });
+
   it('stops on a non-finite loss, names the step and restores the last good weights', async () => {
     const params = oneParam([1, 2]);
     const w = params.get('w')!;

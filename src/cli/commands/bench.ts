@@ -84,6 +84,8 @@ export function register(program: Command): void {
     .addOption(kernelTuningOption())
     .option('--json', 'print one JSON object')
     .action(async (opts: BenchOpts) => {
+      // The model first: a bad --model fails before any backend starts (or the SwiftShader child below).
+      const model = opts.model ? await modelConfigOf(opts.model) : null;
       const info = await startBackend(opts, opts.json);
       // The bench is about WebGPU: on a machine without a GPU adapter, measure on SwiftShader (Chromium's
       // software Vulkan) with the quick plan, in a child process since Dawn reads its driver list at start.
@@ -94,7 +96,7 @@ export function register(program: Command): void {
         process.exit(child.status ?? 1);
       }
       const plan = opts.quick ? QUICK : FULL;
-      const config = opts.model ? await modelConfigOf(opts.model) : benchConfig(plan.channels);
+      const config = model ?? benchConfig(plan.channels);
       // kernels[] is each program of ours against tfjs's: with tuning off, whatever a tuning would choose.
       const kernels = await withKernelTuning('off', () => benchKernels(plan));
       const tuning = await tuneKernels(config, plan);

@@ -11,11 +11,12 @@ import { chainStages, distillChain, roundIterations } from '../../distill/chain'
 import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint, saveCheckpoint } from '../checkpointFile';
 import { CliError } from '../cliError';
-import { MNIST_TEACHER, checkQualityCount, qualityFor, trainingData } from '../datasets';
+import { MNIST_TEACHER, checkKnownData, checkQualityCount, qualityFor, trainingData } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { intList, positiveInt, positiveNumber, powerOfTwo, seed, stepList, weightingOption } from '../options';
+import { intList, positiveInt, positiveNumber, powerOfTwo, sampleCount, seed, stepList, weightingOption } from '../options';
 import { checkOutputDir, checkOutputFile, stopOnInterrupt } from '../outputs';
 import { progressBar } from '../progress';
+import { article, count } from '../../core/words';
 
 interface DistillOpts extends BackendFlags {
   teacher: string;
@@ -62,7 +63,7 @@ export function register(program: Command): void {
     .option('--lr <lr>', 'Adam learning rate, decayed linearly to 0 over each round', positiveNumber, 1e-3)
     .option('--seed <s>', 'seed for data and noise draws', seed, 0)
     .addOption(weightingOption())
-    .option('--n <count>', 'samples per quality figure', positiveInt, 2000)
+    .option('--n <count>', 'samples per quality figure', sampleCount, 2000)
     .option('--eval-steps <list>', 'student step counts to measure (comma-separated; default: every stage)', stepList)
     .option('--eval-seed <s>', 'seed of the evaluation noise (the same for every sampler)', seed, 1)
     .addOption(new Option('--dtype <d>', 'student checkpoint dtype').choices(['f32', 'f16']).default('f32'))
@@ -76,7 +77,7 @@ export function register(program: Command): void {
       if (opts.to >= opts.from) throw new CliError(`--to (${opts.to}) must be below --from (${opts.from})`);
       const teacherCkpt = await loadCheckpoint(opts.teacher);
       if (teacherCkpt.role === 'student' && teacherCkpt.steps !== opts.from) {
-        throw new CliError(`${opts.teacher} is a ${teacherCkpt.steps}-step student: distill it with --from ${teacherCkpt.steps}`);
+        throw new CliError(`${opts.teacher} is ${article(teacherCkpt.steps!)} ${teacherCkpt.steps}-step student: distill it with --from ${teacherCkpt.steps}`);
       }
       const { data } = teacherCkpt.config;
       const stages = chainStages(opts.from, opts.to);
@@ -84,6 +85,7 @@ export function register(program: Command): void {
       if (opts.iters.length > stages.length) throw new CliError(`--iters has ${opts.iters.length} values for ${stages.length} round${stages.length === 1 ? '' : 's'} (${opts.from} → ${opts.to} steps): give at most ${stages.length}`);
       const notInChain = [...evalSteps].filter((n) => !stages.includes(n));
       if (notInChain.length) throw new CliError(`--eval-steps ${notInChain.join(',')}: not a student of this chain (${stages.join(', ')} steps)`);
+      checkKnownData(data);
       if (evalSteps.size || opts.teacherEval) checkQualityCount(data, opts.n);
       // Before any work: the directory, and students of an earlier run it would overwrite (a chain half replaced
       // leaves files whose lineage no longer matches their neighbours).
@@ -98,7 +100,6 @@ export function register(program: Command): void {
       const quality = await qualityFor(data);
       const dataSource = trainingData(data, opts.seed + 1);
       const teacher = networkFromCheckpoint(opts.teacher, teacherCkpt);
-      await mkdir(opts.outDir, { recursive: true });
       // The teacher's own figure at its full step count first, so a run cut short still has the reference.
       let teacherAtFrom: Record<string, number> | null = null;
       if (opts.teacherEval) {
@@ -129,6 +130,8 @@ export function register(program: Command): void {
         onReport: (info, r) => bar.update(done + r.step, { stage: `${firstStage + info.stage} (${info.stage}/${stages.length})`, steps: info.studentSteps, loss: r.loss }),
         onRound: async (round) => {
           const file = studentFile(round.studentSteps);
+          // Made with the first student: a run that writes none (a NaN loss, Ctrl-C) leaves no empty directory.
+          await mkdir(opts.outDir, { recursive: true });
           const saved = await saveCheckpoint(file, round.student, {
             role: 'student', steps: round.studentSteps,
             lineage: { teacherHash: parent.hash, teacherSteps: round.teacherSteps, stage: firstStage + round.stage, iterations: round.result.steps, finalLoss: round.result.finalLoss },
@@ -163,7 +166,7 @@ export function register(program: Command): void {
       const last = rows.at(-1);
       const goOn = `--teacher ${last ? last.file : opts.teacher} --from ${last ? last.steps : opts.from}`;
       if (result.stopped === 'cancelled') {
-        const kept = last ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${last.steps} steps)` : 'no stage had finished';
+        const kept = last ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${count(last.steps, 'step')})` : 'no stage had finished';
         process.stderr.write(`interrupted: ${kept}; continue the chain with ${goOn}\n`);
         process.exitCode = interrupt.exitCode();
       }

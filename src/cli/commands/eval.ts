@@ -5,7 +5,7 @@ import { type BackendFlags, backendOption, kernelTuningOption, startBackend, thr
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { MNIST_TEACHER, checkQualityCount, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
-import { eta, positiveInt, seed, stepCount } from '../options';
+import { eta, sampleCount, seed, stepCount } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { Rng } from '../../core/rng';
@@ -32,8 +32,9 @@ export function register(program: Command): void {
     .option('--real', 'measure N seeded MNIST training images instead (the figures\' floor at this N: FID is biased upward at small N)')
     .argument('[extra...]') // only to say that a checkpoint goes with --ckpt
     .usage('[options]')
+    .usage('[options]')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
-    .option('--n <count>', 'number of samples', positiveInt, 2000)
+    .option('--n <count>', 'number of samples', sampleCount, 2000)
     .option('--seed <s>', 'noise seed (sample, grid and the playground default to 1 too)', seed, 1)
     .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise', eta, 0)
     .addOption(backendOption())

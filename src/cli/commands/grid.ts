@@ -8,8 +8,9 @@ import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { CliError } from '../cliError';
 import { sampleNetwork } from '../evaluation';
-import { MAX_SAMPLING_STEPS, positiveInt, seed } from '../options';
+import { MAX_SAMPLING_STEPS, gridColumns, gridScale, seed } from '../options';
 import { resolveSteps } from '../steps';
+import { count } from '../../core/words';
 
 interface GridOpts extends BackendFlags {
   row: string[];
@@ -41,17 +42,17 @@ export function register(program: Command): void {
     .description('write a PNG grid of image samples from the same seeded noise, one row per checkpoint@steps')
     .requiredOption('--row <ckpt[@steps]>', 'required: a row, FILE or FILE@STEPS (a teacher needs @STEPS; repeat the option for more rows)', (v: string, prev: string[] = []) => [...prev, v])
     .requiredOption('--out <file>', 'required: PNG to write')
-    .option('--n <count>', 'samples per row', positiveInt, 10)
+    .option('--n <count>', 'samples per row', gridColumns, 10)
     .option('--seed <s>', 'noise seed (shared by every row; eval, sample and the playground default to 1 too)', seed, 1)
-    .option('--scale <k>', 'pixel scale factor', positiveInt, 2)
+    .option('--scale <k>', 'pixel scale factor', gridScale, 2)
     .addOption(backendOption())
     .addOption(threadsOption())
     .action(async (opts: GridOpts) => {
       if (!/\.png$/i.test(opts.out)) throw new CliError(`--out ${opts.out}: grid writes a PNG; give a file name ending in .png`, 2);
       await checkOutputFile(opts.out, { inputs: opts.row.map((r) => parseRow(r).file) });
-      await startBackend(opts, true);
-      const rows: Float32Array[] = [];
+      // Every row is read and checked before any sampling: a bad last row fails in a second, not after the others.
       let size: [number, number, number] | null = null;
+      const plan = [];
       for (const spec of opts.row) {
         const { file, steps } = parseRow(spec);
         const ckpt = await loadCheckpoint(file);
@@ -59,8 +60,13 @@ export function register(program: Command): void {
         const { height, width, channels } = ckpt.config.data;
         if (size && (size[0] !== height || size[1] !== width || size[2] !== channels)) throw new CliError(`${file}: image size differs from the first row's`, 2);
         size = [height, width, channels];
+        plan.push({ file, ckpt, steps: resolveSteps(file, ckpt, steps, `${file}@STEPS`) });
+      }
+      await startBackend(opts, true);
+      const rows: Float32Array[] = [];
+      for (const { file, ckpt, steps } of plan) {
         const net = networkFromCheckpoint(file, ckpt);
-        rows.push((await sampleNetwork(net, { steps: resolveSteps(file, ckpt, steps, `${file}@STEPS`), count: opts.n, seed: opts.seed })).samples);
+        rows.push((await sampleNetwork(net, { steps, count: opts.n, seed: opts.seed })).samples);
         net.dispose();
       }
       const [h, w, c] = size!;
@@ -84,6 +90,6 @@ export function register(program: Command): void {
         }
       });
       await writeFileAtomic(opts.out, encode({ width: W, height: H, data: px, channels: 3 }));
-      process.stdout.write(`wrote ${opts.out}: ${rows.length} rows × ${opts.n} samples\n`);
+      process.stdout.write(`wrote ${opts.out}: ${count(rows.length, 'row')} × ${count(opts.n, 'sample')}\n`);
     });
 }

@@ -7,10 +7,11 @@ import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { sampleNetwork } from '../evaluation';
 import { encodeNpyFloat32 } from '../npy';
 import { CliError } from '../cliError';
-import { eta, positiveInt, seed, stepCount } from '../options';
+import { eta, sampleCount, seed, stepCount } from '../options';
 import { progressBar } from '../progress';
 import { resolveSteps } from '../steps';
 import { MNIST_TEACHER } from '../datasets';
+import { count } from '../../core/words';
 
 interface SampleOpts extends BackendFlags {
   ckpt: string;
@@ -31,8 +32,9 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'required: .npy file to write')
     .argument('[extra...]') // only to say that a checkpoint goes with --ckpt
     .usage('[options]')
+    .usage('[options]')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
-    .option('--n <count>', 'number of samples', positiveInt, 1000)
+    .option('--n <count>', 'number of samples', sampleCount, 1000)
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count (eval, grid and the playground default to 1 too)', seed, 1)
     .option('--eta <η>', 'η of generalized DDIM in [0, 1]: 0 deterministic, 1 the ancestral sampler\'s noise (fresh noise per sample from --seed)', eta, 0)
     .addOption(backendOption())
@@ -53,6 +55,6 @@ export function register(program: Command): void {
       net.dispose();
       await writeFileAtomic(opts.out, encodeNpyFloat32(run.samples, [opts.n, ...run.shape]));
       const summary = { out: opts.out, ckpt: opts.ckpt, shape: [opts.n, ...run.shape], steps, eta: opts.eta, seed: opts.seed, msPerImage: run.msPerImage, backend: backend.name };
-      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${steps} steps${opts.eta > 0 ? `, η = ${opts.eta}` : ''}, ${run.msPerImage.toFixed(2)} ms per sample\n`);
+      process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `wrote ${opts.out}: [${summary.shape.join(', ')}] float32, ${count(steps, 'step')}${opts.eta > 0 ? `, η = ${opts.eta}` : ''}, ${run.msPerImage.toFixed(2)} ms per sample\n`);
     });
 }

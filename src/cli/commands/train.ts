@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .option('--resume', 'continue from OUT and its .state.safetensors file: its network (the size options are ignored); --data must name its data set')
     .option('--force', 'replace an existing OUT (and its .state file) with a new run')
     .option('--max-seconds <s>', 'stop (and save) after this many seconds of training', positiveNumber)
-    .option('--save-every <k>', 'write the checkpoint and resume state every k iterations', positiveInt, 500)
+    .option('--save-every <k>', 'write the checkpoint and resume state every k iterations (at the first progress report, every 50, at or past each multiple of k)', positiveInt, 500)
     .addOption(backendOption())
     .addOption(threadsOption())
     .addOption(kernelTuningOption())
@@ -188,7 +188,7 @@ export function register(program: Command): void {
       };
       const { trainer, result } = await trainTeacher(net, {
         iterations: opts.iters, learningRate: lr, warmup: 100, batchSize: batch, data, seed: opts.seed, startStep,
-        weighting: opts.weighting, reportEvery: 50, emaDecay: ema, signal: deadline.signal,
+        weighting: opts.weighting, reportEvery: 50, alignReports: true, emaDecay: ema, signal: deadline.signal,
         gate: async () => {
           // Restore optimizer and EMA state once, before the first step of a resumed run.
           if (resumeState && trainerRef) {
@@ -202,7 +202,9 @@ export function register(program: Command): void {
         onTrainer: (t) => { trainerRef = t; },
         onReport: async (r) => {
           bar.update(r.step, { loss: r.loss });
-          if (r.step % opts.saveEvery === 0) await save(r.step);
+          // Reports come every 50 steps, at multiples of 50 (resumed runs too): a save at the first report at or
+          // past each multiple of --save-every, exactly on it when --save-every is a multiple of 50.
+          if (Math.floor(r.step / opts.saveEvery) > Math.floor(savedUpTo / opts.saveEvery)) await save(r.step);
         },
       });
       clearTimeout(timer);
