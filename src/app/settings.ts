@@ -61,8 +61,23 @@ function numberSetting(min: number, max: number, fallback: number): Setting<numb
   };
 }
 
+/** A number setting that takes only the values its menu offers: a link can then never show one thing and run another. */
+function choiceSetting(values: readonly number[], fallback: number): Setting<number> {
+  return {
+    default: fallback,
+    parse: (raw) => (/^\d+$/.test(raw) && values.includes(Number(raw)) ? Number(raw) : undefined),
+    format: (v) => String(v),
+  };
+}
+
+export const MIN_COLUMNS = 2;
 export const MAX_COLUMNS = 4;
 export const MAX_STEPS = 1024;
+/** The step counts the menus offer: the powers of two a chain of halvings runs through. */
+export const STEP_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
+/** Batch sizes of the comparison: square numbers, so that images fill a square grid. */
+export const BATCH_CHOICES = [1, 4, 9, 16, 25, 36, 64] as const;
+const isStepChoice = (n: number) => (STEP_CHOICES as readonly number[]).includes(n);
 
 /** 'teacher@256,student-1@1'; an empty list means "the defaults of the shipped set". */
 const columnsSetting: Setting<ColumnRef[]> = {
@@ -74,10 +89,10 @@ const columnsSetting: Setting<ColumnRef[]> = {
       const m = /^([a-z0-9:_-]{1,40})@(\d{1,4})$/i.exec(part);
       if (!m) return undefined;
       const steps = Number(m[2]);
-      if (steps < 1 || steps > MAX_STEPS) return undefined;
+      if (!isStepChoice(steps)) return undefined;
       cols.push({ model: m[1], steps });
     }
-    return cols.length <= MAX_COLUMNS ? cols : undefined;
+    return cols.length >= MIN_COLUMNS && cols.length <= MAX_COLUMNS ? cols : undefined;
   },
   format: (cols) => cols.map((c) => `${c.model}@${c.steps}`).join(','),
 };
@@ -102,11 +117,11 @@ export const SETTINGS = {
    */
   eta: numberSetting(0, 1, 0),
   /** 16 images fill a 4×4 grid and keep a 256-step teacher column quick on a laptop GPU. */
-  batch: intSetting(1, 64, 16),
+  batch: choiceSetting(BATCH_CHOICES, 16),
   /** Distillation: halve from this many steps (the teacher's DDIM grid of round 1)... */
-  from: intSetting(2, MAX_STEPS, 8),
+  from: choiceSetting(STEP_CHOICES.filter((n) => n >= 2), 8),
   /** ...down to this many. */
-  to: intSetting(1, MAX_STEPS / 2, 1),
+  to: choiceSetting(STEP_CHOICES.filter((n) => n <= MAX_STEPS / 2), 1),
   /** Iterations per round: enough for a toy MLP to follow its teacher in a few seconds. */
   iters: intSetting(1, 100_000, 300),
   /** Batch size of distillation; small so that a round stays interactive on integrated GPUs. */

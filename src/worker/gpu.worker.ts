@@ -80,9 +80,15 @@ async function recover(pref: BackendPreference, reason: string): Promise<Backend
 }
 
 /** Runs a job with its own cancel signal and pause gate; reports done, cancelled or failed exactly once. */
+/** Jobs run side by side in this worker: a sampling time measured while a training job ran is not its own. */
+const isTraining = (kind: Job['kind']) => kind === 'distill' || kind === 'trainToy';
+let trainingStarts = 0;
+const trainingRunning = () => [...jobs.values()].some((j) => isTraining(j.kind));
+
 async function runJob(jobId: string, kind: Job['kind'], body: (job: Job) => Promise<void>): Promise<void> {
   const job = new Job(jobId, kind, post);
   jobs.set(jobId, job);
+  if (isTraining(kind)) trainingStarts += 1;
   const lossesBefore = deviceLosses;
   try {
     await ready;
@@ -144,6 +150,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
       warmed.add(warmKey);
     }
     const frameSteps = info.dataKind === 'image' ? stripFrames(steps) : [];
+    const [startsBefore, trainingBefore] = [trainingStarts, trainingRunning()];
     const run = await sampleNetwork(net, {
       seed: req.seed,
       eta: req.eta,
@@ -153,6 +160,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
       frameSteps,
       onStep: (step) => job.progress(done + step + 1, total, label),
     });
+    const sharedWithTraining = trainingBefore || trainingRunning() || trainingStarts !== startsBefore;
     done += steps;
     // Measured before the arrays are transferred to the page.
     const quality = data.kind === 'toy2d' ? await toyQualityOf(data, run.samples) : await imageQualityOf(data, run.samples);
@@ -170,6 +178,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
           nfe: steps,
           replayed: run.replayed,
           msPerImage: run.ms / req.batch,
+          sharedWithTraining,
           trajectory: run.trajectory,
           frameSteps,
         },

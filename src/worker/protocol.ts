@@ -105,6 +105,8 @@ export interface ColumnSamples {
   replayed: number;
   /** Wall time of the whole batch (after a warm-up) divided by the batch size. */
   msPerImage: number;
+  /** A training job (distillation, a toy teacher) ran in this worker during that time: it shared the device. */
+  sharedWithTraining: boolean;
   /** x̂ of sample 0 at the steps `frameSteps`, [frameSteps.length, ...sampleShape] row-major. */
   trajectory: Float32Array;
   /** The (0-based) steps of the `nfe` whose x̂ `trajectory` holds: `stripFrames(nfe)`. */

@@ -4,7 +4,7 @@ import { sampleShape } from '../model/config';
 import { buildNetwork } from '../model/build';
 import { parameterCount, type Network } from '../model/network';
 import { writeCheckpoint, type Checkpoint } from '../io/checkpoint';
-import { checkStudentOfTeacher } from '../io/compat';
+import { checkConfigsMatch, checkStudentOfTeacher, studentOfTeacherProblems } from '../io/compat';
 import type { ModelInfo, ModelSource } from './protocol';
 
 interface Entry {
@@ -51,24 +51,35 @@ export function register(checkpoint: Checkpoint, opts: { name: string; source: M
   return { info, checkpoint };
 }
 
-/**
- * Before a student is listed: if the teacher its lineage names is loaded, the two must agree (stage, step
- * counts, the same network and diffusion process). Throws CompatibilityError with every reason, on one line.
- */
-export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
-  const hash = checkpoint.lineage?.teacherHash;
-  const teacher = hash ? [...entries.values()].find((e) => e.checkpoint.hash === hash) : undefined;
-  if (teacher) checkStudentOfTeacher(checkpoint, teacher.checkpoint);
+/** The loaded checkpoints with these weights: several when files share weights but not metadata. */
+function loadedWithHash(hash: string): Checkpoint[] {
+  return [...entries.values()].filter((e) => e.checkpoint.hash === hash).map((e) => e.checkpoint);
 }
 
 /**
- * The loaded students whose lineage names `teacher` (a checkpoint just loaded) but do not fit it, each with the
- * reasons: the same check as checkAgainstLoadedTeacher, for students that were loaded before their teacher.
+ * Before a student is listed: if the teacher its lineage names is loaded, the two must agree (stage, step
+ * counts, the same network and diffusion process). The lineage names weights (a content hash); where several
+ * loaded files hold them (e.g. a student relabelled as a teacher), fitting one is enough. Throws
+ * CompatibilityError with every reason against the first, on one line.
+ */
+export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
+  const hash = checkpoint.lineage?.teacherHash;
+  const teachers = hash ? loadedWithHash(hash) : [];
+  if (teachers.length === 0 || teachers.some((t) => studentOfTeacherProblems(checkpoint, t).length === 0)) return;
+  checkStudentOfTeacher(checkpoint, teachers[0]);
+}
+
+/**
+ * The loaded students whose lineage names `teacher` (a checkpoint just loaded) but fit neither it nor another
+ * loaded file with the same weights, each with the reasons against `teacher`: the check of
+ * checkAgainstLoadedTeacher, for students that were loaded before their teacher.
  */
 export function studentsMisfitting(teacher: Checkpoint): { info: ModelInfo; error: unknown }[] {
   const out: { info: ModelInfo; error: unknown }[] = [];
+  const others = loadedWithHash(teacher.hash).filter((c) => c !== teacher);
   for (const e of entries.values()) {
     if (e.checkpoint.role !== 'student' || e.checkpoint.lineage?.teacherHash !== teacher.hash || e.checkpoint === teacher) continue;
+    if (others.some((t) => t !== e.checkpoint && studentOfTeacherProblems(e.checkpoint, t).length === 0)) continue;
     try {
       checkStudentOfTeacher(e.checkpoint, teacher);
     } catch (error) {
@@ -79,14 +90,15 @@ export function studentsMisfitting(teacher: Checkpoint): { info: ModelInfo; erro
 }
 
 /**
- * The model already loaded that this checkpoint repeats, if any: the same weights (content hash) and the same
- * role, step count and teacher. (The hash covers the weights only; a file with the same weights but other
- * metadata is a different checkpoint.)
+ * The model already loaded that this checkpoint repeats, if any: the same weights (content hash), the same
+ * role, step count and teacher, and the same network and data (dropout aside). The hash covers the weights
+ * only; a file with the same weights but other metadata is a different checkpoint.
  */
 export function loadedSame(c: Checkpoint): ModelInfo | undefined {
   for (const e of entries.values()) {
     const o = e.checkpoint;
-    if (o.hash === c.hash && o.role === c.role && o.steps === c.steps && o.lineage?.teacherHash === c.lineage?.teacherHash) return e.info;
+    if (o.hash === c.hash && o.role === c.role && o.steps === c.steps && o.lineage?.teacherHash === c.lineage?.teacherHash
+      && checkConfigsMatch(o.config, c.config).length === 0) return e.info;
   }
   return undefined;
 }

@@ -189,6 +189,29 @@ describe('with WebGPU turned off by ?backend=wasm', () => {
     await p.close();
   }, 90_000);
 
+  it('marks a sampling time measured while a distillation shared the device, and only then', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const h = hashPrefix(teacherBytes);
+    await p.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${h}@2,h:${h}@1`);
+    await dropFiles(p, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
+    const ready = () => p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 60_000 });
+    await ready();
+    expect(await p.locator('[data-testid=ms][data-shared]').count()).toBe(0);
+    expect(await p.locator('.legend').textContent()).not.toContain('Timed while');
+    // A long round, then new noise on the Compare tab while it runs.
+    await p.getByRole('tab', { name: 'Distill' }).click();
+    await fillDistill(p, { teacher: 'tiny-teacher', from: 2, to: 1, iters: 100_000, batch: 16 });
+    await p.locator('[data-testid=start-distill]').click();
+    await p.locator('[data-testid=job-distill][data-status=running]').waitFor({ timeout: 30_000 });
+    await p.getByRole('tab', { name: 'Compare' }).click();
+    await p.locator('[data-testid=seed]').fill('5');
+    await p.locator('[data-testid=ms][data-shared=yes]').nth(1).waitFor({ timeout: 60_000 });
+    expect(await p.locator('[data-testid=ms][data-shared=yes]').count()).toBe(2);
+    expect(await p.locator('[data-testid=ms]').first().textContent()).toMatch(/ \*$/);
+    expect(await p.locator('.legend').textContent()).toContain('Timed while a distillation or a teacher\'s training ran on the same CPU');
+    await p.close();
+  }, 120_000);
+
   it('samples on wasm on a cross-origin-isolated page too (a host that sends COOP and COEP)', async () => {
     // Isolation gives the page SharedArrayBuffer, and tfjs would then start its threaded build, whose threads
     // cannot run the minified module (README, "wasm on several cores"); the backend module keeps one thread.

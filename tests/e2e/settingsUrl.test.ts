@@ -21,4 +21,17 @@ describe('settings ↔ URL hash', () => {
     expect(s).toEqual({ ...d, toy: 'swissroll' });
     expect(parseSettings('#cols=a@1,b@2,c@4,d@8,e@16').cols).toEqual(d.cols);
   });
+
+  it('takes only values the menus offer, so that a link never shows one thing and runs another', () => {
+    const d = defaultSettings();
+    // 3 steps, a batch of 5, halving from 6 or down to 3: no menu has them.
+    expect(parseSettings('#cols=teacher@3,student-1@1').cols).toEqual(d.cols);
+    expect(parseSettings('#batch=5').batch).toBe(d.batch);
+    expect(parseSettings('#from=6&to=3')).toMatchObject({ from: d.from, to: d.to });
+    // One column: the page shows two to four.
+    expect(parseSettings('#cols=teacher@4').cols).toEqual(d.cols);
+    // The menus' own values are taken.
+    expect(parseSettings('#cols=teacher@1024,student-1@1&batch=25&from=1024&to=512')).toMatchObject({ cols: [{ model: 'teacher', steps: 1024 }, { model: 'student-1', steps: 1 }], batch: 25, from: 1024, to: 512 });
+    expect(parseSettings('#from=1&to=1024')).toMatchObject({ from: d.from, to: d.to });
+  });
 });

@@ -48,6 +48,25 @@ describe('worker registry', () => {
     unregister(misfit.info.id);
   });
 
+  it('keeps a student that fits one of the loaded files holding its teacher\'s weights (a student relabelled as a teacher)', () => {
+    const root = checkpoint('teacher', 0.1);
+    const s8 = checkpoint('student', 0.2, { steps: 8, lineage: { teacherHash: root.hash, teacherSteps: 16, stage: 1, iterations: 10, finalLoss: 0.1 } });
+    const s4 = checkpoint('student', 0.3, { steps: 4, lineage: { teacherHash: s8.hash, teacherSteps: 8, stage: 2, iterations: 10, finalLoss: 0.1 } });
+    // The same weights as s8, written as an original teacher: its students would be stage 1.
+    const relabelled: Checkpoint = { ...s8, role: 'teacher', steps: null, lineage: null };
+    const a = register(s4, { name: 'student-4.safetensors', source: 'shipped' });
+    // Alone, the relabelled file is the only teacher s4's lineage can mean: s4 does not fit it (the control).
+    expect(studentsMisfitting(relabelled).map((f) => f.info.name)).toEqual(['student-4.safetensors']);
+    const b = register(s8, { name: 'student-8.safetensors', source: 'shipped' });
+    const c = register(relabelled, { name: 'student-8-as-teacher.safetensors', source: 'dropped' });
+    expect(studentsMisfitting(relabelled)).toEqual([]);
+    expect(() => checkAgainstLoadedTeacher(s4)).not.toThrow();
+    // A student that fits neither is still refused, with the reasons against the first of them.
+    const s4Stage5 = { ...s4, lineage: { ...s4.lineage!, stage: 5 } };
+    expect(() => checkAgainstLoadedTeacher(s4Stage5)).toThrow(/stage 5, a student of this teacher is stage 2/);
+    for (const r of [a, b, c]) unregister(r.info.id);
+  });
+
   it('has nothing to check when the named teacher is not loaded', () => {
     unregister(info.id);
     const orphan = checkpoint('student', 0.25, { steps: 4, lineage: { teacherHash: teacher.hash, teacherSteps: 8, stage: 2, iterations: 10, finalLoss: 0.1 } });
@@ -63,6 +82,8 @@ describe('the same checkpoint loaded twice', () => {
     // Same weights, other metadata: another checkpoint.
     expect(loadedSame(checkpoint('student', 0.75, { steps: 4, lineage: { teacherHash: t.hash, teacherSteps: 8, stage: 1, iterations: 1, finalLoss: 0 } }))).toBeUndefined();
     expect(loadedSame(checkpoint('teacher', 0.7))).toBeUndefined();
+    // Same weights and role, another data set named: another checkpoint too.
+    expect(loadedSame({ ...checkpoint('teacher', 0.75), config: { ...config, data: { kind: 'toy2d', name: 'swissroll' } } })).toBeUndefined();
     const adopted = adoptAsShipped(info.id, 'toy/moons/teacher.safetensors', 'toy/moons/teacher');
     expect(adopted).toMatchObject({ id: info.id, source: 'shipped', shippedKey: 'toy/moons/teacher', name: 'toy/moons/teacher.safetensors' });
     expect(loadedSame(t)).toEqual(adopted);

@@ -3,7 +3,7 @@ import { useMemo, type CSSProperties } from 'react';
 import { currentSet, listOrder, menuLabels, modelRef, modelsOfMode, resolveColumns, setName, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS, type ResolvedColumn } from '../actions';
 import { MAX_SEED } from '../../core/rng';
 import { toyBackdrop } from '../../data/toy2d';
-import { MAX_COLUMNS, type ColumnRef } from '../settings';
+import { BATCH_CHOICES, MAX_COLUMNS, STEP_CHOICES, type ColumnRef } from '../settings';
 import { useStore } from '../store';
 import type { ColumnView } from '../store/compareSlice';
 import type { ModelInfo } from '../../worker/protocol';
@@ -12,8 +12,6 @@ import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
 
-const STEP_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
-const BATCH_CHOICES = [1, 4, 9, 16, 25, 36, 64];
 
 /** Root-mean-square pixel distance between two equal-size batches (data range [-1, 1]). */
 function rmsDistance(a: Float32Array, b: Float32Array): number {
@@ -73,7 +71,7 @@ function ColumnCard({ index, col, cols, view, reference, toyReference, isToy, po
       <dl className="stats">
         {/* Known before sampling (one evaluation per step), so the row does not change height when the figures arrive. */}
         <div><dt>evaluations</dt><dd data-testid="nfe">{col.model ? (samples?.nfe ?? col.ref.steps) : '—'}</dd></div>
-        <div><dt>time / {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} title={samples ? `one run, so it moves by tens of percent between runs${samples.replayed > 0 ? `; the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : ''}` : undefined}>{samples ? formatMs(samples.msPerImage) : stopped || !col.model ? '—' : '…'}</dd></div>
+        <div><dt>time / {isToy ? 'point' : 'image'}</dt><dd data-testid="ms" data-replayed={samples?.replayed} data-shared={samples?.sharedWithTraining ? 'yes' : undefined} title={samples ? `${samples.sharedWithTraining ? 'measured while a training job shared the device, so slower than alone; ' : ''}one run, so it moves by tens of percent between runs${samples.replayed > 0 ? `; the network's forward pass was recorded at the first step and replayed on the GPU at the other ${samples.replayed}` : ''}` : undefined}>{samples ? `${formatMs(samples.msPerImage)}${samples.sharedWithTraining ? ' *' : ''}` : stopped || !col.model ? '—' : '…'}</dd></div>
         <div><dt title={quality?.metric}>{isToy ? 'SWD' : 'KID'} ↓</dt><dd data-testid="quality" title={quality?.metric}>{quality ? formatQuality(quality.value, isToy) : (samples && !isToy) || stopped || !col.model ? '—' : '…'}</dd></div>
         {!isToy && <div><dt>Δ to column 1</dt><dd data-testid="distance">{index === 0 ? 'reference' : distance !== undefined ? distance.toFixed(3) : stopped || !col.model ? '—' : '…'}</dd></div>}
       </dl>
@@ -187,11 +185,15 @@ export function CompareView() {
     return v && c.model && v.spec.modelId === c.model.id && v.spec.steps === c.ref.steps ? v : undefined;
   };
   const reference = viewFor(0, cols[0] ?? { ref: { model: '', steps: 0 }, model: undefined })?.samples?.samples;
+  const shared = cols.some((c, i) => viewFor(i, c)?.samples?.sharedWithTraining);
+  const backendWord = useStore((s) => (s.backend?.name === 'webgpu' ? 'GPU' : 'CPU'));
   // The worker names the 2D figure with what the data itself scores at this point count (its floor).
   const toyMetric = cols.map((c, i) => viewFor(i, c)?.quality?.metric).find(Boolean);
   const qualityMetric = isToyMode(settings.mode)
     ? toyMetric ?? `sliced Wasserstein distance to the data (${TOY_POINTS.toLocaleString('en')} points)`
-    : imageMetric?.ready ? `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure that can dip below 0 (halfstep eval on the command line uses hundreds)` : `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`;
+    : !imageMetric?.ready ? `none (${imageMetric?.message ?? 'the MNIST classifier is not loaded'})`
+    : settings.batch < 2 ? `${imageMetric.message}; it needs at least 2 images per column (a batch of 4 or more), so at a batch of 1 there is none`
+    : `${imageMetric.message}; from each column's ${settings.batch} images, so a noisy figure that can dip below 0 (halfstep eval on the command line uses hundreds)`;
   return (
     <section className="panel" aria-labelledby="compare-title">
       <h2 id="compare-title">Side by side</h2>
@@ -225,6 +227,7 @@ export function CompareView() {
           <b>Evaluations</b>: network evaluations per sample, one per DDIM step. <b>{isToy ? 'SWD' : 'KID'} ↓</b>, lower is better: {qualityMetric}.
           {!isToy && <> <b>Δ to column 1</b>: root-mean-square pixel difference from the first column's images, drawn from the same noise (pixels from −1 to 1: 0 is identical).</>}
           {isToy && <> Yellow: generated points; grey: the training data.</>}
+          {shared && <> <b>*</b> Timed while a distillation or a teacher's training ran on the same {backendWord}: the two share it, so this time is longer than the sampler's own.</>}
         </p>
       )}
     </section>

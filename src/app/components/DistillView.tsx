@@ -12,8 +12,8 @@ import { formatQuality } from './CompareView';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
+import { STEP_CHOICES } from '../settings';
 
-const POWERS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 /** The step counts of a chain, "8 → 4 → 2"; a long one shows its ends ("256 → 128 → 64 → … → 2 → 1"). */
 export function chainText(from: number, to: number): string {
@@ -153,6 +153,10 @@ export function DistillView() {
   const { fromSteps, toSteps } = run;
   const halvable = fromSteps >= 2;
   const roundCount = halvable ? Math.round(Math.log2(fromSteps / toSteps)) : 0;
+  // On wasm, the cost of the settings at hand by the figure the banner gives (time grows about with the batch).
+  const wasmMinutes = (1.4 * run.iterations * Math.max(roundCount, 1) * (run.batchSize / 64)) / 60;
+  const wasmEstimate = !slowUnet || (run.iterations === 300 && run.batchSize === 64 && roundCount === 1) ? ''
+    : `; the ${run.iterations} iteration${run.iterations === 1 ? '' : 's'} per round at batch ${run.batchSize} set here, over ${roundCount} round${roundCount === 1 ? '' : 's'}, ${wasmMinutes < 1 ? 'under a minute' : `about ${Math.round(wasmMinutes)} minute${Math.round(wasmMinutes) === 1 ? '' : 's'}`}`;
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
   const startedTeacher = models.find((m) => m.id === startedTeacherId);
   const labels = useMemo(() => menuLabels(pool), [pool]);
@@ -196,10 +200,10 @@ export function DistillView() {
             {listOrder(pool, settings.mode, settings.toy).map((m) => <option key={m.id} value={m.id}>{withSteps(labels.get(m.id) ?? m.name, m.steps)}</option>)}
           </select></label>
           <label>from <select value={fromSteps} disabled={teacher?.role === 'student'} onChange={(e) => setSetting('from', Number(e.target.value))} data-testid="distill-from">
-            {POWERS.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
+            {STEP_CHOICES.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
           </select></label>
           <label>to <select value={toSteps} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
-            {POWERS.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
+            {STEP_CHOICES.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
           </select></label>
           <NumberField label="iterations per round" value={run.iterations} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
           <NumberField label="batch" value={run.batchSize} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />
@@ -210,7 +214,7 @@ export function DistillView() {
         {needsWebgpu && <p className="banner warn">Distilling this UNet needs WebGPU or wasm: this browser runs tfjs on {backend?.name}, where training a convolutional network takes minutes per step. The 2D toy mode distills on any backend.</p>}
         {slowUnet && (
           <p className="banner info">
-            Without WebGPU this UNet distills on wasm, on one CPU core: about 1.4 s per iteration at batch 64, so 300 iterations take about 7 minutes.
+            Without WebGPU this UNet distills on wasm, on one CPU core: about 1.4 s per iteration at batch 64, so 300 iterations take about 7 minutes{wasmEstimate}.
             For a demonstration, halve once with about 50 iterations (about a minute), or use WebGPU.{' '}
             <button className="small" disabled={running} onClick={() => patchSettings({ from: 8, to: 4, iters: 50 })} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
           </p>

@@ -80,6 +80,8 @@ export function LoadMessages() {
   // Always in the page, empty when there is nothing to say: a live region inserted with its text is often not read out.
   return (
     <div className="load-messages" aria-live="polite">
+      {/* First, and sticky inside the box: with a pile of messages the box scrolls, and this is what clears it. */}
+      {errors.length + shown.length > 1 && <button className="small dismiss-all" onClick={dismissAll} data-testid="dismiss-all">Dismiss all {errors.length + shown.length} messages</button>}
       {errors.map((e) => (
         <div key={e.id} className="load-error" data-testid="load-error">
           <span><b>{e.name}</b> {e.unlisted ? 'was taken off the list' : 'was not loaded'}: {e.message}</span>
@@ -87,8 +89,6 @@ export function LoadMessages() {
         </div>
       ))}
       {shown.map((n) => <Notice key={n.id} notice={n} model={models.find((m) => m.id === n.modelId)} />)}
-      {/* They stay on screen while the page scrolls: one click clears a pile of them. */}
-      {errors.length + shown.length > 1 && <button className="small dismiss-all" onClick={dismissAll} data-testid="dismiss-all">Dismiss all {errors.length + shown.length} messages</button>}
     </div>
   );
 }
