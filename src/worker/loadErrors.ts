@@ -54,7 +54,7 @@ export function explainLoadError(e: unknown, fileName: string, bytes?: Uint8Arra
       const load = 'Load a checkpoint written by halfstep train or distill, or by this page\'s download buttons';
       return text ? `${what}: it begins "${text}". ${load}` : `${what}. ${load} (${detail})`;
     }
-    if (e.code === 'unsupported_dtype') return `a safetensors file with a tensor type Halfstep does not read (it reads F32 and F16) (${detail})`;
+    if (e.code === 'unsupported_dtype') return `a safetensors file with a tensor type Halfstep does not read (it reads F32, F16 and BF16) (${detail})`;
     return `the file is damaged or incomplete (cut short, or changed after it was written): copy or download it again (${detail})`;
   }
   if (e instanceof CheckpointError) {

@@ -63,7 +63,7 @@ describe('load error wording', () => {
     const bytes = new Uint8Array(8 + header.length + 8);
     new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
     bytes.set(header, 8);
-    expect(explainLoadError(failure(bytes), 'ints.safetensors')).toMatch(/^a safetensors file with a tensor type Halfstep does not read \(it reads F32 and F16\) \(.*I32/);
+    expect(explainLoadError(failure(bytes), 'ints.safetensors')).toMatch(/^a safetensors file with a tensor type Halfstep does not read \(it reads F32, F16 and BF16\) \(.*I32/);
   });
 
   it('tells a safetensors file from elsewhere apart from a damaged one', () => {
