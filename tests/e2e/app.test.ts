@@ -131,17 +131,17 @@ describe('the app in Chromium (WebGPU on SwiftShader)', () => {
   it('draws MNIST-shaped image grids and x̂ strips: every step of a short sampler, 8 of a long one', async () => {
     const unet = await tinyUnetTeacher();
     const h = hashPrefix(unet);
-    await page.goto(`${served.url}#mode=mnist&cols=h:${h}@12,h:${h}@2&batch=4`);
+    await page.goto(`${served.url}#mode=mnist&cols=h:${h}@16,h:${h}@2&batch=4`);
     await waitForText(page.locator('[data-testid=backend-badge]'), /webgpu/, 60_000);
     await dropFiles(page, [{ name: 'tiny-unet.safetensors', bytes: unet }]);
     await page.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 120_000 });
     expect(await canvasHasContent(page, '[data-testid=sample-grid]')).toBe(true);
     const width = (i: number) => page.locator('[data-testid=trajectory-strip]').nth(i).evaluate((c) => (c as HTMLCanvasElement).width);
-    // Column 1 ran 12 steps and shows 8 of them, steps round(i·11/7) + 1: two rows of four 28-pixel frames with
+    // Column 1 ran 16 steps and shows 8 of them, steps round(i·15/7) + 1: two rows of four 28-pixel frames with
     // 1-pixel gaps; column 2 both of its 2, in one row.
     expect(await width(0)).toBe(4 * 28 + 3);
-    expect(await page.locator('[data-testid=column] .strip .hint').first().textContent()).toMatch(/at 8 of its 12 steps, evenly spaced/);
-    expect(await page.locator('[data-testid=strip-steps]').first().textContent()).toBe('steps 1 · 3 · 4 · 6 · 7 · 9 · 10 · 12');
+    expect(await page.locator('[data-testid=column] .strip .hint').first().textContent()).toMatch(/at 8 of its 16 steps, evenly spaced/);
+    expect(await page.locator('[data-testid=strip-steps]').first().textContent()).toBe('steps 1 · 3 · 5 · 7 · 10 · 12 · 14 · 16');
     expect(await width(1)).toBe(2 * 28 + 1);
     expect(await page.locator('[data-testid=column] .strip .hint').nth(1).textContent()).toMatch(/after each of its 2 steps/);
     expect(await waitForText(page.locator('[data-testid=distance]').nth(1), /^\d+\.\d+$/)).toMatch(/^\d/);
@@ -223,7 +223,7 @@ describe('with WebGPU turned off by ?backend=wasm', () => {
       const response = await route.fetch();
       await route.fulfill({ response, headers: { ...response.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } });
     });
-    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1`);
+    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1,student-1@1`);
     expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
     await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 60_000 });
     expect(await canvasHasContent(p, '[data-testid=column] canvas')).toBe(true);
@@ -295,7 +295,7 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
 
   it('takes a student off the list when the teacher its lineage names, dropped after it, does not fit it', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1024, height: 768 } });
-    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1`);
+    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1,student-1@1`);
     await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 120_000 });
     const rows = await p.locator('[data-testid=model-row]').count();
     const teacher = await tinyToyTeacher(21);
