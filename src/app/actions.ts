@@ -1,7 +1,7 @@
 // What the controls do: load files, resolve the link's columns to loaded models, start, pause and cancel jobs.
 // Each function reads the store, sends one request to the worker and records the job; results come back as events.
 import type { ColumnSpec, JobKind, ModelInfo } from '../worker/protocol';
-import { MAX_COLUMNS, type ColumnRef, type Mode, type Settings } from './settings';
+import { MAX_COLUMNS, MAX_STEPS, MIN_COLUMNS, type ColumnRef, type Mode, type Settings } from './settings';
 import { METRIC_FILES, shippedFilesOf, shippedSetFor } from './shipped';
 import { useStore } from './store';
 import type { DistillRun } from './store/distillSlice';
@@ -129,6 +129,13 @@ export function defaultColumns(models: ModelInfo[], set: string): ColumnRef[] {
   if (four) cols.push({ model: ref(four), steps: four.steps! });
   if (fewest && fewest !== four) cols.push({ model: ref(fewest), steps: fewest.steps! });
   if (teacher && students.length === 0) cols.push({ model: ref(teacher), steps: 1 });
+  // No teacher: the other students, then the one model at twice its steps, so that the page shows (and a link
+  // holds) the two columns at least that a link must have.
+  for (const m of students) {
+    if (cols.length >= MIN_COLUMNS) break;
+    if (!cols.some((c) => c.model === ref(m) && c.steps === m.steps)) cols.push({ model: ref(m), steps: m.steps! });
+  }
+  if (cols.length === 1) cols.push({ ...cols[0], steps: cols[0].steps >= MAX_STEPS ? cols[0].steps / 2 : cols[0].steps * 2 });
   return cols.slice(0, MAX_COLUMNS);
 }
 

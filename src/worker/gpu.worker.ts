@@ -79,12 +79,15 @@ async function recover(pref: BackendPreference, reason: string): Promise<Backend
   return fallback;
 }
 
-/** Runs a job with its own cancel signal and pause gate; reports done, cancelled or failed exactly once. */
-/** Jobs run side by side in this worker: a sampling time measured while a training job ran is not its own. */
+/**
+ * Jobs run side by side in this worker: a sampling time measured while a training job ran (not paused) is not
+ * its own. `trainingStarts` counts starts and resumes: a change tells one that began, or went on, meanwhile.
+ */
 const isTraining = (kind: Job['kind']) => kind === 'distill' || kind === 'trainToy';
 let trainingStarts = 0;
-const trainingRunning = () => [...jobs.values()].some((j) => isTraining(j.kind));
+const trainingRunning = () => [...jobs.values()].some((j) => isTraining(j.kind) && !j.isPaused);
 
+/** Runs a job with its own cancel signal and pause gate; reports done, cancelled or failed exactly once. */
 async function runJob(jobId: string, kind: Job['kind'], body: (job: Job) => Promise<void>): Promise<void> {
   const job = new Job(jobId, kind, post);
   jobs.set(jobId, job);
@@ -267,9 +270,12 @@ function handle(req: Request): void {
       void runJob(req.jobId, 'trainToy', (job) => runToyTeacher(req, job, post));
       return;
     case 'pause':
-    case 'resume':
-      jobs.get(req.jobId)?.setPaused(req.type === 'pause');
+    case 'resume': {
+      const job = jobs.get(req.jobId);
+      if (job && req.type === 'resume' && job.isPaused && isTraining(job.kind)) trainingStarts += 1;
+      job?.setPaused(req.type === 'pause');
       return;
+    }
     case 'cancel':
       jobs.get(req.jobId)?.cancel();
       return;

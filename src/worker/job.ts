@@ -15,6 +15,11 @@ export class Job {
 
   constructor(readonly id: string, readonly kind: JobKind, private readonly post: Post) {}
 
+  /** Waiting at its pause gate: it holds no device time. */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   get signal(): AbortSignal {
     return this.controller.signal;
   }

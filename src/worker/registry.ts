@@ -4,7 +4,7 @@ import { sampleShape } from '../model/config';
 import { buildNetwork } from '../model/build';
 import { parameterCount, type Network } from '../model/network';
 import { writeCheckpoint, type Checkpoint } from '../io/checkpoint';
-import { checkConfigsMatch, checkStudentOfTeacher, studentOfTeacherProblems } from '../io/compat';
+import { checkStudentOfTeacher, studentOfTeacherProblems } from '../io/compat';
 import type { ModelInfo, ModelSource } from './protocol';
 
 interface Entry {
@@ -90,15 +90,15 @@ export function studentsMisfitting(teacher: Checkpoint): { info: ModelInfo; erro
 }
 
 /**
- * The model already loaded that this checkpoint repeats, if any: the same weights (content hash), the same
- * role, step count and teacher, and the same network and data (dropout aside). The hash covers the weights
- * only; a file with the same weights but other metadata is a different checkpoint.
+ * The model already loaded that this checkpoint repeats, if any: the same weights (content hash) and the same
+ * role, step count and teacher. (The hash covers the weights only; a file with the same weights but other
+ * metadata is a different checkpoint. Its config is not compared: links and menus name a model that is not
+ * shipped by its hash, so two models of one hash and role would be one name for two things.)
  */
 export function loadedSame(c: Checkpoint): ModelInfo | undefined {
   for (const e of entries.values()) {
     const o = e.checkpoint;
-    if (o.hash === c.hash && o.role === c.role && o.steps === c.steps && o.lineage?.teacherHash === c.lineage?.teacherHash
-      && checkConfigsMatch(o.config, c.config).length === 0) return e.info;
+    if (o.hash === c.hash && o.role === c.role && o.steps === c.steps && o.lineage?.teacherHash === c.lineage?.teacherHash) return e.info;
   }
   return undefined;
 }

@@ -1,6 +1,8 @@
 // A look at another set (mode or toy set) does not lose the columns prepared for this one.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultSettings } from '../../src/app/settings';
+import { defaultColumns } from '../../src/app/actions';
+import { defaultSettings, formatSettings, parseSettings } from '../../src/app/settings';
+import type { ModelInfo } from '../../src/worker/protocol';
 import { useStore } from '../../src/app/store';
 
 beforeEach(() => {
@@ -30,5 +32,20 @@ describe('columns per set', () => {
     s.patchSettings({ cols: [{ model: 'teacher', steps: 8 }] });
     s.patchSettings({ mode: 'toy', toy: 'moons', cols: [{ model: 'teacher', steps: 2 }] });
     expect(useStore.getState().settings.cols).toEqual([{ model: 'teacher', steps: 2 }]);
+  });
+});
+
+describe('default columns', () => {
+  const model = (role: 'teacher' | 'student', steps: number | null, hash: string) => ({ id: hash, role, steps, hash: hash.repeat(8), name: `${hash}.safetensors` }) as unknown as ModelInfo;
+
+  it('are two at least, so that a link of them (a changed column, Copy link) opens them again', () => {
+    for (const models of [[model('student', 4, 'a')], [model('student', 4, 'a'), model('student', 8, 'b')], [model('teacher', null, 'c')]]) {
+      const cols = defaultColumns(models, 'mnist');
+      expect(cols.length, models.map((m) => m.steps).join()).toBeGreaterThanOrEqual(2);
+      const link = formatSettings({ ...defaultSettings(), cols });
+      expect(parseSettings(link).cols).toEqual(cols);
+    }
+    // One student alone: itself at its own steps and at twice them.
+    expect(defaultColumns([model('student', 4, 'a')], 'mnist')).toEqual([{ model: 'h:aaaaaaaa', steps: 4 }, { model: 'h:aaaaaaaa', steps: 8 }]);
   });
 });

@@ -189,10 +189,12 @@ describe('with WebGPU turned off by ?backend=wasm', () => {
     await p.close();
   }, 90_000);
 
-  it('marks a sampling time measured while a distillation shared the device, and only then', async () => {
+  it('marks a sampling time measured while a distillation shared the device, and not while it is paused', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1400, height: 900 } });
     const h = hashPrefix(teacherBytes);
     await p.goto(`${served.url}?backend=wasm#mode=toy&cols=h:${h}@2,h:${h}@1`);
+    // The page listens for drops once it is up (its backend named).
+    await waitForText(p.locator('[data-testid=backend-badge]'), /^wasm$/, 60_000);
     await dropFiles(p, [{ name: 'tiny-teacher.safetensors', bytes: teacherBytes }]);
     const ready = () => p.locator('[data-testid=column][data-ready=yes]').nth(1).waitFor({ timeout: 60_000 });
     await ready();
@@ -209,6 +211,15 @@ describe('with WebGPU turned off by ?backend=wasm', () => {
     expect(await p.locator('[data-testid=ms][data-shared=yes]').count()).toBe(2);
     expect(await p.locator('[data-testid=ms]').first().textContent()).toMatch(/ \*$/);
     expect(await p.locator('.legend').textContent()).toContain('Timed while a distillation or a teacher\'s training ran on the same CPU');
+    // Paused, the round holds no device time: new noise is timed on its own again.
+    await p.getByRole('tab', { name: 'Distill' }).click();
+    await p.locator('[data-testid=job-pause]').click();
+    await p.locator('[data-testid=job-distill][data-status=paused]').waitFor({ timeout: 30_000 });
+    await p.getByRole('tab', { name: 'Compare' }).click();
+    await p.locator('[data-testid=seed]').fill('6');
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=column][data-ready=yes]').length === 2
+      && document.querySelectorAll('[data-testid=ms]').length === 2 && document.querySelectorAll('[data-testid=ms][data-shared]').length === 0, undefined, { timeout: 60_000 });
+    expect(await p.locator('.legend').textContent()).not.toContain('Timed while');
     await p.close();
   }, 120_000);
 

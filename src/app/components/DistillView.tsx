@@ -155,7 +155,7 @@ export function DistillView() {
   const roundCount = halvable ? Math.round(Math.log2(fromSteps / toSteps)) : 0;
   // On wasm, the cost of the settings at hand by the figure the banner gives (time grows about with the batch).
   const wasmMinutes = (1.4 * run.iterations * Math.max(roundCount, 1) * (run.batchSize / 64)) / 60;
-  const wasmEstimate = !slowUnet || (run.iterations === 300 && run.batchSize === 64 && roundCount === 1) ? ''
+  const wasmEstimate = !slowUnet || !halvable || (run.iterations === 300 && run.batchSize === 64 && roundCount === 1) ? ''
     : `; the ${run.iterations} iteration${run.iterations === 1 ? '' : 's'} per round at batch ${run.batchSize} set here, over ${roundCount} round${roundCount === 1 ? '' : 's'}, ${wasmMinutes < 1 ? 'under a minute' : `about ${Math.round(wasmMinutes)} minute${Math.round(wasmMinutes) === 1 ? '' : 's'}`}`;
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
   const startedTeacher = models.find((m) => m.id === startedTeacherId);

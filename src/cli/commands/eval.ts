@@ -32,7 +32,6 @@ export function register(program: Command): void {
     .option('--real', 'measure N seeded MNIST training images instead (the figures\' floor at this N: FID is biased upward at small N)')
     .argument('[extra...]') // only to say that a checkpoint goes with --ckpt
     .usage('[options]')
-    .usage('[options]')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
     .option('--n <count>', 'number of samples', sampleCount, 2000)
     .option('--seed <s>', 'noise seed (sample, grid and the playground default to 1 too)', seed, 1)

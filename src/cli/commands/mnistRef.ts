@@ -13,7 +13,7 @@ import { readBytes } from '../checkpointFile';
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { positiveInt, seed } from '../options';
-import { MNIST_CLASSIFIER, MNIST_REFERENCE } from '../datasets';
+import { MNIST_CLASSIFIER, MNIST_REFERENCE_OUT } from '../datasets';
 
 /** Reference features kept for KID: 2,000 of the 10,000 test images (KID subsets are 1,000 rows). */
 export const KID_REFERENCE_COUNT = 2000;
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .command('mnist-ref')
     .description('compute the MNIST test set\'s feature statistics (mean, covariance, KID sample) under a classifier')
     .addOption(new Option('--classifier <file>', 'classifier weights').default(MNIST_CLASSIFIER, 'the shipped classifier, models/mnist/classifier.safetensors'))
-    .addOption(new Option('--out <file>', 'statistics to write').default(MNIST_REFERENCE, 'the shipped statistics, models/mnist/reference-stats.safetensors'))
+    .addOption(new Option('--out <file>', 'statistics to write').default(MNIST_REFERENCE_OUT, 'the shipped statistics, models/mnist/reference-stats.safetensors'))
     .option('--kid <k>', 'feature rows kept for KID', positiveInt, KID_REFERENCE_COUNT)
     .option('--seed <s>', 'seed of the KID sample', seed, 0)
     .option('--force', 'replace an existing --out (the default is the shipped statistics behind every FID)')

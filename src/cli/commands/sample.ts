@@ -32,7 +32,6 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'required: .npy file to write')
     .argument('[extra...]') // only to say that a checkpoint goes with --ckpt
     .usage('[options]')
-    .usage('[options]')
     .option('--steps <n>', 'sampling steps (default: a student\'s own step count; a teacher needs it)', stepCount)
     .option('--n <count>', 'number of samples', sampleCount, 1000)
     .option('--seed <s>', 'noise seed: the same seed gives the same starting noise for any model and step count (eval, grid and the playground default to 1 too)', seed, 1)

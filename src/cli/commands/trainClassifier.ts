@@ -12,7 +12,7 @@ import { type BackendFlags, backendOption, startBackend, threadsOption } from '.
 import { CliError } from '../cliError';
 import { checkOutputFile, writeFileAtomic } from '../outputs';
 import { positiveInt, positiveNumber, seed } from '../options';
-import { MNIST_CLASSIFIER } from '../datasets';
+import { MNIST_CLASSIFIER_OUT } from '../datasets';
 import { progressBar } from '../progress';
 import { writeReferenceStats } from './mnistRef';
 
@@ -52,7 +52,7 @@ export function register(program: Command): void {
   program
     .command('train-classifier')
     .description('train the MNIST classifier behind FID/KID, then write the test set\'s reference statistics next to it')
-    .addOption(new Option('--out <file>', 'classifier weights to write').default(MNIST_CLASSIFIER, 'the shipped classifier, models/mnist/classifier.safetensors'))
+    .addOption(new Option('--out <file>', 'classifier weights to write').default(MNIST_CLASSIFIER_OUT, 'the shipped classifier, models/mnist/classifier.safetensors'))
     .option('--stats <file>', 'reference statistics to write (default: reference-stats.safetensors beside --out)')
     .option('--iters <k>', 'training iterations', positiveInt, 1500)
     .option('--batch <b>', 'batch size', positiveInt, 128)
