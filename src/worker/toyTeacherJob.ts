@@ -56,7 +56,8 @@ export async function runToyTeacher(req: TrainToyRequest, job: Job, post: Post):
       { name: `toy-${req.dataset}-teacher.safetensors`, source: 'trained', net },
     );
     owned = false;
-    const { samples } = await sampleNetwork(net, { seed: req.seed, count: PREVIEW_POINTS, steps: PREVIEW_STEPS, signal: job.signal });
+    // Not cancellable: the teacher is trained and registered, and a Cancel now would hide it from the page.
+    const { samples } = await sampleNetwork(net, { seed: req.seed, count: PREVIEW_POINTS, steps: PREVIEW_STEPS });
     post({ type: 'trained', jobId: job.id, model: info, points: samples });
   } finally {
     if (owned) net.dispose();

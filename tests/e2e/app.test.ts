@@ -321,6 +321,41 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     await p.close();
   }, 150_000);
 
+  it('keeps the keyboard\'s place when the buttons it is on go away, and says a toy teacher training on another set rather than cancel it', async () => {
+    const p = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1,student-1@1,student-2@2`);
+    await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 120_000 });
+    // ✕ on column 2: focus goes to what is now column 2's model menu, not to the page's start.
+    await p.locator('button[aria-label="remove column 2"]').focus();
+    await p.keyboard.press('Enter');
+    await p.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'model of column 2', undefined, { timeout: 10_000 });
+    // + column: focus on the new column's model menu.
+    await p.getByRole('button', { name: '+ column' }).focus();
+    await p.keyboard.press('Enter');
+    await p.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'model of column 3', undefined, { timeout: 10_000 });
+    // A round cancelled from the keyboard: the bar holds the focus, and says how the round ended.
+    await p.getByRole('tab', { name: 'Distill' }).click();
+    await p.locator('[data-testid=distill-iters]').fill('100000');
+    await p.locator('[data-testid=start-distill]').click();
+    await p.locator('[data-testid=job-distill][data-status=running]').waitFor({ timeout: 30_000 });
+    await p.locator('[data-testid=job-distill] button', { hasText: 'Cancel' }).focus();
+    await p.keyboard.press('Enter');
+    await p.locator('[data-testid=job-distill][data-status=cancelled]').waitFor({ timeout: 30_000 });
+    await p.waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'job-distill', undefined, { timeout: 10_000 });
+    // A toy teacher training on moons is said on another set's panel, whose Train button waits for it instead
+    // of cancelling it.
+    await p.locator('[data-testid=toy-iters]').fill('100000');
+    await p.locator('[data-testid=train-toy]').click();
+    await p.locator('[data-testid=job-trainToy][data-status=running]').waitFor({ timeout: 30_000 });
+    await p.locator('[data-testid=toy-dataset]').selectOption('checkerboard');
+    await waitForText(p.locator('[data-testid=toy-training-elsewhere]'), /A teacher of the 2D set moons is training/);
+    expect(await p.locator('[data-testid=train-toy]').isDisabled()).toBe(true);
+    await p.locator('[data-testid=toy-dataset]').selectOption('moons');
+    await p.locator('[data-testid=job-trainToy][data-status=running]').waitFor({ timeout: 10_000 });
+    expect(await p.locator('[data-testid=train-toy]').isDisabled()).toBe(false);
+    await p.close();
+  }, 180_000);
+
   it('lets a number field be cleared and retyped, and never passes on what is out of range', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1280, height: 900 } });
     await p.goto(`${served.url}?backend=wasm#mode=toy&view=distill`);

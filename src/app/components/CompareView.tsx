@@ -128,7 +128,10 @@ function ColumnPicker({ index: i, cols, pool, set, labels }: { index: number; co
       <select className="column-steps" aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>
         {STEP_CHOICES.map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
       </select>
-      {cols.length > 2 && <button className="small" aria-label={`remove column ${i + 1}`} title="remove this column" onClick={() => update(refs.filter((_, j) => j !== i))}>✕</button>}
+      {cols.length > 2 && <button className="small" aria-label={`remove column ${i + 1}`} title="remove this column" onClick={() => {
+        update(refs.filter((_, j) => j !== i));
+        focusColumnModel(Math.min(i, refs.length - 2)); // the button goes with its column: keep the keyboard's place
+      }}>✕</button>}
     </div>
   );
 }
@@ -136,7 +139,15 @@ function ColumnPicker({ index: i, cols, pool, set, labels }: { index: number; co
 function AddColumn({ cols, pool, set }: { cols: ResolvedColumn[]; pool: ModelInfo[]; set: string }) {
   const setSetting = useStore((s) => s.setSetting);
   if (cols.length >= MAX_COLUMNS || pool.length === 0) return null;
-  return <button onClick={() => setSetting('cols', [...cols.map((c) => c.ref), nextColumn(pool, set, cols.map((c) => c.ref))])}>+ column</button>;
+  return <button onClick={() => {
+    setSetting('cols', [...cols.map((c) => c.ref), nextColumn(pool, set, cols.map((c) => c.ref))]);
+    focusColumnModel(cols.length); // the new column's model: what comes next, and this button is gone at the fourth
+  }}>+ column</button>;
+}
+
+/** Keyboard focus to column k's model menu, once the page has drawn the columns as they are now. */
+function focusColumnModel(k: number): void {
+  requestAnimationFrame(() => document.querySelector<HTMLSelectElement>(`select[aria-label="model of column ${k + 1}"]`)?.focus());
 }
 
 const isToyMode = (mode: string) => mode === 'toy';

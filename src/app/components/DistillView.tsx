@@ -13,6 +13,7 @@ import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
 import { STEP_CHOICES } from '../settings';
+import { shippedFilesOf, shippedSetFor } from '../shipped';
 
 
 /** The step counts of a chain, "8 → 4 → 2"; a long one shows its ends ("256 → 128 → 64 → … → 2 → 1"). */
@@ -43,6 +44,11 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
   const jobId = useStore((s) => (ownSet ? s.toyJobId : null));
   const loss = useStore((s) => (ownSet ? s.toyLoss : NO_LOSS));
   const points = useStore((s) => (ownSet ? s.toyTeacherPoints : null));
+  // One toy teacher trains at a time: another set's, still running, is said here rather than cancelled by a click.
+  const elsewhere = useStore((s) => {
+    const other = !ownSet && s.toyJobId ? s.jobs[s.toyJobId] : undefined;
+    return other && (other.status === 'running' || other.status === 'paused') ? s.toyJobDataset : null;
+  });
   const [iterations, setIterations] = useState(TOY_TEACHER_ITERATIONS);
   return (
     <section className="panel" aria-labelledby="toy-teacher-title">
@@ -55,8 +61,9 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
       <div className="controls">
         <ToySetPicker testId="toy-dataset" />
         <NumberField label="iterations" value={iterations} onChange={setIterations} min={10} max={100_000} integer testId="toy-iters" />
-        <button className={hasTeacher ? '' : 'primary'} onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
+        <button className={hasTeacher ? '' : 'primary'} disabled={elsewhere !== null} onClick={() => startToyTraining(iterations)} data-testid="train-toy">Train a toy teacher</button>
       </div>
+      {elsewhere && <p className="muted" data-testid="toy-training-elsewhere">A teacher of the 2D set {elsewhere} is training: switch back to it to see it or cancel it. A teacher for this set can start when it ends.</p>}
       <JobBar jobId={jobId} />
       <div className="row">
         {loss.length > 0 && <div className="grow"><LossChart points={loss} height={200} /></div>}
@@ -79,8 +86,9 @@ function StageSamples({ rounds, teacherPoints, fromSteps, shape }: { rounds: Rou
       {teacherPoints && <figure>{draw(teacherPoints, `teacher at ${fromSteps} steps`)}<figcaption>teacher · {fromSteps} steps</figcaption></figure>}
       {rounds.filter((r) => r.points).map((r) => (
         <figure key={r.round}>
-          {draw(r.points!, `student of stage ${r.round}`)}
-          <figcaption>stage {r.round} · {r.toSteps} step{r.toSteps === 1 ? '' : 's'}</figcaption>
+          {/* The chain's stage, as the rounds table and the trajectories name it (a run from a student goes on from its stage). */}
+          {draw(r.points!, `student of stage ${r.student.lineage?.stage ?? r.round}`)}
+          <figcaption>stage {r.student.lineage?.stage ?? r.round} · {r.toSteps} step{r.toSteps === 1 ? '' : 's'}</figcaption>
         </figure>
       ))}
     </div>
@@ -134,7 +142,9 @@ export function DistillView() {
   const teacherPoints = useStore((s) => s.distillTeacherPoints);
   const isToy = settings.mode === 'toy';
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
-  const shippedTeacher = isToy && pool.some((m) => m.role === 'teacher' && m.source === 'shipped');
+  // From the shipped file list, not the loaded models: the panels stay where they are while a set's files load
+  // (they moved, and the toy-teacher panel lost what was typed in it, the first time a set was opened).
+  const shippedTeacher = isToy && shippedFilesOf(shippedSetFor(settings.mode, settings.toy)).some((f) => f.stem === 'teacher');
   // The freshest teacher by default: one just trained in the browser, else the shipped one.
   const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
   const [pick, setPick] = useState<string | null>(null);
@@ -216,7 +226,7 @@ export function DistillView() {
           <p className="banner info">
             Without WebGPU this UNet distills on wasm, on one CPU core: about 1.4 s per iteration at batch 64, so 300 iterations take about 7 minutes{wasmEstimate}.
             For a demonstration, halve once with about 50 iterations (about a minute), or use WebGPU.{' '}
-            <button className="small" disabled={running} onClick={() => patchSettings({ from: 8, to: 4, iters: 50 })} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
+            <button className="small" disabled={running} onClick={() => { setPick(null); patchSettings({ from: 8, to: 4, iters: 50 }); }} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
           </p>
         )}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}
@@ -226,7 +236,7 @@ export function DistillView() {
         {runHere ? <JobBar jobId={jobId} pausable /> : startedTeacher && (
           <p className="muted" data-testid="other-run">
             {running
-              ? `A distillation of ${setName(startedTeacher)} is running: switch back to it to see it. The settings above, shared by every set, unlock when it ends.`
+              ? `A distillation of ${setName(startedTeacher)} is ${job?.status === 'paused' ? 'paused' : 'running'}: switch back to it to see it. The settings above, shared by every set, unlock when it ends.`
               : `The last distillation ran on a model of ${setName(startedTeacher)}: switch back to it to see its charts.`}
           </p>
         )}

@@ -1,5 +1,5 @@
 // A progress bar with a cancel button (and pause, for jobs that can pause) for one worker job.
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { cancelJob, setPaused } from '../actions';
 import { useStore } from '../store';
 import type { JobKind } from '../../worker/protocol';
@@ -25,13 +25,23 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
   const job = useStore((s) => (jobId ? s.jobs[jobId] : undefined));
   // Said at once: the worker answers at its next step, which on a slow backend takes seconds.
   const [asked, setAsked] = useState<{ what: 'pausing…' | 'resuming…' | 'cancelling…'; id: string; status: string } | null>(null);
+  // When the job ends its buttons go, and a focused button takes the keyboard's place with it (to the page's
+  // start): the bar itself takes focus then, so Tab goes on from here and a screen reader reads the outcome.
+  const bar = useRef<HTMLDivElement>(null);
+  const hadFocus = useRef(false);
+  const status = job?.status;
+  useEffect(() => {
+    const ended = status !== undefined && status !== 'running' && status !== 'paused';
+    if (ended && hadFocus.current && (document.activeElement === document.body || document.activeElement === null)) bar.current?.focus();
+    if (ended) hadFocus.current = false;
+  }, [status]);
   if (!job) return null;
   // Until the job's status changes (or another job takes the bar).
   const pending = asked && asked.id === job.id && asked.status === job.status ? asked.what : null;
   const active = job.status === 'running' || job.status === 'paused';
   const fraction = job.total > 0 ? Math.min(job.done / job.total, 1) : 0;
   return (
-    <div className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status} data-job-id={job.id}>
+    <div ref={bar} tabIndex={-1} onFocus={() => { hadFocus.current = true; }} className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status} data-job-id={job.id}>
       <div className="job-text">
         <span className="job-label" title={job.label}>{job.status === 'done' ? FINISHED[job.kind] : job.label}</span>
         <span className="muted">
