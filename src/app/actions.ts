@@ -106,7 +106,8 @@ export function listOrder(models: ModelInfo[], mode: string, toy: string): Model
     || SOURCE_ORDER[a.source] - SOURCE_ORDER[b.source]);
 }
 
-function resolveRef(ref: string, models: ModelInfo[], set: string): ModelInfo | undefined {
+/** The model a link's name ('teacher', 'student-4', 'h:1a2b3c4d') stands for among `models`, if loaded. */
+export function resolveRef(ref: string, models: ModelInfo[], set: string): ModelInfo | undefined {
   if (ref.startsWith('h:')) return models.find((m) => m.hash.startsWith(ref.slice(2)));
   return models.find((m) => m.shippedKey === `${set}/${ref}`) ?? models.find((m) => modelLabel(m) === ref);
 }

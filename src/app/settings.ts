@@ -97,6 +97,13 @@ const columnsSetting: Setting<ColumnRef[]> = {
   format: (cols) => cols.map((c) => `${c.model}@${c.steps}`).join(','),
 };
 
+/** A model as a link names it (see ColumnRef.model), or '' for none. */
+const modelNameSetting: Setting<string> = {
+  default: '',
+  parse: (raw) => (raw === '' || /^[a-z0-9:_-]{1,40}$/i.test(raw) ? raw : undefined),
+  format: (v) => v,
+};
+
 const shippedSets = new Set(SHIPPED.map((f) => f.set));
 /** The first toy set with shipped models, so the 2D mode opens on something already trained. */
 const firstShippedToy = TOY_DATASETS.find((n) => shippedSets.has(`toy/${n}`));
@@ -118,6 +125,11 @@ export const SETTINGS = {
   eta: numberSetting(0, 1, 0),
   /** 16 images fill a 4×4 grid and keep a 256-step teacher column quick on a laptop GPU. */
   batch: choiceSetting(BATCH_CHOICES, 16),
+  /**
+   * Distillation's teacher, named as a column's model is ('student-4', 'h:1a2b3c4d'); empty for the default (a
+   * teacher trained here, else the shipped one). Cleared on a move to another set, whose models differ.
+   */
+  teacher: modelNameSetting,
   /** Distillation: halve from this many steps (the teacher's DDIM grid of round 1)... */
   from: choiceSetting(STEP_CHOICES.filter((n) => n >= 2), 8),
   /** ...down to this many. */

@@ -27,6 +27,16 @@ describe('columns per set', () => {
     expect(useStore.getState().settings.cols).toEqual(moons);
   });
 
+  it('drop the distillation teacher picked in one set on a move to another', () => {
+    const s = useStore.getState();
+    s.patchSettings({ mode: 'toy', toy: 'moons', cols: [], teacher: 'student-4' });
+    expect(useStore.getState().settings.teacher).toBe('student-4');
+    s.patchSettings({ seed: 3 });
+    expect(useStore.getState().settings.teacher).toBe('student-4');
+    s.patchSettings({ toy: 'swissroll', cols: [] });
+    expect(useStore.getState().settings.teacher).toBe('');
+  });
+
   it('are replaced, not restored, by a patch that names columns', () => {
     const s = useStore.getState();
     s.patchSettings({ cols: [{ model: 'teacher', steps: 8 }] });

@@ -321,7 +321,7 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     await p.close();
   }, 150_000);
 
-  it('keeps the keyboard\'s place when the buttons it is on go away, and says a toy teacher training on another set rather than cancel it', async () => {
+  it('keeps the keyboard\'s place when the buttons it is on go away, and says a toy teacher training on another set rather than cancel it; the distillation teacher is in the link', async () => {
     const p = await served.browser.newPage({ viewport: { width: 1280, height: 800 } });
     await p.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&cols=teacher@1,student-1@1,student-2@2`);
     await p.locator('[data-testid=job-sample][data-status=done]').waitFor({ timeout: 120_000 });
@@ -353,6 +353,15 @@ describe('bad and surprising files, and the number fields (wasm: no shader compi
     await p.locator('[data-testid=toy-dataset]').selectOption('moons');
     await p.locator('[data-testid=job-trainToy][data-status=running]').waitFor({ timeout: 10_000 });
     expect(await p.locator('[data-testid=train-toy]').isDisabled()).toBe(false);
+    await p.locator('[data-testid=job-trainToy] button', { hasText: 'Cancel' }).click();
+    // The distillation teacher picked is in the link, and a link names it.
+    await p.locator('[data-testid=distill-teacher]').selectOption({ label: 'student-4 (4 steps)' });
+    await p.waitForFunction(() => location.hash.includes('teacher=student-4'), undefined, { timeout: 10_000 });
+    const q = await served.browser.newPage();
+    await q.goto(`${served.url}?backend=wasm#mode=toy&toy=moons&view=distill&teacher=student-2`);
+    await waitForText(q.locator('#distill-title + .hint'), /2 → 1 steps \(1 round\)/, 60_000);
+    expect(await q.locator('[data-testid=distill-teacher] option:checked').textContent()).toMatch(/^student-2/);
+    await q.close();
     await p.close();
   }, 180_000);
 

@@ -4,7 +4,7 @@ import { defaultSettings, formatSettings, parseSettings } from '../../src/app/se
 
 describe('settings ↔ URL hash', () => {
   it('round-trips every setting', () => {
-    const s = { ...defaultSettings(), mode: 'toy' as const, view: 'distill' as const, toy: 'checkerboard' as const, seed: 42, eta: 0.5, batch: 36, cols: [{ model: 'teacher', steps: 256 }, { model: 'h:0123abcd', steps: 1 }], from: 64, to: 2, iters: 1000, dbatch: 128, lr: 0.0002 };
+    const s = { ...defaultSettings(), mode: 'toy' as const, view: 'distill' as const, toy: 'checkerboard' as const, seed: 42, eta: 0.5, batch: 36, cols: [{ model: 'teacher', steps: 256 }, { model: 'h:0123abcd', steps: 1 }], from: 64, to: 2, iters: 1000, dbatch: 128, lr: 0.0002, teacher: 'student-4' };
     const hash = formatSettings(s);
     expect(hash).toContain('cols=teacher@256,h:0123abcd@1');
     expect(parseSettings(hash)).toEqual(s);
@@ -33,5 +33,7 @@ describe('settings ↔ URL hash', () => {
     // The menus' own values are taken.
     expect(parseSettings('#cols=teacher@1024,student-1@1&batch=25&from=1024&to=512')).toMatchObject({ cols: [{ model: 'teacher', steps: 1024 }, { model: 'student-1', steps: 1 }], batch: 25, from: 1024, to: 512 });
     expect(parseSettings('#from=1&to=1024')).toMatchObject({ from: d.from, to: d.to });
+    expect(parseSettings('#teacher=h:1a2b3c4d').teacher).toBe('h:1a2b3c4d');
+    expect(parseSettings('#teacher=a%20b').teacher).toBe(d.teacher);
   });
 });

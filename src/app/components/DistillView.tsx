@@ -1,9 +1,9 @@
 // In-browser progressive distillation: pick a teacher, halve its steps round by round, watch the loss and
 // the quality of each student against the teacher's plain DDIM; in 2D, see each stage's samples and ODE paths.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { sizeOf } from '../../core/shape';
 import { toyBackdrop } from '../../data/toy2d';
-import { distillRunOf, downloadModel, listOrder, menuLabels, modelsOfMode, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
+import { distillRunOf, downloadModel, listOrder, menuLabels, modelRef, modelsOfMode, resolveRef, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
 import { ImageGrid, PathPlot, PointCloud } from './Canvases';
@@ -147,14 +147,19 @@ export function DistillView() {
   const shippedTeacher = isToy && shippedFilesOf(shippedSetFor(settings.mode, settings.toy)).some((f) => f.stem === 'teacher');
   // The freshest teacher by default: one just trained in the browser, else the shipped one.
   const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
-  const [pick, setPick] = useState<string | null>(null);
+  // The teacher picked in the menu, kept in the link (settings.teacher); '' or a model not loaded: the default.
+  const set = shippedSetFor(settings.mode, settings.toy);
+  const picked = settings.teacher ? resolveRef(settings.teacher, pool, set) : undefined;
+  const setPick = (id: string | null) => {
+    const m = id === null ? undefined : pool.find((x) => x.id === id);
+    setSetting('teacher', m ? modelRef(m, set) : '');
+  };
   const running = job?.status === 'running' || job?.status === 'paused';
   const startedRun = useStore((s) => s.startedRun);
   // While a run of this set goes on, the controls show what it was started with, whatever has changed since
   // (a mode switch resets the pick, a trained teacher becomes the default, the link can change the settings).
   const locked = running && startedRun !== null && pool.some((m) => m.id === startedRun.teacherId) ? startedRun : null;
-  const teacher = locked ? pool.find((m) => m.id === locked.teacherId) : pool.find((m) => m.id === pick) ?? defaultTeacher;
-  useEffect(() => setPick(null), [settings.mode, settings.toy]);
+  const teacher = locked ? pool.find((m) => m.id === locked.teacherId) : picked ?? defaultTeacher;
   // The UNet trains on webgpu and on wasm (our forward-convolution gradients: ~0.5 s per step of the shipped
   // 16/32/32 teacher at batch 32); tfjs's plain-JavaScript cpu backend takes minutes per step.
   const needsWebgpu = teacher?.arch === 'unet' && backend !== null && backend.name === 'cpu';
@@ -212,7 +217,8 @@ export function DistillView() {
           <label>from <select value={fromSteps} disabled={teacher?.role === 'student'} onChange={(e) => setSetting('from', Number(e.target.value))} data-testid="distill-from">
             {STEP_CHOICES.slice(1).map((n) => <option key={n} value={n}>{n} steps</option>)}
           </select></label>
-          <label>to <select value={toSteps} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
+          <label>to <select value={halvable ? toSteps : ''} disabled={!halvable} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
+            {!halvable && <option value="">—</option>}
             {STEP_CHOICES.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
           </select></label>
           <NumberField label="iterations per round" value={run.iterations} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
@@ -226,7 +232,7 @@ export function DistillView() {
           <p className="banner info">
             Without WebGPU this UNet distills on wasm, on one CPU core: about 1.4 s per iteration at batch 64, so 300 iterations take about 7 minutes{wasmEstimate}.
             For a demonstration, halve once with about 50 iterations (about a minute), or use WebGPU.{' '}
-            <button className="small" disabled={running} onClick={() => { setPick(null); patchSettings({ from: 8, to: 4, iters: 50 }); }} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
+            <button className="small" disabled={running} onClick={() => patchSettings({ teacher: '', from: 8, to: 4, iters: 50 })} data-testid="demo-settings">Use 8 → 4, 50 iterations</button>
           </p>
         )}
         {!teacher && <p className="muted">{isToy ? 'Train a toy teacher above first.' : 'Load a teacher checkpoint first.'}</p>}

@@ -68,7 +68,7 @@ export function ModelList() {
               <td><Lineage model={m} models={models} labels={labels} /></td>
               <td>{formatCount(m.parameterCount)}</td>
               <td>{formatBytes(m.fileBytes)}</td>
-              <td><button className="small" onClick={() => void downloadModel(m.id)} aria-label={`download ${modelLabel(m)}`}>⤓</button></td>
+              <td><button className="small" onClick={() => void downloadModel(m.id)} aria-label={`download ${labels.get(m.id) ?? modelLabel(m)}`}>⤓</button></td>
             </tr>
           ))}
           {Object.entries(pending).map(([id, { name }]) => (

@@ -23,6 +23,8 @@ export const createSettingsSlice: StateCreator<Store, [], [], SettingsSlice> = (
   patchSettings: (patch) => set((s) => {
     const next = { ...s.settings, ...patch };
     const [from, to] = [shippedSetFor(s.settings.mode, s.settings.toy), shippedSetFor(next.mode, next.toy)];
+    // Another set has other models: its distillation teacher is its default until one is picked there.
+    if (from !== to && patch.teacher === undefined) next.teacher = '';
     if (from === to || patch.cols === undefined || patch.cols.length > 0) return { settings: next };
     const columnsBySet = { ...s.columnsBySet, [from]: s.settings.cols };
     return { settings: { ...next, cols: columnsBySet[to] ?? [] }, columnsBySet };
