@@ -18,7 +18,7 @@ export function LossChart({ points, height = 240 }: { points: LossPoint[]; heigh
         <LineChart data={points} margin={{ top: 26, right: 16, bottom: 22, left: 8 }}>
           <CartesianGrid stroke="#2a2e38" />
           <XAxis dataKey="globalStep" type="number" domain={[0, 'dataMax']} allowDecimals={false} tick={AXIS} label={{ value: 'iteration', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
-          <YAxis scale="log" domain={domain} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => v.toPrecision(2)} width={88}
+          <YAxis scale="log" domain={domain} allowDataOverflow tick={AXIS} tickFormatter={(v: number) => String(Number(v.toPrecision(2)))} width={88}
             label={{ value: 'loss (log scale)', angle: -90, position: 'insideLeft', offset: -2, fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `iteration ${l}`} />
           {starts.map((p) => (
@@ -77,7 +77,7 @@ export function QualityChart({ teacherCurve, rounds, metric, height = 260 }: { t
       <ResponsiveContainer width="100%" height={height}>
         <ComposedChart margin={{ top: 8, right: 16, bottom: 22, left: 8 }}>
           <CartesianGrid stroke="#2a2e38" />
-          <XAxis dataKey="steps" type="number" scale="log" domain={['dataMin', 'dataMax']} ticks={ticks} tick={AXIS} allowDuplicatedCategory={false}
+          <XAxis dataKey="steps" type="number" scale="log" domain={[(min: number) => min / 1.25, (max: number) => max * 1.25]} ticks={ticks} tick={AXIS} allowDuplicatedCategory={false}
             label={{ value: 'sampling steps (log scale)', position: 'bottom', offset: 4, fill: '#9aa3b5' }} />
           <YAxis tick={AXIS} width={72} domain={[y.ticks[0], y.ticks.at(-1)!]} ticks={y.ticks} tickFormatter={(v: number) => v.toFixed(y.decimals)}
             label={{ value: shortMetric(metric), angle: -90, position: 'insideLeft', fill: '#9aa3b5', style: { textAnchor: 'middle' } }} />
