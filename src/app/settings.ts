@@ -79,6 +79,9 @@ export const STEP_CHOICES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as con
 export const BATCH_CHOICES = [1, 4, 9, 16, 25, 36, 64] as const;
 const isStepChoice = (n: number) => (STEP_CHOICES as readonly number[]).includes(n);
 
+/** How a link names a model: a shipped file's stem ('student-4') or 'h:' and a hash prefix. */
+const MODEL_NAME = '[a-z0-9:_-]{1,40}';
+
 /** 'teacher@256,student-1@1'; an empty list means "the defaults of the shipped set". */
 const columnsSetting: Setting<ColumnRef[]> = {
   default: [],
@@ -86,7 +89,7 @@ const columnsSetting: Setting<ColumnRef[]> = {
     if (raw === '') return [];
     const cols: ColumnRef[] = [];
     for (const part of raw.split(',')) {
-      const m = /^([a-z0-9:_-]{1,40})@(\d{1,4})$/i.exec(part);
+      const m = new RegExp(`^(${MODEL_NAME})@(\\d{1,4})$`, 'i').exec(part);
       if (!m) return undefined;
       const steps = Number(m[2]);
       if (!isStepChoice(steps)) return undefined;
@@ -100,7 +103,7 @@ const columnsSetting: Setting<ColumnRef[]> = {
 /** A model as a link names it (see ColumnRef.model), or '' for none. */
 const modelNameSetting: Setting<string> = {
   default: '',
-  parse: (raw) => (raw === '' || /^[a-z0-9:_-]{1,40}$/i.test(raw) ? raw : undefined),
+  parse: (raw) => (raw === '' || new RegExp(`^${MODEL_NAME}$`, 'i').test(raw) ? raw : undefined),
   format: (v) => v,
 };
 

@@ -56,6 +56,11 @@ function loadedWithHash(hash: string): Checkpoint[] {
   return [...entries.values()].filter((e) => e.checkpoint.hash === hash).map((e) => e.checkpoint);
 }
 
+/** Whether `student` is a student of one of `teachers` (files holding the weights its lineage names). */
+function fitsOneOf(student: Checkpoint, teachers: Checkpoint[]): boolean {
+  return teachers.some((t) => t !== student && studentOfTeacherProblems(student, t).length === 0);
+}
+
 /**
  * Before a student is listed: if the teacher its lineage names is loaded, the two must agree (stage, step
  * counts, the same network and diffusion process). The lineage names weights (a content hash); where several
@@ -65,7 +70,7 @@ function loadedWithHash(hash: string): Checkpoint[] {
 export function checkAgainstLoadedTeacher(checkpoint: Checkpoint): void {
   const hash = checkpoint.lineage?.teacherHash;
   const teachers = hash ? loadedWithHash(hash) : [];
-  if (teachers.length === 0 || teachers.some((t) => studentOfTeacherProblems(checkpoint, t).length === 0)) return;
+  if (teachers.length === 0 || fitsOneOf(checkpoint, teachers)) return;
   checkStudentOfTeacher(checkpoint, teachers[0]);
 }
 
@@ -79,7 +84,7 @@ export function studentsMisfitting(teacher: Checkpoint): { info: ModelInfo; erro
   const others = loadedWithHash(teacher.hash).filter((c) => c !== teacher);
   for (const e of entries.values()) {
     if (e.checkpoint.role !== 'student' || e.checkpoint.lineage?.teacherHash !== teacher.hash || e.checkpoint === teacher) continue;
-    if (others.some((t) => t !== e.checkpoint && studentOfTeacherProblems(e.checkpoint, t).length === 0)) continue;
+    if (fitsOneOf(e.checkpoint, others)) continue;
     try {
       checkStudentOfTeacher(e.checkpoint, teacher);
     } catch (error) {

@@ -12,7 +12,6 @@ import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
 
-
 /** Root-mean-square pixel distance between two equal-size batches (data range [-1, 1]). */
 function rmsDistance(a: Float32Array, b: Float32Array): number {
   let sum = 0;

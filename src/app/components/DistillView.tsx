@@ -3,8 +3,9 @@
 import { useMemo, useRef, useState } from 'react';
 import { sizeOf } from '../../core/shape';
 import { toyBackdrop } from '../../data/toy2d';
-import { distillRunOf, downloadModel, listOrder, menuLabels, modelRef, modelsOfMode, resolveRef, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
+import { currentSet, distillRunOf, downloadModel, listOrder, menuLabels, modelRef, modelsOfMode, resolveRef, setName, runTrajectories, startDistill, startToyTraining, TOY_POINTS, TOY_TEACHER_ITERATIONS } from '../actions';
 import { useStore } from '../store';
+import { isActive } from '../store/jobsSlice';
 import { STAGE_IMAGES, type LossPoint, type ModelInfo, type RoundResult } from '../../worker/protocol';
 import { ImageGrid, PathPlot, PointCloud } from './Canvases';
 import { LossChart, metricKind, QualityChart } from './Charts';
@@ -13,8 +14,8 @@ import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
 import { STEP_CHOICES } from '../settings';
-import { shippedFilesOf, shippedSetFor } from '../shipped';
-
+import { shippedFilesOf } from '../shipped';
+import { count } from '../../core/words';
 
 /** The step counts of a chain, "8 → 4 → 2"; a long one shows its ends ("256 → 128 → 64 → … → 2 → 1"). */
 export function chainText(from: number, to: number): string {
@@ -26,8 +27,8 @@ export function chainText(from: number, to: number): string {
 /** "student-4 (shipped, 4 steps)" rather than "student-4 (shipped) (4 steps)". */
 function withSteps(label: string, steps: number | null): string {
   if (!steps) return label;
-  const count = `${steps} step${steps === 1 ? '' : 's'}`;
-  return label.endsWith(')') ? `${label.slice(0, -1)}, ${count})` : `${label} (${count})`;
+  const n = count(steps, 'step');
+  return label.endsWith(')') ? `${label.slice(0, -1)}, ${n})` : `${label} (${n})`;
 }
 
 /** "0.0049" rather than "4.90e-3"; exponents only below 0.0001. */
@@ -47,7 +48,7 @@ function ToyTeacherPanel({ hasTeacher }: { hasTeacher: boolean }) {
   // One toy teacher trains at a time: another set's, still running, is said here rather than cancelled by a click.
   const elsewhere = useStore((s) => {
     const other = !ownSet && s.toyJobId ? s.jobs[s.toyJobId] : undefined;
-    return other && (other.status === 'running' || other.status === 'paused') ? s.toyJobDataset : null;
+    return other && isActive(other.status) ? s.toyJobDataset : null;
   });
   const [iterations, setIterations] = useState(TOY_TEACHER_ITERATIONS);
   return (
@@ -88,7 +89,7 @@ function StageSamples({ rounds, teacherPoints, fromSteps, shape }: { rounds: Rou
         <figure key={r.round}>
           {/* The chain's stage, as the rounds table and the trajectories name it (a run from a student goes on from its stage). */}
           {draw(r.points!, `student of stage ${r.student.lineage?.stage ?? r.round}`)}
-          <figcaption>stage {r.student.lineage?.stage ?? r.round} · {r.toSteps} step{r.toSteps === 1 ? '' : 's'}</figcaption>
+          <figcaption>stage {r.student.lineage?.stage ?? r.round} · {count(r.toSteps, 'step')}</figcaption>
         </figure>
       ))}
     </div>
@@ -103,8 +104,8 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
     if (!teacher) return;
     const cols = [{ model: teacher, steps: fromSteps, label: `teacher · ${fromSteps} steps` }];
     const last = rounds[rounds.length - 1];
-    if (last) cols.push({ model: teacher, steps: last.toSteps, label: `teacher · ${last.toSteps} step${last.toSteps === 1 ? '' : 's'}` });
-    for (const r of rounds.slice(-2)) cols.push({ model: r.student, steps: r.toSteps, label: `stage-${r.student.lineage?.stage ?? r.round} student · ${r.toSteps} step${r.toSteps === 1 ? '' : 's'}` });
+    if (last) cols.push({ model: teacher, steps: last.toSteps, label: `teacher · ${count(last.toSteps, 'step')}` });
+    for (const r of rounds.slice(-2)) cols.push({ model: r.student, steps: r.toSteps, label: `stage-${r.student.lineage?.stage ?? r.round} student · ${count(r.toSteps, 'step')}` });
     runTrajectories(cols.slice(0, 4), 64);
   };
   return (
@@ -144,17 +145,17 @@ export function DistillView() {
   const pool = useMemo(() => modelsOfMode(models, settings.mode, settings.toy), [models, settings.mode, settings.toy]);
   // From the shipped file list, not the loaded models: the panels stay where they are while a set's files load
   // (they moved, and the toy-teacher panel lost what was typed in it, the first time a set was opened).
-  const shippedTeacher = isToy && shippedFilesOf(shippedSetFor(settings.mode, settings.toy)).some((f) => f.stem === 'teacher');
+  const set = currentSet(settings);
+  const shippedTeacher = isToy && shippedFilesOf(set).some((f) => f.stem === 'teacher');
   // The freshest teacher by default: one just trained in the browser, else the shipped one.
   const defaultTeacher = [...pool].reverse().find((m) => m.role === 'teacher' && m.source === 'trained') ?? pool.find((m) => m.role === 'teacher');
   // The teacher picked in the menu, kept in the link (settings.teacher); '' or a model not loaded: the default.
-  const set = shippedSetFor(settings.mode, settings.toy);
   const picked = settings.teacher ? resolveRef(settings.teacher, pool, set) : undefined;
   const setPick = (id: string | null) => {
     const m = id === null ? undefined : pool.find((x) => x.id === id);
     setSetting('teacher', m ? modelRef(m, set) : '');
   };
-  const running = job?.status === 'running' || job?.status === 'paused';
+  const running = isActive(job?.status);
   const startedRun = useStore((s) => s.startedRun);
   // While a run of this set goes on, the controls show what it was started with, whatever has changed since
   // (a mode switch resets the pick, a trained teacher becomes the default, the link can change the settings).
@@ -171,7 +172,7 @@ export function DistillView() {
   // On wasm, the cost of the settings at hand by the figure the banner gives (time grows about with the batch).
   const wasmMinutes = (1.4 * run.iterations * Math.max(roundCount, 1) * (run.batchSize / 64)) / 60;
   const wasmEstimate = !slowUnet || !halvable || (run.iterations === 300 && run.batchSize === 64 && roundCount === 1) ? ''
-    : `; the ${run.iterations} iteration${run.iterations === 1 ? '' : 's'} per round at batch ${run.batchSize} set here, over ${roundCount} round${roundCount === 1 ? '' : 's'}, ${wasmMinutes < 1 ? 'under a minute' : `about ${Math.round(wasmMinutes)} minute${Math.round(wasmMinutes) === 1 ? '' : 's'}`}`;
+    : `; the ${count(run.iterations, 'iteration')} per round at batch ${run.batchSize} set here, over ${count(roundCount, 'round')}, ${wasmMinutes < 1 ? 'under a minute' : `about ${count(Math.round(wasmMinutes), 'minute')}`}`;
   const distilledTeacher = models.find((m) => m.id === distillTeacherId);
   const startedTeacher = models.find((m) => m.id === startedTeacherId);
   const labels = useMemo(() => menuLabels(pool), [pool]);
@@ -206,7 +207,7 @@ export function DistillView() {
         <h2 id="distill-title">{isToy && !shippedTeacher ? '2. ' : ''}Progressive distillation</h2>
         <p className="hint">
           Each round trains a student, initialised as a copy of its teacher, to match in <b>one</b> DDIM step what the teacher does in <b>two</b>.
-          The student then becomes the teacher of the next round: {halvable ? `${chainText(fromSteps, toSteps)} steps (${roundCount} round${roundCount === 1 ? '' : 's'})` : 'a 1-step model has no step left to halve; pick a teacher with more steps'}.
+          The student then becomes the teacher of the next round: {halvable ? `${chainText(fromSteps, toSteps)} steps (${count(roundCount, 'round')})` : 'a 1-step model has no step left to halve; pick a teacher with more steps'}.
         </p>
         {/* A run's settings cannot change under it: locked until it ends, so the line above always describes it. */}
         <fieldset className="controls" disabled={running} data-testid="distill-settings">
@@ -219,7 +220,7 @@ export function DistillView() {
           </select></label>
           <label>to <select value={halvable ? toSteps : ''} disabled={!halvable} onChange={(e) => setSetting('to', Number(e.target.value))} data-testid="distill-to">
             {!halvable && <option value="">—</option>}
-            {STEP_CHOICES.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
+            {STEP_CHOICES.filter((n) => n < fromSteps).map((n) => <option key={n} value={n}>{count(n, 'step')}</option>)}
           </select></label>
           <NumberField label="iterations per round" value={run.iterations} onChange={(v) => setSetting('iters', v)} min={1} max={100_000} integer testId="distill-iters" />
           <NumberField label="batch" value={run.batchSize} onChange={(v) => setSetting('dbatch', v)} min={1} max={1024} integer testId="distill-batch" />

@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { cancelJob, setPaused } from '../actions';
 import { useStore } from '../store';
+import { isActive } from '../store/jobsSlice';
 import type { JobKind } from '../../worker/protocol';
 
 /** What a finished job did, in place of its last progress label ("Sampling column 1 … done" read as unfinished). */
@@ -31,14 +32,14 @@ export function JobBar({ jobId, pausable = false }: { jobId: string | null; paus
   const hadFocus = useRef(false);
   const status = job?.status;
   useEffect(() => {
-    const ended = status !== undefined && status !== 'running' && status !== 'paused';
+    const ended = status !== undefined && !isActive(status);
     if (ended && hadFocus.current && (document.activeElement === document.body || document.activeElement === null)) bar.current?.focus();
     if (ended) hadFocus.current = false;
   }, [status]);
   if (!job) return null;
   // Until the job's status changes (or another job takes the bar).
   const pending = asked && asked.id === job.id && asked.status === job.status ? asked.what : null;
-  const active = job.status === 'running' || job.status === 'paused';
+  const active = isActive(job.status);
   const fraction = job.total > 0 ? Math.min(job.done / job.total, 1) : 0;
   return (
     <div ref={bar} tabIndex={-1} onFocus={() => { hadFocus.current = true; }} className={`job job-${job.status}`} data-testid={`job-${job.kind}`} data-status={job.status} data-job-id={job.id}>

@@ -5,6 +5,9 @@ import type { Store } from './index';
 
 export type JobStatus = 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
 
+/** Still going: running, or paused and able to go on (its buttons are on screen). */
+export const isActive = (status: JobStatus | undefined): boolean => status === 'running' || status === 'paused';
+
 export interface Job {
   id: string;
   kind: JobKind;

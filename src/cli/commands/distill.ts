@@ -82,7 +82,7 @@ export function register(program: Command): void {
       const { data } = teacherCkpt.config;
       const stages = chainStages(opts.from, opts.to);
       const evalSteps = new Set(opts.evalSteps ?? stages);
-      if (opts.iters.length > stages.length) throw new CliError(`--iters has ${opts.iters.length} values for ${stages.length} round${stages.length === 1 ? '' : 's'} (${opts.from} → ${opts.to} steps): give at most ${stages.length}`);
+      if (opts.iters.length > stages.length) throw new CliError(`--iters has ${opts.iters.length} values for ${count(stages.length, 'round')} (${opts.from} → ${opts.to} steps): give at most ${stages.length}`);
       const notInChain = [...evalSteps].filter((n) => !stages.includes(n));
       if (notInChain.length) throw new CliError(`--eval-steps ${notInChain.join(',')}: not a student of this chain (${stages.join(', ')} steps)`);
       checkKnownData(data);
@@ -166,14 +166,14 @@ export function register(program: Command): void {
       const last = rows.at(-1);
       const goOn = `--teacher ${last ? last.file : opts.teacher} --from ${last ? last.steps : opts.from}`;
       if (result.stopped === 'cancelled') {
-        const kept = last ? `${rows.length} student${rows.length === 1 ? '' : 's'} kept in ${opts.outDir} (the last: ${count(last.steps, 'step')})` : 'no stage had finished';
+        const kept = last ? `${count(rows.length, 'student')} kept in ${opts.outDir} (the last: ${count(last.steps, 'step')})` : 'no stage had finished';
         process.stderr.write(`interrupted: ${kept}; continue the chain with ${goOn}\n`);
         process.exitCode = interrupt.exitCode();
       }
       if (result.stopped === 'nonfinite') {
         const failed = result.failure!;
         const kept = last
-          ? `the ${rows.length} student${rows.length === 1 ? '' : 's'} before it ${rows.length === 1 ? 'is' : 'are'} kept in ${opts.outDir}; continue with ${goOn} and a lower --lr`
+          ? `the ${count(rows.length, 'student')} before it ${rows.length === 1 ? 'is' : 'are'} kept in ${opts.outDir}; continue with ${goOn} and a lower --lr`
           : 'no student was written; try a lower --lr';
         throw new CliError(`stage ${firstStage + failed.stage} (${2 * failed.studentSteps} → ${failed.studentSteps} steps) stopped at step ${failed.step}: the loss became NaN or infinite; ${kept}`, 1);
       }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { TuningMode } from '../../kernels/autotune';
 import { type BackendFlags, backendOption, kernelTuningOption, startBackend, threadsOption } from '../backendOption';
 import { loadCheckpoint, networkFromCheckpoint } from '../checkpointFile';
-import { MNIST_TEACHER, checkQualityCount, qualityFor } from '../datasets';
+import { MNIST_TEACHER, checkKnownData, checkQualityCount, qualityFor } from '../datasets';
 import { sampleNetwork } from '../evaluation';
 import { eta, sampleCount, seed, stepCount } from '../options';
 import { progressBar } from '../progress';
@@ -45,6 +45,7 @@ export function register(program: Command): void {
       if (opts.real) return evalReal(opts);
       const file = opts.ckpt ?? MNIST_TEACHER;
       const ckpt = await loadCheckpoint(file);
+      checkKnownData(ckpt.config.data);
       checkQualityCount(ckpt.config.data, opts.n);
       const steps = resolveSteps(file, ckpt, opts.steps);
       const info = await startBackend(opts, opts.json);
