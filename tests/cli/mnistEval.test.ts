@@ -30,7 +30,7 @@ describe('the shipped MNIST models', () => {
     const teacher = JSON.parse((await cli('eval', '--steps', '4', '--n', '500', '--json')).stdout);
     expect(teacher).toMatchObject({ role: 'teacher', steps: 4 });
     expect(teacher.ckpt).toMatch(/models\/mnist\/teacher\.safetensors$/);
-    // README table: 163 against 77. FID on 500 samples moves by a few units between noise seeds; the
+    // README table: 163 against 70. FID on 500 samples moves by a few units between noise seeds; the
     // teacher's own 4-step DDIM being 25% worse is far outside that, and is the paper's effect.
     expect(teacher.fid).toBeGreaterThan(1.25 * student.fid);
     // Digits, not blobs: most of the student's samples are confidently one class, and all classes appear.
