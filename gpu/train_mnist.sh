@@ -5,7 +5,7 @@
 # and the same UNet in PyTorch for the README's performance table. Plan and figures: README "MNIST".
 #
 #   On the CPU machine, from the repo root:   bash gpu/train_mnist.sh pack
-#     → .gpu/ (../shared/gpu/pack.sh src/cli/main.ts) + .gpu/mnist-data.tar.xz (MNIST, ~10 MB)
+#     → .gpu/ (gpu/check.sh pack: ../shared/gpu/pack.sh src/cli/main.ts) + .gpu/mnist-data.tar.xz (MNIST, ~10 MB)
 #   On the GPU machine, with .gpu carried:    OUT=/some/dir bash gpu/train_mnist.sh run
 #   Dry run here (no GPU, tiny budgets):      LOCAL=1 BACKEND=wasm TEACHER_SECONDS=20 DISTILL_SECONDS=60 FROM=16 \
 #                                              EVAL_N=16 BATCH=8 CHANNELS=8,8,8 BENCH=0 OUT=/tmp/mnist-dry bash gpu/train_mnist.sh run
