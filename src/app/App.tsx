@@ -12,6 +12,7 @@ import type { Mode, View } from './settings';
 import { useStore } from './store';
 import { backendFromQuery, shareableLink, syncSettingsWithUrl } from './urlSync';
 import { installTestHooks, send, startWorker, testHooksEnabled } from './workerClient';
+import { count } from '../core/words';
 
 function useAutoCompare(): void {
   const settings = useStore((s) => s.settings);
@@ -40,7 +41,7 @@ function BackendBadge() {
   // the whole of it on hover and for screen readers.
   const full = backend.adapter ? ` · ${backend.adapter.vendor || ''} ${backend.adapter.architecture || ''}`.trimEnd() : '';
   const short = backend.adapter ? backend.adapter.architecture || backend.adapter.vendor : '';
-  const threads = backend.threads ? ` · ${backend.threads} thread${backend.threads === 1 ? '' : 's'}` : '';
+  const threads = backend.threads ? ` · ${count(backend.threads, 'thread')}` : '';
   return <span className={`badge ${backend.name === 'webgpu' ? 'ok' : 'warn'}`} data-testid="backend-badge" role="status" title={`${backend.name}${full}${threads}${backend.adapter?.description ? ` (${backend.adapter.description})` : ''}`} aria-label={`tensor backend: ${backend.name}${full}${threads}`}>{backend.name}{short ? ` · ${short}` : ''}</span>;
 }
 

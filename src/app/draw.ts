@@ -51,8 +51,20 @@ export function drawImageStrip(canvas: HTMLCanvasElement, frames: Float32Array, 
 /** Half-width of the square of data space the 2D plots show. */
 export const PLOT_EXTENT = 2.6;
 
-function toPixel(v: number, size: number, flip: boolean): number {
-  const u = (v + PLOT_EXTENT) / (2 * PLOT_EXTENT);
+/**
+ * Half-width of a square that holds every point of these paths ([count, steps + 1, 2] each): PLOT_EXTENT, or
+ * wider in steps of 0.5 where the noise they start from reaches past it (a standard normal does, a few points in
+ * a hundred), so that no trajectory leaves the plot. One value for a row of plots keeps them comparable.
+ */
+export function pathsExtent(paths: readonly Float32Array[]): number {
+  let far = 0;
+  for (const p of paths) for (const v of p) if (Number.isFinite(v)) far = Math.max(far, Math.abs(v));
+  const needed = far * 1.02;
+  return needed <= PLOT_EXTENT ? PLOT_EXTENT : Math.ceil(needed / 0.5) * 0.5;
+}
+
+function toPixel(v: number, size: number, flip: boolean, extent = PLOT_EXTENT): number {
+  const u = (v + extent) / (2 * extent);
   return (flip ? 1 - u : u) * size;
 }
 
@@ -75,11 +87,11 @@ function clearPlot(canvas: HTMLCanvasElement, size: number): CanvasRenderingCont
   return ctx;
 }
 
-function dots(ctx: CanvasRenderingContext2D, points: Float32Array, size: number, color: string, radius: number): void {
+function dots(ctx: CanvasRenderingContext2D, points: Float32Array, size: number, color: string, radius: number, extent = PLOT_EXTENT): void {
   ctx.fillStyle = color;
   for (let i = 0; i < points.length; i += 2) {
-    const x = toPixel(points[i], size, false);
-    const y = toPixel(points[i + 1], size, true);
+    const x = toPixel(points[i], size, false, extent);
+    const y = toPixel(points[i + 1], size, true, extent);
     ctx.fillRect(x - radius, y - radius, 2 * radius, 2 * radius);
   }
 }
@@ -93,18 +105,18 @@ export function drawPointCloud(canvas: HTMLCanvasElement, size: number, points: 
   if (reference) dots(ctx, reference, size, 'rgba(200, 210, 230, 0.6)', 1.2);
 }
 
-/** ODE paths [count, steps + 1, 2]: one blue polyline per point, its noise end white, its data end yellow. */
-export function drawPaths(canvas: HTMLCanvasElement, size: number, paths: Float32Array, count: number, steps: number, reference?: Float32Array): void {
+/** ODE paths [count, steps + 1, 2]: one blue polyline per point, its noise end white, its data end yellow; `extent`: pathsExtent(). */
+export function drawPaths(canvas: HTMLCanvasElement, size: number, paths: Float32Array, count: number, steps: number, reference?: Float32Array, extent = PLOT_EXTENT): void {
   const ctx = clearPlot(canvas, size);
-  if (reference) dots(ctx, reference, size, 'rgba(150, 160, 185, 0.55)', 1.3);
+  if (reference) dots(ctx, reference, size, 'rgba(150, 160, 185, 0.55)', 1.3, extent);
   const stride = (steps + 1) * 2;
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = 'rgba(110, 170, 255, 0.7)';
   ctx.beginPath();
   for (let p = 0; p < count; p++) {
     for (let k = 0; k <= steps; k++) {
-      const x = toPixel(paths[p * stride + 2 * k], size, false);
-      const y = toPixel(paths[p * stride + 2 * k + 1], size, true);
+      const x = toPixel(paths[p * stride + 2 * k], size, false, extent);
+      const y = toPixel(paths[p * stride + 2 * k + 1], size, true, extent);
       if (k === 0) ctx.moveTo(x, y);
       else ctx.lineTo(x, y);
     }
@@ -118,6 +130,6 @@ export function drawPaths(canvas: HTMLCanvasElement, size: number, paths: Float3
     ends[2 * p] = paths[p * stride + 2 * steps];
     ends[2 * p + 1] = paths[p * stride + 2 * steps + 1];
   }
-  dots(ctx, starts, size, 'rgba(235, 240, 250, 0.85)', 1.3);
-  dots(ctx, ends, size, 'rgba(255, 196, 61, 0.95)', 1.8);
+  dots(ctx, starts, size, 'rgba(235, 240, 250, 0.85)', 1.3, extent);
+  dots(ctx, ends, size, 'rgba(255, 196, 61, 0.95)', 1.8, extent);
 }

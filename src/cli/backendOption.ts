@@ -6,6 +6,7 @@ import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, initBack
 import { MAX_WASM_THREADS, defaultWasmThreads } from '../tensor/nodeWasmThreads';
 import { CliError } from './cliError';
 import { positiveInt } from './options';
+import { count } from '../core/words';
 
 export const backendOption = () =>
   new Option('--backend <name>', 'tfjs backend: webgpu (Dawn; needs a GPU, or SwiftShader via VK_ICD_FILENAMES), wasm, cpu, or auto')
@@ -43,7 +44,7 @@ export async function startBackend(flags: BackendFlags, quiet = false): Promise<
   const info = await initBackend(pref, { wasmThreads: asked });
   if (pref !== 'auto' && info.name !== pref) throw new CliError(`--backend ${pref} cannot start here: ${info.fallbackReason ?? `tfjs started ${info.name}`}`, 2);
   if (flags.threads !== undefined && info.name !== 'wasm' && !quiet) process.stderr.write(`note: --threads applies to wasm only; ${info.name} runs as it is\n`);
-  if (info.threadsNote) process.stderr.write(`note: wasm runs on ${info.threads} thread${info.threads === 1 ? '' : 's'}, not ${asked}: ${info.threadsNote}\n`);
+  if (info.threadsNote && info.threads !== undefined) process.stderr.write(`note: wasm runs on ${count(info.threads, 'thread')}, not ${asked}: ${info.threadsNote}\n`);
   if (tuning === 'on' && info.name !== 'webgpu' && !quiet) process.stderr.write(`note: --kernel-tuning on applies to webgpu only; ${info.name} runs as it is\n`);
   if (tuning) setKernelTuning(tuning);
   if (!quiet && tuning) onKernelsTuned((choices, ms) => process.stderr.write(`${describeTuning(choices, ms)}\n`));
@@ -61,5 +62,5 @@ export function describeTuning(choices: KernelChoice[], ms: number): string {
   const stock = choices.filter((c) => c.impl === 'stock');
   const failed = choices.filter((c) => c.error);
   const where = stock.length ? `tfjs's kernel faster at ${stock.length}: ${stock.map((c) => c.signature).join('; ')}` : 'ours kept at every one';
-  return `kernel tuning: timed ${choices.length} shape${choices.length === 1 ? '' : 's'} in ${(ms / 1000).toFixed(1)} s; ${where}${failed.length ? `; ${failed.length} could not be timed (${failed[0].error})` : ''}`;
+  return `kernel tuning: timed ${count(choices.length, 'shape')} in ${(ms / 1000).toFixed(1)} s; ${where}${failed.length ? `; ${failed.length} could not be timed (${failed[0].error})` : ''}`;
 }

@@ -1,5 +1,6 @@
 import type { Checkpoint } from '../io/checkpoint';
 import { CliError } from './cliError';
+import { count } from '../core/words';
 
 /**
  * A student samples at its own step count unless told otherwise; a teacher needs a step count (`how` says how
@@ -8,7 +9,7 @@ import { CliError } from './cliError';
 export function resolveSteps(file: string, ckpt: Checkpoint, steps: number | undefined, how = '--steps'): number {
   if (steps !== undefined) {
     if (ckpt.steps !== null && steps !== ckpt.steps) {
-      process.stderr.write(`note: ${file} is a student distilled for ${ckpt.steps} step${ckpt.steps === 1 ? '' : 's'}; at ${steps} it runs outside what it learned (expect worse samples)\n`);
+      process.stderr.write(`note: ${file} is a student distilled for ${count(ckpt.steps, 'step')}; at ${steps} it runs outside what it learned (expect worse samples)\n`);
     }
     return steps;
   }

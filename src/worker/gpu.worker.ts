@@ -14,6 +14,7 @@ import { errorLine } from '../core/errorLine';
 import { explainLoadError } from './loadErrors';
 import { sampleNetwork, toyMetric, toyQualityOf, trajectories2d } from './sampling';
 import { runToyTeacher } from './toyTeacherJob';
+import { count } from '../core/words';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post: Post = (e: WorkerEvent, transfer: Transferable[] = []) => scope.postMessage(e, transfer);
@@ -69,7 +70,7 @@ async function recover(pref: BackendPreference, reason: string): Promise<Backend
       post({ type: 'metric', ready: false, message: errorLine(e) });
     }
   }
-  const reloaded = `${models} model${models === 1 ? '' : 's'} reloaded from ${models === 1 ? 'its checkpoint' : 'their checkpoints'}`;
+  const reloaded = `${count(models, 'model')} reloaded from ${models === 1 ? 'its checkpoint' : 'their checkpoints'}`;
   if (info.name === 'webgpu') {
     post({ type: 'backendRecovered', backend: info, message: `The WebGPU device was lost (${reason}); WebGPU was restarted and ${reloaded}. Jobs that were running stopped: start them again.` });
     return info;
@@ -138,7 +139,7 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     const net = networkOf(modelId);
     // Read now: a model taken off the list mid-column (retire) keeps its network for this job, not its entry.
     const data = checkpointOf(modelId).config.data;
-    const label = `Column ${index + 1}: ${name ?? info.name.replace(/\.safetensors$/, '')} · ${steps} step${steps === 1 ? '' : 's'}`;
+    const label = `Column ${index + 1}: ${name ?? info.name.replace(/\.safetensors$/, '')} · ${count(steps, 'step')}`;
     job.progress(done, total, label, true);
     const warmKey = `${modelId}:${req.batch}`;
     if (!warmed.has(warmKey)) {

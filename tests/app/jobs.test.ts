@@ -10,12 +10,13 @@ describe('time left', () => {
   it('comes from the phase\'s own rate, only after 2 s of it, and starts again with a new phase', () => {
     let job = withProgress(start, 0, 100, 'Round 1 of 2', 1_000);
     expect(job.msLeft).toBeUndefined();
+    job = withProgress(job, 1, 100, 'Round 1 of 2', 1_000); // the first unit (timed from here: next test)
     job = withProgress(job, 5, 100, 'Round 1 of 2', 2_500); // 1.5 s in: too early to say
     expect(job.msLeft).toBeUndefined();
-    job = withProgress(job, 10, 100, 'Round 1 of 2', 3_000); // 10 iterations in 2 s: 90 more take 18 s
-    expect(job.msLeft).toBeCloseTo(18_000, 6);
-    job = withProgress(job, 40, 100, 'Round 2 of 2', 9_000); // 40 in 8 s: 60 more take 12 s
-    expect(job.msLeft).toBeCloseTo(12_000, 6);
+    job = withProgress(job, 10, 100, 'Round 1 of 2', 3_000); // 9 iterations in 2 s: 90 more take 20 s
+    expect(job.msLeft).toBeCloseTo(20_000, 6);
+    job = withProgress(job, 37, 100, 'Round 2 of 2', 9_000); // 36 in 8 s: 63 more take 14 s
+    expect(job.msLeft).toBeCloseTo(14_000, 6);
     // Measuring (another total) is a new phase with a rate of its own.
     job = withProgress(job, 3, 20, 'Measuring', 10_000);
     expect(job.msLeft).toBeUndefined();
@@ -25,6 +26,20 @@ describe('time left', () => {
     expect(withProgress(job, 2, 20, 'Measuring', 20_000).msLeft).toBeUndefined();
     // At the end of a phase there is nothing left to time ("about 1 s left" at 100% while other work goes on).
     expect(withProgress(job, 20, 20, 'Measuring', 16_000).msLeft).toBeUndefined();
+  });
+
+  it('leaves out the first unit of work that starts from nothing: its one-time costs are not the rate', () => {
+    // A round's first step records the step and times kernels (5 s here); the steps after it take 0.1 s.
+    let job = withProgress(start, 0, 300, 'Round 1 of 3', 0);
+    job = withProgress(job, 1, 300, 'Round 1 of 3', 5_000);
+    expect(job.msLeft).toBeUndefined(); // not 5 s × 299 ≈ 25 min
+    job = withProgress(job, 21, 300, 'Round 1 of 3', 7_000); // 20 steps in 2 s: 279 more take 27.9 s
+    expect(job.msLeft).toBeCloseTo(27_900, 6);
+    // Across all of it (the old rule) it would have been 7 s / 21 · 279 = 93 s.
+    // A phase that starts part way (measuring after training, a resume) has no first unit to leave out.
+    job = withProgress(job, 3, 20, 'Measuring', 10_000);
+    job = withProgress(job, 13, 20, 'Measuring', 12_000);
+    expect(job.msLeft).toBeCloseTo(1_400, 6);
   });
 
   it('is said roughly: seconds up to a minute and a half, then minutes, then hours', () => {
@@ -44,18 +59,19 @@ describe('a paused job', () => {
     const job = () => useStore.getState().jobs.p;
     startJob('p', 'distill', 'Distillation');
     progressJob('p', 0, 100, 'Round 1');
+    progressJob('p', 1, 100, 'Round 1'); // the rate is measured from the first unit's end (above)
     now = 4_000;
-    progressJob('p', 20, 100, 'Round 1'); // 20 in 4 s: 80 more take 16 s
-    expect(job().msLeft).toBeCloseTo(16_000, 6);
+    progressJob('p', 21, 100, 'Round 1'); // 20 in 4 s: 79 more take 15.8 s
+    expect(job().msLeft).toBeCloseTo(15_800, 6);
     setJobStatus('p', 'paused');
     expect(job().msLeft).toBeUndefined();
     now = 600_000; // ten minutes paused
     setJobStatus('p', 'running');
-    progressJob('p', 21, 100, 'Round 1');
-    expect(job().msLeft).toBeUndefined(); // a new phase: not (600 s / 21) · 79
+    progressJob('p', 22, 100, 'Round 1');
+    expect(job().msLeft).toBeUndefined(); // a new phase: not (600 s / 22) · 78
     now = 602_000;
-    progressJob('p', 31, 100, 'Round 1'); // 10 in 2 s since the resume: 69 more take 13.8 s
-    expect(job().msLeft).toBeCloseTo(13_800, 6);
+    progressJob('p', 32, 100, 'Round 1'); // 10 in 2 s since the resume: 68 more take 13.6 s
+    expect(job().msLeft).toBeCloseTo(13_600, 6);
     clock.mockRestore();
   });
 });

@@ -36,10 +36,10 @@ export function PointCloud({ points, reference, size = 360, label }: { points: F
   return <canvas ref={ref} style={{ width: '100%', maxWidth: size, aspectRatio: '1', height: 'auto' }} role="img" aria-label={label} data-testid="point-cloud" />;
 }
 
-export function PathPlot({ paths, count, steps, reference, size = 300, label }: { paths: Float32Array; count: number; steps: number; reference?: Float32Array; size?: number; label: string }) {
+export function PathPlot({ paths, count, steps, reference, size = 300, label, extent }: { paths: Float32Array; count: number; steps: number; reference?: Float32Array; size?: number; label: string; extent?: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
-    if (ref.current) drawPaths(ref.current, size, paths, count, steps, reference);
-  }, [paths, count, steps, reference, size]);
+    if (ref.current) drawPaths(ref.current, size, paths, count, steps, reference, extent);
+  }, [paths, count, steps, reference, size, extent]);
   return <canvas ref={ref} style={{ width: '100%', maxWidth: size, aspectRatio: '1', height: 'auto' }} role="img" aria-label={label} data-testid="path-plot" />;
 }

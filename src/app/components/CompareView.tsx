@@ -11,6 +11,7 @@ import { ImageGrid, ImageStrip, PointCloud } from './Canvases';
 import { JobBar } from './JobBar';
 import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
+import { count } from '../../core/words';
 
 /** Root-mean-square pixel distance between two equal-size batches (data range [-1, 1]). */
 function rmsDistance(a: Float32Array, b: Float32Array): number {
@@ -35,10 +36,10 @@ function explain(col: ResolvedColumn, models: ModelInfo[]): string {
   const steps = col.ref.steps;
   if (!model && elsewhere) return `This checkpoint is loaded, but it is a model of ${setName(elsewhere)}: switch to that mode to sample it.`;
   if (!model) return 'This model is not loaded: drop its checkpoint to fill the column.';
-  if (model.role === 'teacher') return `The teacher with plain DDIM: ${steps} network evaluation${steps === 1 ? '' : 's'} per sample.`;
+  if (model.role === 'teacher') return `The teacher with plain DDIM: ${count(steps, 'network evaluation')} per sample.`;
   const own = model.steps;
   const from = model.lineage?.teacherSteps;
-  const what = own !== null && from ? `learned to do in ${own} step${own === 1 ? '' : 's'} what its teacher does in ${from}` : 'a distilled student';
+  const what = own !== null && from ? `learned to do in ${count(own, 'step')} what its teacher does in ${from}` : 'a distilled student';
   const base = own === steps ? `A student: ${what}.` : `A student (${what}), here run with ${steps} steps instead of its own ${own}.`;
   const teacherHash = model.lineage?.teacherHash;
   // Not a student of any teacher on this page (a file from another run): say so, it is easy to miss.
@@ -48,7 +49,7 @@ function explain(col: ResolvedColumn, models: ModelInfo[]): string {
 
 function ColumnCard({ index, col, cols, view, reference, toyReference, isToy, pool, set, labels, models, stopped }: { index: number; col: ResolvedColumn; cols: ResolvedColumn[]; view: ColumnView | undefined; reference?: Float32Array; toyReference?: Float32Array; isToy: boolean; pool: ModelInfo[]; set: string; labels: Map<string, string>; models: ModelInfo[]; stopped: string | null }) {
   const samples = view?.samples;
-  const title = col.model ? `${labels.get(col.model.id)} · ${col.ref.steps} step${col.ref.steps === 1 ? '' : 's'}` : `${col.ref.model} (${col.elsewhere ? 'other set' : 'missing'})`;
+  const title = col.model ? `${labels.get(col.model.id)} · ${count(col.ref.steps, 'step')}` : `${col.ref.model} (${col.elsewhere ? 'other set' : 'missing'})`;
   const distance = useMemo(
     () => (!isToy && samples && reference && index > 0 && reference.length === samples.samples.length ? rmsDistance(samples.samples, reference) : undefined),
     [isToy, samples, reference, index],
@@ -125,7 +126,7 @@ function ColumnPicker({ index: i, cols, pool, set, labels }: { index: number; co
         {pool.map((m) => <option key={m.id} value={modelRef(m, set)}>{labels.get(m.id)}</option>)}
       </select>
       <select className="column-steps" aria-label={`steps of column ${i + 1}`} value={c.ref.steps} onChange={(e) => update(refs.map((r, j) => (j === i ? { ...r, steps: Number(e.target.value) } : r)))}>
-        {STEP_CHOICES.map((n) => <option key={n} value={n}>{n} step{n === 1 ? '' : 's'}</option>)}
+        {STEP_CHOICES.map((n) => <option key={n} value={n}>{count(n, 'step')}</option>)}
       </select>
       {cols.length > 2 && <button className="small" aria-label={`remove column ${i + 1}`} title="remove this column" onClick={() => {
         update(refs.filter((_, j) => j !== i));

@@ -15,6 +15,7 @@ import { NumberField } from './NumberField';
 import { ToySetPicker } from './ToySetPicker';
 import { STEP_CHOICES } from '../settings';
 import { shippedFilesOf } from '../shipped';
+import { pathsExtent } from '../draw';
 import { count } from '../../core/words';
 
 /** The step counts of a chain, "8 → 4 → 2"; a long one shows its ends ("256 → 128 → 64 → … → 2 → 1"). */
@@ -100,6 +101,8 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
   const toy = useStore((s) => s.settings.toy);
   const traj = useStore((s) => (s.trajectories?.toy === toy ? s.trajectories : null));
   const jobId = useStore((s) => (s.trajectoryToy === toy ? s.trajectoryJobId : null));
+  // One scale for the row, wide enough for every path's noise end (the other 2D plots keep PLOT_EXTENT).
+  const extent = useMemo(() => (traj ? pathsExtent(traj.paths) : undefined), [traj]);
   const run = () => {
     if (!teacher) return;
     const cols = [{ model: teacher, steps: fromSteps, label: `teacher · ${fromSteps} steps` }];
@@ -117,7 +120,7 @@ function Trajectories({ teacher, rounds, fromSteps }: { teacher: ModelInfo | und
       {traj && (
         <div className="row wrap">
           {traj.paths.map((p, i) => (
-            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={260} label={traj.labels[i]} /><figcaption>{traj.labels[i]}</figcaption></figure>
+            <figure key={i}><PathPlot paths={p} count={traj.count} steps={traj.steps[i]} reference={traj.data} size={260} label={traj.labels[i]} extent={extent} /><figcaption>{traj.labels[i]}</figcaption></figure>
           ))}
         </div>
       )}
