@@ -90,5 +90,7 @@ for c in bench.get('kernel_tuning', {}).get('choices', []):
 # What tuning gained on the replayed forward pass (present where it chose a stock kernel somewhere): ours-only / tuned.
 ours_only = unet.get('forward_replayed_ms_per_image_all_ours', {})
 tuned_gain = {k: round(v / unet['forward_replayed_ms_per_image'][k], 3) for k, v in ours_only.items() if unet.get('forward_replayed_ms_per_image', {}).get(k)}
-print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'forward_tuning_gain': tuned_gain, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
+# Whole passes timed both ways where tfjs's kernel was chosen somewhere (autotune.ts, pass checks): which ran faster.
+passes = bench.get('kernel_tuning', {}).get('passes', [])
+print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'forward_tuning_gain': tuned_gain, 'pass_choices': passes, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
 EOF

@@ -1,7 +1,7 @@
 // The --backend and --threads options every compute subcommand takes (and --kernel-tuning, which those that
 // run a UNet on webgpu take), and the one place the CLI starts tfjs.
 import { InvalidArgumentError, Option } from 'commander';
-import { type KernelChoice, TUNING_MODES, type TuningMode, onKernelsTuned, setKernelTuning, tuningActive } from '../kernels/autotune';
+import { type KernelChoice, type PassChoice, TUNING_MODES, type TuningMode, onKernelsTuned, setKernelTuning, tuningActive } from '../kernels/autotune';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, initBackend } from '../tensor/backend';
 import { MAX_WASM_THREADS, defaultWasmThreads } from '../tensor/nodeWasmThreads';
 import { CliError } from './cliError';
@@ -47,7 +47,7 @@ export async function startBackend(flags: BackendFlags, quiet = false): Promise<
   if (info.threadsNote && info.threads !== undefined) process.stderr.write(`note: wasm runs on ${count(info.threads, 'thread')}, not ${asked}: ${info.threadsNote}\n`);
   if (tuning === 'on' && info.name !== 'webgpu' && !quiet) process.stderr.write(`note: --kernel-tuning on applies to webgpu only; ${info.name} runs as it is\n`);
   if (tuning) setKernelTuning(tuning);
-  if (!quiet && tuning) onKernelsTuned((choices, ms) => process.stderr.write(`${describeTuning(choices, ms)}\n`));
+  if (!quiet && tuning) onKernelsTuned((choices, ms, passes) => process.stderr.write(`${describeTuning(choices, ms, passes)}\n`));
   if (!quiet) {
     const threads = info.threads && info.threads > 1 ? ` (${info.threads} threads)` : '';
     const adapter = info.adapter ? ` (${[info.adapter.vendor, info.adapter.architecture].filter(Boolean).join(' ')})` : threads;
@@ -57,10 +57,16 @@ export async function startBackend(flags: BackendFlags, quiet = false): Promise<
   return info;
 }
 
-/** One line on what a tuning pass chose, e.g. `kernel tuning: timed 12 shapes in 1.3 s; tfjs's kernel faster at 2: conv2d [64,28,28,32] …`. */
-export function describeTuning(choices: KernelChoice[], ms: number): string {
+/**
+ * One line on what a tuning pass chose, e.g. `kernel tuning: timed 12 shapes in 1.3 s; tfjs's kernel faster at 2:
+ * conv2d [64,28,28,32] …; whole passes: forward [64,28,28,1] faster with ours at every op (0.042 against 0.052 ms)`.
+ */
+export function describeTuning(choices: KernelChoice[], ms: number, passes: PassChoice[] = []): string {
   const stock = choices.filter((c) => c.impl === 'stock');
   const failed = choices.filter((c) => c.error);
   const where = stock.length ? `tfjs's kernel faster at ${stock.length}: ${stock.map((c) => c.signature).join('; ')}` : 'ours kept at every one';
-  return `kernel tuning: timed ${count(choices.length, 'shape')} in ${(ms / 1000).toFixed(1)} s; ${where}${failed.length ? `; ${failed.length} could not be timed (${failed[0].error})` : ''}`;
+  const shapes = choices.length ? `timed ${count(choices.length, 'shape')}` : 'no new shapes';
+  const ops = choices.length ? `; ${where}${failed.length ? `; ${failed.length} could not be timed (${failed[0].error})` : ''}` : '';
+  const whole = passes.map((p) => `${p.pass} ${p.error ? `not timed (${p.error})` : `${p.impl === 'ours' ? 'faster with ours at every op' : 'kept as tuned'} (${p.ours_ms} against ${p.tuned_ms} ms)`}`);
+  return `kernel tuning: ${shapes} in ${(ms / 1000).toFixed(1)} s${ops}${whole.length ? `; whole passes: ${whole.join('; ')}` : ''}`;
 }

@@ -17,6 +17,11 @@
 //   keeping ours, never toward a wrong switch.
 // - A choice of stock changes `choiceVersion()`, which is part of `kernelVariant()`: recordings made with
 //   the old choices are not replayed again.
+// - Per-op choices are made alone, on random inputs; inside a whole pass the same kernels meet other caches
+//   and neighbours. On an H200 the choices that each won alone made the UNet's replayed forward pass 1.25x
+//   faster at batch 1 and 0.81x as fast at batch 64 (README, On a GPU). So a recorded pass can also be checked
+//   whole (`registerPassCheck`, `timePass`): the pass recorded with the tuned choices against the pass recorded
+//   with ours at every op (`withOursOnly`), and ours alone kept where it is clearly faster (`decidePass`).
 // Not tuned: the conv filter gradient (tfjs's is 17-66x slower on the H100, timing it would only cost
 // time), GroupNorm + SiLU, the DDIM step and the optimizer (tfjs has no single kernel for them: ours replace
 // chains of 8-20 dispatches).
@@ -64,11 +69,29 @@ interface Pending {
   stock: (inputs: tf.Tensor[]) => tf.Tensor;
 }
 
+/** A whole recorded pass, timed with the tuned choices and with ours at every op (see the header). */
+export interface PassChoice {
+  /** What was timed and at which input shape, e.g. `forward [64,28,28,1]`. */
+  pass: string;
+  impl: 'tuned' | 'ours';
+  /** One pass, wall clock, replayed. */
+  tuned_ms: number;
+  ours_ms: number;
+  /** Why it could not be timed (then the tuned choices stay). */
+  error?: string;
+}
+type PassCheck = () => Promise<PassChoice[]>;
+
 let mode: TuningMode = 'auto';
 const chosen = new Map<string, KernelChoice>();
 const pending = new Map<string, Pending>();
 let version = 0;
+/** Like version, but only for choices made or forced, not for tuning switched off and on again. */
+let epoch = 0;
 let spentMs = 0;
+let oursOnlyDepth = 0;
+const passChecks = new Set<PassCheck>();
+const passesMade: PassChoice[] = [];
 
 export function setKernelTuning(m: TuningMode): void {
   // Switching tuning off (or on again) changes which kernel runs wherever stock was chosen.
@@ -109,6 +132,28 @@ export function choiceVersion(): number {
   return version;
 }
 
+/** Changes whenever a per-shape choice changes (a pass checked at one epoch is checked again at the next). */
+export function choiceEpoch(): number {
+  return epoch;
+}
+
+/**
+ * Runs `f` with ours at every op, whatever was chosen (synchronously: for recording a pass both ways). Recordings
+ * made inside must key on `oursOnly()` too (kernelVariant() does not).
+ */
+export function withOursOnly<T>(f: () => T): T {
+  oursOnlyDepth++;
+  try {
+    return f();
+  } finally {
+    oursOnlyDepth--;
+  }
+}
+
+export function oursOnly(): boolean {
+  return oursOnlyDepth > 0;
+}
+
 /** Whether tfjs's kernel was chosen at any shape (then ours alone would run other kernels). */
 export function stockChosen(): boolean {
   return [...chosen.values()].some((c) => c.impl === 'stock');
@@ -138,16 +183,23 @@ export function pendingSignatures(): string[] {
 export function forceKernelChoice(signature: string, impl: Impl): void {
   const was = chosen.get(signature);
   const op = signature.split(' ')[0];
-  if ((was?.impl ?? 'ours') !== impl) version++;
+  if ((was?.impl ?? 'ours') !== impl) {
+    version++;
+    epoch++;
+  }
   chosen.set(signature, { op, signature, impl, ours_ms: was?.ours_ms ?? Number.NaN, stock_ms: was?.stock_ms ?? Number.NaN });
   pending.delete(signature);
 }
 
 /** Forgets every choice and queued shape (tests; a new adapter). */
 export function resetKernelChoices(): void {
-  if (stockChosen()) version++;
+  if (stockChosen()) {
+    version++;
+    epoch++;
+  }
   chosen.clear();
   pending.clear();
+  passesMade.length = 0;
 }
 
 export function signatureOf(op: string, inputs: readonly { shape: readonly number[] }[], attrs: string): string {
@@ -159,7 +211,7 @@ export function signatureOf(op: string, inputs: readonly { shape: readonly numbe
  * untimed (and queues it) or while tuning is off. Both must compute the same op.
  */
 export function pick<T extends tf.Tensor>(op: string, attrs: string, inputs: tf.Tensor[], ours: (inputs: tf.Tensor[]) => T, stock: (inputs: tf.Tensor[]) => T): T {
-  if (!tuningActive()) return ours(inputs);
+  if (!tuningActive() || oursOnlyDepth > 0) return ours(inputs);
   const signature = signatureOf(op, inputs, attrs);
   const known = chosen.get(signature);
   if (known) return known.impl === 'ours' ? ours(inputs) : stock(inputs);
@@ -172,6 +224,26 @@ export function decide(oursMs: number, stockMs: number): Impl {
   return stockMs < STOCK_MARGIN * oursMs ? 'stock' : 'ours';
 }
 
+/** A whole pass: ours at every op only when clearly faster than the tuned choices; NaN keeps them. */
+export function decidePass(tunedMs: number, oursMs: number): PassChoice['impl'] {
+  return oursMs < STOCK_MARGIN * tunedMs ? 'ours' : 'tuned';
+}
+
+/**
+ * Adds a check that times recorded passes whole (a replayed forward pass per batch shape): run by
+ * tunePendingKernels() while tfjs's kernel is chosen somewhere, after the shapes queued are tuned. It returns
+ * the choices it made. Returns an unregister.
+ */
+export function registerPassCheck(check: PassCheck): () => void {
+  passChecks.add(check);
+  return () => passChecks.delete(check);
+}
+
+/** The pass checks made so far in this process. */
+export function passChoices(): PassChoice[] {
+  return [...passesMade];
+}
+
 /**
  * Times both implementations of every queued shape and keeps the faster. Returns the choices made. Call it
  * where a readback is allowed (it reads back its own timing runs), outside tf.tidy and gradient tapes. A call
@@ -182,9 +254,13 @@ export async function tunePendingKernels(): Promise<KernelChoice[]> {
     await running.catch(() => undefined);
     return [];
   }
-  if (pending.size === 0 || !tuningActive()) return [];
+  if (!tuningActive() || (pending.size === 0 && (passChecks.size === 0 || !stockChosen()))) return [];
   const started = performance.now();
-  running = tuneAll();
+  let passes: PassChoice[] = [];
+  running = tuneAll().then(async (made) => {
+    if (stockChosen()) for (const check of [...passChecks]) passes = passes.concat(await check());
+    return made;
+  });
   let made: KernelChoice[];
   try {
     made = await running;
@@ -192,14 +268,15 @@ export async function tunePendingKernels(): Promise<KernelChoice[]> {
     running = null;
     spentMs += performance.now() - started;
   }
+  passesMade.push(...passes);
   const ms = performance.now() - started;
-  for (const cb of listeners) cb(made, ms);
+  if (made.length || passes.length) for (const cb of listeners) cb(made, ms, passes);
   return made;
 }
 
 let running: Promise<KernelChoice[]> | null = null;
 
-type TunedListener = (choices: KernelChoice[], ms: number) => void;
+type TunedListener = (choices: KernelChoice[], ms: number, passes: PassChoice[]) => void;
 const listeners = new Set<TunedListener>();
 
 /** Calls `cb` after each tuning pass that made choices (the CLI says what it chose). Returns an unsubscribe. */
@@ -224,7 +301,10 @@ async function tuneAll(): Promise<KernelChoice[]> {
       }
       chosen.set(p.signature, choice);
       made.push(choice);
-      if (choice.impl !== 'ours') version++;
+      if (choice.impl !== 'ours') {
+        version++;
+        epoch++;
+      }
     } finally {
       pending.delete(p.signature);
       tf.dispose(inputs);
@@ -250,13 +330,40 @@ async function timeBoth(p: Pending, inputs: tf.Tensor[]): Promise<{ ms: [number,
       runners.push(await runner(p.ours, inputs, false));
       runners.push(await runner(p.stock, inputs, false));
     }
-    const [ours, stock] = runners;
-    const first = [await ours.time(1), await stock.time(1)];
-    // The first measurements include a readback's latency: enough runs for the second to be mostly GPU work.
-    const runs = first.map((ms) => Math.max(1, Math.min(MAX_RUNS, Math.round(TARGET_MS / Math.max(ms * CALLS_PER_RECORDING, 1e-3)))));
-    const stockAgain = await stock.time(runs[1]);
-    const oursAgain = await ours.time(runs[0]);
-    return { ms: [Math.min(first[0], oursAgain), Math.min(first[1], stockAgain)], timing: runners[0].replayed ? 'replay' : 'eager' };
+    return { ms: await timePair(runners[0], runners[1], CALLS_PER_RECORDING), timing: runners[0].replayed ? 'replay' : 'eager' };
+  } finally {
+    for (const r of runners) r.dispose();
+  }
+}
+
+/** a, b, b, a: the faster of each side's two; the second runs sized from the first (which include a readback). */
+async function timePair(a: Runner, b: Runner, calls: number): Promise<[number, number]> {
+  const first = [await a.time(1), await b.time(1)];
+  // The first measurements include a readback's latency: enough runs for the second to be mostly GPU work.
+  const runs = first.map((ms) => Math.max(1, Math.min(MAX_RUNS, Math.round(TARGET_MS / Math.max(ms * calls, 1e-3)))));
+  const bAgain = await b.time(runs[1]);
+  const aAgain = await a.time(runs[0]);
+  return [Math.min(first[0], aAgain), Math.min(first[1], bAgain)];
+}
+
+/**
+ * ms per call of a whole pass `fn` (a forward pass, say) with the tuned choices and with ours at every op, each
+ * recorded once and replayed (one call per recording: a pass is large). Where either cannot be recorded, both
+ * run eagerly. Call it where a readback is allowed.
+ */
+export async function timePass(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): Promise<{ tuned_ms: number; ours_ms: number }> {
+  const ours = (xs: tf.Tensor[]) => withOursOnly(() => fn(xs));
+  const runners: Runner[] = [];
+  try {
+    runners.push(await runner(fn, inputs, true, 1));
+    runners.push(await runner(ours, inputs, true, 1));
+    if (runners.some((r) => !r.replayed)) {
+      for (const r of runners.splice(0)) r.dispose();
+      runners.push(await runner(fn, inputs, false, 1));
+      runners.push(await runner(ours, inputs, false, 1));
+    }
+    const [tuned, oursMs] = await timePair(runners[0], runners[1], 1);
+    return { tuned_ms: round(tuned), ours_ms: round(oursMs) };
   } finally {
     for (const r of runners) r.dispose();
   }
@@ -265,16 +372,16 @@ async function timeBoth(p: Pending, inputs: tf.Tensor[]): Promise<{ ms: [number,
 interface Runner {
   /** Whether the calls are replays of a recording (else eager tfjs calls). */
   replayed: boolean;
-  /** Wall-clock ms per call over `runs` runs of CALLS_PER_RECORDING calls, the last run read back. */
+  /** Wall-clock ms per call over `runs` runs of its calls per recording, the last run read back. */
   time(runs: number): Promise<number>;
   dispose(): void;
 }
 
-/** `op` called CALLS_PER_RECORDING times in a row (each call writes where the last one's output was freed). */
-function repeated(op: (inputs: tf.Tensor[]) => tf.Tensor): (inputs: tf.Tensor[]) => tf.Tensor {
+/** `op` called `calls` times in a row (each call writes where the last one's output was freed). */
+function repeated(op: (inputs: tf.Tensor[]) => tf.Tensor, calls: number): (inputs: tf.Tensor[]) => tf.Tensor {
   return (xs) => {
     let out = op(xs);
-    for (let i = 1; i < CALLS_PER_RECORDING; i++) {
+    for (let i = 1; i < calls; i++) {
       out.dispose();
       out = op(xs);
     }
@@ -283,8 +390,8 @@ function repeated(op: (inputs: tf.Tensor[]) => tf.Tensor): (inputs: tf.Tensor[])
 }
 
 /** `op` recorded and replayed where `record` and the replay can, eagerly otherwise. Warmed up: pipelines compiled. */
-async function runner(op: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], record: boolean): Promise<Runner> {
-  const fn = repeated(op);
+async function runner(op: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], record: boolean, calls = CALLS_PER_RECORDING): Promise<Runner> {
+  const fn = repeated(op, calls);
   let replay: Replay | null = null;
   if (record) {
     const rec = Replay.record(fn, inputs);
@@ -309,7 +416,7 @@ async function runner(op: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[
         if (i === runs - 1) await out.data();
         out.dispose();
       }
-      return (performance.now() - t0) / (runs * CALLS_PER_RECORDING);
+      return (performance.now() - t0) / (runs * calls);
     },
     dispose: () => replay?.dispose(),
   };

@@ -1,7 +1,10 @@
 // A network's inference forward pass, recorded once per batch shape on WebGPU and replayed after
 // (src/tensor/replay.ts): what samplers and a distillation round's frozen teacher call hundreds of times
 // with the same shapes. Elsewhere (cpu, wasm, a gradient tape, dropout on) it is the network's own apply.
-import type * as tf from '@tensorflow/tfjs';
+// Where kernel tuning chose tfjs's kernel at some ops, the pass at each batch shape is also timed whole, with
+// those choices and with ours at every op, and runs the faster (autotune.ts, `registerPassCheck`).
+import * as tf from '@tensorflow/tfjs';
+import { type PassChoice, choiceEpoch, decidePass, oursOnly, registerPassCheck, timePass, tuningActive, withOursOnly } from '../kernels/autotune';
 import { kernelVariant } from '../kernels/customKernels';
 import { ReplayCache } from '../tensor/replay';
 import type { ApplyOptions, Network } from './network';
@@ -13,16 +16,61 @@ export interface ReplayedForward extends Pick<Network, 'config' | 'apply'> {
   dispose(): void;
 }
 
+/**
+ * Pass checks made in this process, by architecture, batch shape and choice epoch: the faster side depends on
+ * the network's shape and the kernels chosen, not on its weights, so a new sampler of the same network shape
+ * (every job makes one) does not time it again.
+ */
+const passImpl = new Map<string, PassChoice['impl']>();
+const passKey = (arch: string, shape: readonly number[]) => `${arch}|[${shape.join(',')}]#${choiceEpoch()}`;
+
+/** Sets the pass choice of a network shape at a batch shape by hand (tests), at the current choices. */
+export function forcePassChoice(net: Network, shape: readonly number[], impl: PassChoice['impl']): void {
+  passImpl.set(passKey(JSON.stringify(net.config), shape), impl);
+}
+
 export function replayedForward(net: Network): ReplayedForward {
-  // Our kernels and tfjs's stock ones record different dispatches: a switch flipped between calls records anew.
+  // Our kernels and tfjs's stock ones record different dispatches: a switch flipped between calls records anew,
+  // and so does a pass run with ours at every op.
   const cache = new ReplayCache(([z, t]) => net.apply(z, t as tf.Tensor1D), {
-    variant: kernelVariant,
+    variant: () => `${kernelVariant()}${oursOnly() ? '|ours-only' : ''}`,
     watch: { tensors: () => [...net.params.values()] },
+  });
+  const arch = JSON.stringify(net.config);
+  // The input shapes this forward pass ran at while tuning was on, for its pass check.
+  const shapes = new Map<string, { z: number[]; t: number[] }>();
+  const unregister = registerPassCheck(async () => {
+    const made: PassChoice[] = [];
+    for (const { z, t } of shapes.values()) {
+      const key = passKey(arch, z);
+      if (passImpl.has(key)) continue;
+      const inputs = [tf.randomNormal(z, 0, 1, 'float32', 1), tf.fill(t, 0.5)];
+      let choice: PassChoice;
+      try {
+        const ms = await timePass(([zz, tt]) => net.apply(zz, tt as tf.Tensor1D), inputs);
+        choice = { pass: `forward [${z.join(',')}]`, impl: decidePass(ms.tuned_ms, ms.ours_ms), ...ms };
+      } catch (e) {
+        choice = { pass: `forward [${z.join(',')}]`, impl: 'tuned', tuned_ms: Number.NaN, ours_ms: Number.NaN, error: e instanceof Error ? e.message : String(e) };
+      } finally {
+        tf.dispose(inputs);
+      }
+      passImpl.set(key, choice.impl);
+      made.push(choice);
+    }
+    return made;
   });
   return {
     config: net.config,
     stats: cache.stats,
-    apply: (z: tf.Tensor, t: tf.Tensor1D, opts?: ApplyOptions) => (opts?.training ? net.apply(z, t, opts) : cache.call([z, t])),
-    dispose: () => cache.dispose(),
+    apply: (z: tf.Tensor, t: tf.Tensor1D, opts?: ApplyOptions) => {
+      if (opts?.training) return net.apply(z, t, opts);
+      const shape = `[${z.shape.join(',')}]`;
+      if (tuningActive() && !shapes.has(shape)) shapes.set(shape, { z: [...z.shape], t: [...t.shape] });
+      return passImpl.get(passKey(arch, z.shape)) === 'ours' ? withOursOnly(() => cache.call([z, t])) : cache.call([z, t]);
+    },
+    dispose: () => {
+      unregister();
+      cache.dispose();
+    },
   };
 }

@@ -21,7 +21,7 @@ describe('halfstep bench', () => {
     // Four steps of the sampler cost more than one.
     expect(r.sampler_ms_per_image['4']).toBeGreaterThan(r.sampler_ms_per_image['1']);
     // Kernel tuning is for webgpu: on wasm it reports itself off, with nothing chosen.
-    expect(r.kernel_tuning).toEqual({ mode: 'auto', active: false, ms: 0, choices: [] });
+    expect(r.kernel_tuning).toEqual({ mode: 'auto', active: false, ms: 0, choices: [], passes: [] });
     expect(r.kernels.length).toBeGreaterThanOrEqual(8);
     for (const k of r.kernels) {
       expect(Object.keys(k)).toEqual(expect.arrayContaining(['name', 'ours_ms', 'stock_ms', 'speedup']));

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { type KernelChoice, type TuningMode, kernelTuning, stockChosen, tunePendingKernels, tuningActive, withKernelTuning } from '../../kernels/autotune';
+import { type KernelChoice, type PassChoice, type TuningMode, kernelTuning, passChoices, stockChosen, tunePendingKernels, tuningActive, withKernelTuning } from '../../kernels/autotune';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
@@ -203,9 +203,9 @@ function trainStep(net: Network, optimizer: tf.Optimizer, z: tf.Tensor4D, t: tf.
  * below runs the kernels a user's run would settle on. Nothing to do where tuning is off (SwiftShader, by
  * default).
  */
-async function tuneKernels(config: ModelConfig, plan: Plan): Promise<{ mode: TuningMode; active: boolean; ms: number; choices: KernelChoice[] }> {
+async function tuneKernels(config: ModelConfig, plan: Plan): Promise<{ mode: TuningMode; active: boolean; ms: number; choices: KernelChoice[]; passes: PassChoice[] }> {
   const mode = kernelTuning();
-  if (!tuningActive()) return { mode, active: false, ms: 0, choices: [] };
+  if (!tuningActive()) return { mode, active: false, ms: 0, choices: [], passes: [] };
   progress('timing our kernels against stock at each shape (kernel tuning)');
   const t0 = performance.now();
   const net = buildNetwork(config, 0);
@@ -219,9 +219,22 @@ async function tuneKernels(config: ModelConfig, plan: Plan): Promise<{ mode: Tun
     tf.dispose([z, t]);
   }
   optimizer.dispose();
-  net.dispose();
   const choices = await tunePendingKernels();
-  return { mode, active: true, ms: round(performance.now() - t0), choices };
+  // Then, where tfjs's kernel was chosen somewhere, each batch's replayed forward pass whole: the tuned choices
+  // against ours at every op (autotune.ts, pass checks). benchUnet's passes (the same network shape) run the faster.
+  if (stockChosen()) {
+    const fwd = replayedForward(net);
+    for (const b of new Set([...plan.batches, plan.samplerBatch])) {
+      const z = imageBatch(rng, b);
+      const t = tf.tensor1d(Array.from({ length: b }, () => rng.uniform()));
+      await fence(fwd.apply(z, t));
+      tf.dispose([z, t]);
+    }
+    await tunePendingKernels();
+    fwd.dispose();
+  }
+  net.dispose();
+  return { mode, active: true, ms: round(performance.now() - t0), choices, passes: passChoices() };
 }
 
 async function benchUnet(config: ModelConfig, plan: Plan) {
