@@ -4,7 +4,7 @@
 // Where kernel tuning chose tfjs's kernel at some ops, the pass at each batch shape is also timed whole, with
 // those choices and with ours at every op, and runs the faster (autotune.ts, `registerPassCheck`).
 import * as tf from '@tensorflow/tfjs';
-import { type PassChoice, choiceEpoch, decidePass, oursOnly, registerPassCheck, timePass, tuningActive, withOursOnly } from '../kernels/autotune';
+import { type PassChoice, choiceEpoch, decidePass, oursOnly, registerPassCheck, stockChosen, timePass, tunePendingKernels, tuningActive, withOursOnly } from '../kernels/autotune';
 import { kernelVariant } from '../kernels/customKernels';
 import { ReplayCache } from '../tensor/replay';
 import type { ApplyOptions, Network } from './network';
@@ -29,7 +29,23 @@ export function forcePassChoice(net: Network, shape: readonly number[], impl: Pa
   passImpl.set(passKey(JSON.stringify(net.config), shape), impl);
 }
 
-export function replayedForward(net: Network): ReplayedForward {
+/**
+ * The pass checks of `net`'s forward pass at these input shapes ([B, ...sample]), now, where one is due: for a
+ * caller whose sampler is gone by its tuning pause (the playground's warm-up draw, the bench's warm-up). Call
+ * it where a readback is allowed, after tunePendingKernels() has tuned the ops.
+ */
+export async function checkForwardPasses(net: Network, zShapes: readonly (readonly number[])[]): Promise<void> {
+  if (!tuningActive() || !stockChosen()) return;
+  const fwd = replayedForward(net, zShapes);
+  try {
+    await tunePendingKernels();
+  } finally {
+    fwd.dispose();
+  }
+}
+
+/** `expected`: input shapes ([B, ...sample]) to check before the pass has run at them (checkForwardPasses). */
+export function replayedForward(net: Network, expected: readonly (readonly number[])[] = []): ReplayedForward {
   // Our kernels and tfjs's stock ones record different dispatches: a switch flipped between calls records anew,
   // and so does a pass run with ours at every op.
   const cache = new ReplayCache(([z, t]) => net.apply(z, t as tf.Tensor1D), {
@@ -38,7 +54,7 @@ export function replayedForward(net: Network): ReplayedForward {
   });
   const arch = JSON.stringify(net.config);
   // The input shapes this forward pass ran at while tuning was on, for its pass check.
-  const shapes = new Map<string, { z: number[]; t: number[] }>();
+  const shapes = new Map<string, { z: number[]; t: number[] }>(expected.map((z) => [`[${z.join(',')}]`, { z: [...z], t: [z[0]] }]));
   const unregister = registerPassCheck(async () => {
     const made: PassChoice[] = [];
     for (const { z, t } of shapes.values()) {

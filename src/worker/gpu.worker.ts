@@ -2,7 +2,9 @@
 // page stays responsive. Requests and events are the typed messages of ./protocol.ts.
 import * as tf from '@tensorflow/tfjs';
 import { isToyDataset, toyBackdrop } from '../data/toy2d';
-import { pendingKernelTuning, tunePendingKernels, tuningActive } from '../kernels/autotune';
+import { pendingKernelTuning, stockChosen, tunePendingKernels, tuningActive } from '../kernels/autotune';
+import { sampleShape } from '../model/config';
+import { checkForwardPasses } from '../model/replayedForward';
 import { getWebGPUBackend, initBackend, onDeviceLost } from '../tensor/backend';
 import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
@@ -145,10 +147,12 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
     if (!warmed.has(warmKey)) {
       await sampleNetwork(net, { seed: req.seed, count: req.batch, steps: 1, signal: job.signal });
       // On a GPU, the shapes this warm-up ran for the first time: ours against tfjs's kernels (autotune.ts),
-      // before the timed run, which then runs the faster of each.
-      if (tuningActive() && pendingKernelTuning() > 0) {
+      // before the timed run, which then runs the faster of each; then, where tfjs's won somewhere, the forward
+      // pass at this batch whole, with those choices against ours at every op (the warm-up's sampler is gone).
+      if (tuningActive() && (pendingKernelTuning() > 0 || stockChosen())) {
         job.progress(done, total, "Timing our kernels against tfjs's on this GPU (once per shape)", true);
         await tunePendingKernels();
+        await checkForwardPasses(net, [[req.batch, ...sampleShape(data)]]);
         job.progress(done, total, label, true);
       }
       warmed.add(warmKey);

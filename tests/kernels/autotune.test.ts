@@ -15,7 +15,7 @@ import { conv2dBackpropInput } from '../../src/kernels/conv2dGradients';
 import { kernelVariant } from '../../src/kernels/customKernels';
 import { denseForward, denseGrads } from '../../src/kernels/dense';
 import { buildNetwork } from '../../src/model/build';
-import { forcePassChoice, replayedForward } from '../../src/model/replayedForward';
+import { checkForwardPasses, forcePassChoice, replayedForward } from '../../src/model/replayedForward';
 import { Trainer } from '../../src/train/trainer';
 import { perturbWeights, unetConfig } from '../model/unetFixtures';
 import { expectClose, setupWebGPU } from './webgpuSetup';
@@ -355,6 +355,23 @@ describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
     again.dispose();
     net2.dispose();
     fwd.dispose();
+    net.dispose();
+    tf.dispose([z, t]);
+  }, 120_000);
+
+  it('checks a pass at given shapes with no sampler alive (the playground\'s warm-up draw, the bench), once', async () => {
+    setKernelTuning('on');
+    const net = buildNetwork(unetConfig({ channels: [4, 8, 8], attention: false, groups: 2, dropout: 0 }), 17);
+    await checkForwardPasses(net, [[3, 28, 28, 1]]);
+    expect(passChoices()).toEqual([]); // tfjs's kernel chosen nowhere: nothing to check
+    const z = tf.randomNormal([3, 28, 28, 1], 0, 1, 'float32', 18);
+    const t = tf.tensor1d([0.9, 0.5, 0.1]);
+    tf.dispose(tf.tidy(() => net.apply(z, t))); // queues the shapes (no sampler: the network itself)
+    for (const s of pendingSignatures()) forceKernelChoice(s, 'stock');
+    await checkForwardPasses(net, [[3, 28, 28, 1]]);
+    expect(passChoices().map((p) => p.pass)).toEqual(['forward [3,28,28,1]']);
+    await checkForwardPasses(net, [[3, 28, 28, 1]]);
+    expect(passChoices()).toHaveLength(1);
     net.dispose();
     tf.dispose([z, t]);
   }, 120_000);

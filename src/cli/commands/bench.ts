@@ -20,10 +20,10 @@ import { ddimStep, ddimStepPlain } from '../../kernels/ddimStep';
 import { denseForward } from '../../kernels/dense';
 import { groupNorm } from '../../kernels/groupNorm';
 import { buildNetwork } from '../../model/build';
-import { type ModelConfig, modelConfigSchema } from '../../model/config';
+import { type ModelConfig, modelConfigSchema, sampleShape } from '../../model/config';
 import { type Network, parameterCount } from '../../model/network';
 import { distillRound } from '../../distill/round';
-import { replayedForward } from '../../model/replayedForward';
+import { checkForwardPasses, replayedForward } from '../../model/replayedForward';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
 import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
@@ -222,17 +222,7 @@ async function tuneKernels(config: ModelConfig, plan: Plan): Promise<{ mode: Tun
   const choices = await tunePendingKernels();
   // Then, where tfjs's kernel was chosen somewhere, each batch's replayed forward pass whole: the tuned choices
   // against ours at every op (autotune.ts, pass checks). benchUnet's passes (the same network shape) run the faster.
-  if (stockChosen()) {
-    const fwd = replayedForward(net);
-    for (const b of new Set([...plan.batches, plan.samplerBatch])) {
-      const z = imageBatch(rng, b);
-      const t = tf.tensor1d(Array.from({ length: b }, () => rng.uniform()));
-      await fence(fwd.apply(z, t));
-      tf.dispose([z, t]);
-    }
-    await tunePendingKernels();
-    fwd.dispose();
-  }
+  await checkForwardPasses(net, [...new Set([...plan.batches, plan.samplerBatch])].map((b) => [b, ...sampleShape(config.data)]));
   net.dispose();
   return { mode, active: true, ms: round(performance.now() - t0), choices, passes: passChoices() };
 }
