@@ -4,12 +4,18 @@
 // two (scripts/train_mnist_cpu.sh f16).
 //
 //   npx tsx scripts/emaF32.ts TEACHER.safetensors TEACHER.state.safetensors OUT.safetensors
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readCheckpoint, writeCheckpoint } from '../src/io/checkpoint';
 import { parseSafetensors } from '../src/io/safetensors';
 
 const [teacherFile, stateFile, out] = process.argv.slice(2);
-if (!out) throw new Error('usage: emaF32.ts TEACHER.safetensors TEACHER.state.safetensors OUT.safetensors');
+/** One line on stderr and status 2, as the CLI does for a bad input. */
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(2);
+}
+if (!out) fail('usage: emaF32.ts TEACHER.safetensors TEACHER.state.safetensors OUT.safetensors');
+for (const f of [teacherFile, stateFile]) if (!existsSync(f)) fail(`${f}: no such file`);
 const teacher = readCheckpoint(new Uint8Array(readFileSync(teacherFile)));
 const state = parseSafetensors(new Uint8Array(readFileSync(stateFile)));
 if (state.metadata.format !== 'halfstep-train-state') throw new Error(`${stateFile}: not a training state file`);

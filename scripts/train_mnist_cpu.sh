@@ -32,7 +32,9 @@ TH=()
 [ -n "${THREADS:-}" ] && TH=(--threads "$THREADS")
 teacher=$RUN/teacher.safetensors
 students=$RUN/students
-mkdir -p "$RUN"
+case "${1:-}" in
+  teacher|chain|evals|grid|ship|table|f16|all) mkdir -p "$RUN" ;;
+esac
 log() { echo "[$(date +%T)] $*" | tee -a "$RUN/run.log" >&2; }
 
 phase_teacher() {
@@ -79,6 +81,7 @@ phase_table() {
 
 phase_f16() {
   local f32=$RUN/teacher-f32.safetensors
+  [ -f "$teacher" ] && [ -f "$RUN/teacher.state.safetensors" ] || { echo "f16: needs $teacher and its resume file (the teacher phase's run folder; RUN=...)" >&2; exit 2; }
   npx tsx scripts/emaF32.ts "$teacher" "$RUN/teacher.state.safetensors" "$f32"
   log "f16: the teacher as shipped (F16) and its F32 EMA, DDIM at 64 steps, $N samples each, the same noise"
   : > "$RUN/f16.jsonl"
@@ -99,5 +102,5 @@ case "${1:-}" in
     phase_ship
     phase_table
     ;;
-  *) echo "usage: train_mnist_cpu.sh teacher|chain|evals|grid|ship|table|all" >&2; exit 2 ;;
+  *) echo "usage: train_mnist_cpu.sh teacher|chain|evals|grid|ship|table|f16|all" >&2; exit 2 ;;
 esac
