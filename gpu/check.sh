@@ -87,10 +87,14 @@ targets = {
 tuned = {}
 for c in bench.get('kernel_tuning', {}).get('choices', []):
     tuned.setdefault(c['op'], {'ours': 0, 'stock': 0})[c['impl']] += 1
-# What tuning gained on the replayed forward pass (present where it chose a stock kernel somewhere): ours-only / tuned.
+# What tuning (per-op choices, then the pass check) gained on the replayed forward pass, where it chose a stock
+# kernel somewhere: ours at every op / as run. And where the pass check chose ours at every op, what that saved
+# against the per-op choices together: tuned together / as run.
 ours_only = unet.get('forward_replayed_ms_per_image_all_ours', {})
 tuned_gain = {k: round(v / unet['forward_replayed_ms_per_image'][k], 3) for k, v in ours_only.items() if unet.get('forward_replayed_ms_per_image', {}).get(k)}
 # Whole passes timed both ways where tfjs's kernel was chosen somewhere (autotune.ts, pass checks): which ran faster.
 passes = bench.get('kernel_tuning', {}).get('passes', [])
-print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'forward_tuning_gain': tuned_gain, 'pass_choices': passes, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
+together = unet.get('forward_replayed_ms_per_image_tuned', {})
+pass_gain = {k: round(v / unet['forward_replayed_ms_per_image'][k], 3) for k, v in together.items() if unet.get('forward_replayed_ms_per_image', {}).get(k)}
+print(json.dumps({'targets': targets, 'kernel_choices_by_op': tuned, 'forward_tuning_gain': tuned_gain, 'pass_check_gain': pass_gain, 'pass_choices': passes, 'tfjs_webgpu': bench, 'pytorch': torch, 'tfjs_over_pytorch': ratios}))
 EOF

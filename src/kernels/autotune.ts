@@ -80,7 +80,7 @@ export interface PassChoice {
   /** Why it could not be timed (then the tuned choices stay). */
   error?: string;
 }
-type PassCheck = () => Promise<PassChoice[]>;
+export type PassCheck = () => Promise<PassChoice[]>;
 
 let mode: TuningMode = 'auto';
 const chosen = new Map<string, KernelChoice>();
@@ -245,20 +245,24 @@ export function passChoices(): PassChoice[] {
 }
 
 /**
- * Times both implementations of every queued shape and keeps the faster. Returns the choices made. Call it
+ * Times both implementations of every queued shape and keeps the faster; then the registered pass checks, or
+ * only `passes` where it lists some (a caller's own), or none where it is false (a Trainer's pause: no sampler
+ * of its own, and other jobs' samplers are not timed beside its training). Returns the per-op choices made. Call it
  * where a readback is allowed (it reads back its own timing runs), outside tf.tidy and gradient tapes. A call
- * while another is timing waits for it and makes no choice of its own.
+ * while another is timing waits for it, then does what is left (a check registered meanwhile, say).
  */
-export async function tunePendingKernels(): Promise<KernelChoice[]> {
-  if (running) {
-    await running.catch(() => undefined);
-    return [];
-  }
-  if (!tuningActive() || (pending.size === 0 && (passChecks.size === 0 || !stockChosen()))) return [];
+export async function tunePendingKernels(opts: { passes?: false | PassCheck[] } = {}): Promise<KernelChoice[]> {
+  while (running) await running.catch(() => undefined);
+  const checks = opts.passes === false ? [] : (opts.passes ?? [...passChecks]);
+  if (!tuningActive() || (pending.size === 0 && (checks.length === 0 || !stockChosen()))) return [];
   const started = performance.now();
   let passes: PassChoice[] = [];
   running = tuneAll().then(async (made) => {
-    if (stockChosen()) for (const check of [...passChecks]) passes = passes.concat(await check());
+    if (!stockChosen()) return made;
+    for (const check of checks) {
+      // A sampler disposed while an earlier check ran is not timed.
+      if (passChecks.has(check)) passes = passes.concat(await check());
+    }
     return made;
   });
   let made: KernelChoice[];
@@ -401,8 +405,11 @@ async function runner(op: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[
   const call = (): tf.Tensor => replay?.run(inputs) ?? tf.tidy(() => fn(inputs));
   try {
     const once = call();
-    await once.data();
-    once.dispose();
+    try {
+      await once.data();
+    } finally {
+      once.dispose();
+    }
   } catch (e) {
     replay?.dispose();
     throw e;

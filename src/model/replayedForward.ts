@@ -1,10 +1,10 @@
 // A network's inference forward pass, recorded once per batch shape on WebGPU and replayed after
-// (src/tensor/replay.ts): what samplers and a distillation round's frozen teacher call hundreds of times
-// with the same shapes. Elsewhere (cpu, wasm, a gradient tape, dropout on) it is the network's own apply.
+// (src/tensor/replay.ts): what samplers call hundreds of times with the same shapes (a distillation round
+// records its whole batch, the frozen teacher's passes inside it, in src/distill/round.ts). Elsewhere (cpu, wasm, a gradient tape, dropout on) it is the network's own apply.
 // Where kernel tuning chose tfjs's kernel at some ops, the pass at each batch shape is also timed whole, with
 // those choices and with ours at every op, and runs the faster (autotune.ts, `registerPassCheck`).
 import * as tf from '@tensorflow/tfjs';
-import { type PassChoice, choiceEpoch, decidePass, oursOnly, registerPassCheck, stockChosen, timePass, tunePendingKernels, tuningActive, withOursOnly } from '../kernels/autotune';
+import { type PassCheck, type PassChoice, choiceEpoch, decidePass, oursOnly, registerPassCheck, stockChosen, timePass, tunePendingKernels, tuningActive, withOursOnly } from '../kernels/autotune';
 import { kernelVariant } from '../kernels/customKernels';
 import { ReplayCache } from '../tensor/replay';
 import type { ApplyOptions, Network } from './network';
@@ -24,9 +24,14 @@ export interface ReplayedForward extends Pick<Network, 'config' | 'apply'> {
 const passImpl = new Map<string, PassChoice['impl']>();
 const passKey = (arch: string, shape: readonly number[]) => `${arch}|[${shape.join(',')}]#${choiceEpoch()}`;
 
-/** Sets the pass choice of a network shape at a batch shape by hand (tests), at the current choices. */
+/** Sets the pass choice of a network shape at a batch shape by hand (tests, the bench), at the current choices. */
 export function forcePassChoice(net: Network, shape: readonly number[], impl: PassChoice['impl']): void {
   passImpl.set(passKey(JSON.stringify(net.config), shape), impl);
+}
+
+/** The pass choice of a network shape at a batch shape, at the current choices; undefined where none was made. */
+export function passChoiceOf(net: Network, shape: readonly number[]): PassChoice['impl'] | undefined {
+  return passImpl.get(passKey(JSON.stringify(net.config), shape));
 }
 
 /**
@@ -36,16 +41,20 @@ export function forcePassChoice(net: Network, shape: readonly number[], impl: Pa
  */
 export async function checkForwardPasses(net: Network, zShapes: readonly (readonly number[])[]): Promise<void> {
   if (!tuningActive() || !stockChosen()) return;
-  const fwd = replayedForward(net, zShapes);
+  const { forward, check } = withPassCheck(net, zShapes);
   try {
-    await tunePendingKernels();
+    await tunePendingKernels({ passes: [check] }); // this network's passes only, not every live sampler's
   } finally {
-    fwd.dispose();
+    forward.dispose();
   }
 }
 
+export function replayedForward(net: Network): ReplayedForward {
+  return withPassCheck(net, []).forward;
+}
+
 /** `expected`: input shapes ([B, ...sample]) to check before the pass has run at them (checkForwardPasses). */
-export function replayedForward(net: Network, expected: readonly (readonly number[])[] = []): ReplayedForward {
+function withPassCheck(net: Network, expected: readonly (readonly number[])[]): { forward: ReplayedForward; check: PassCheck } {
   // Our kernels and tfjs's stock ones record different dispatches: a switch flipped between calls records anew,
   // and so does a pass run with ours at every op.
   const cache = new ReplayCache(([z, t]) => net.apply(z, t as tf.Tensor1D), {
@@ -55,27 +64,31 @@ export function replayedForward(net: Network, expected: readonly (readonly numbe
   const arch = JSON.stringify(net.config);
   // The input shapes this forward pass ran at while tuning was on, for its pass check.
   const shapes = new Map<string, { z: number[]; t: number[] }>(expected.map((z) => [`[${z.join(',')}]`, { z: [...z], t: [z[0]] }]));
-  const unregister = registerPassCheck(async () => {
+  const check: PassCheck = async () => {
     const made: PassChoice[] = [];
     for (const { z, t } of shapes.values()) {
       const key = passKey(arch, z);
       if (passImpl.has(key)) continue;
-      const inputs = [tf.randomNormal(z, 0, 1, 'float32', 1), tf.fill(t, 0.5)];
+      const inputs: tf.Tensor[] = [];
       let choice: PassChoice;
       try {
+        inputs.push(tf.randomNormal(z, 0, 1, 'float32', 1), tf.fill(t, 0.5));
         const ms = await timePass(([zz, tt]) => net.apply(zz, tt as tf.Tensor1D), inputs);
         choice = { pass: `forward [${z.join(',')}]`, impl: decidePass(ms.tuned_ms, ms.ours_ms), ...ms };
+        passImpl.set(key, choice.impl);
       } catch (e) {
+        // Reported, not kept: a failure belongs to this network and moment (a lost device, memory), and the
+        // next pause tries again; meanwhile the tuned choices run.
         choice = { pass: `forward [${z.join(',')}]`, impl: 'tuned', tuned_ms: Number.NaN, ours_ms: Number.NaN, error: e instanceof Error ? e.message : String(e) };
       } finally {
         tf.dispose(inputs);
       }
-      passImpl.set(key, choice.impl);
       made.push(choice);
     }
     return made;
-  });
-  return {
+  };
+  const unregister = registerPassCheck(check);
+  const forward: ReplayedForward = {
     config: net.config,
     stats: cache.stats,
     apply: (z: tf.Tensor, t: tf.Tensor1D, opts?: ApplyOptions) => {
@@ -89,4 +102,5 @@ export function replayedForward(net: Network, expected: readonly (readonly numbe
       cache.dispose();
     },
   };
+  return { forward, check };
 }

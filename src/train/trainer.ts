@@ -393,7 +393,7 @@ export class Trainer {
         }
         // The first step ran every op of a step once: time ours against tfjs's kernels at shapes not timed
         // before (autotune.ts; nothing to do when tuning is off), before later steps are recorded.
-        if (step === startStep) await tunePendingKernels();
+        if (step === startStep) await tunePendingKernels({ passes: false }); // its own kernels only: no sampler's passes timed beside training
         // Let the event loop run (cancel messages, progress bars) between steps.
         await yieldToEventLoop();
       }

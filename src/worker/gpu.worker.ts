@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isToyDataset, toyBackdrop } from '../data/toy2d';
 import { pendingKernelTuning, stockChosen, tunePendingKernels, tuningActive } from '../kernels/autotune';
 import { sampleShape } from '../model/config';
-import { checkForwardPasses } from '../model/replayedForward';
+import { checkForwardPasses, passChoiceOf } from '../model/replayedForward';
 import { getWebGPUBackend, initBackend, onDeviceLost } from '../tensor/backend';
 import { readCheckpoint } from '../io/checkpoint';
 import { runDistill } from './distillJob';
@@ -149,13 +149,21 @@ async function sampleColumns(req: Extract<Request, { type: 'sample' }>, job: Job
       // On a GPU, the shapes this warm-up ran for the first time: ours against tfjs's kernels (autotune.ts),
       // before the timed run, which then runs the faster of each; then, where tfjs's won somewhere, the forward
       // pass at this batch whole, with those choices against ours at every op (the warm-up's sampler is gone).
-      if (tuningActive() && (pendingKernelTuning() > 0 || stockChosen())) {
+      if (tuningActive() && pendingKernelTuning() > 0) {
         job.progress(done, total, "Timing our kernels against tfjs's on this GPU (once per shape)", true);
-        await tunePendingKernels();
-        await checkForwardPasses(net, [[req.batch, ...sampleShape(data)]]);
+        await tunePendingKernels({ passes: false });
         job.progress(done, total, label, true);
       }
       warmed.add(warmKey);
+    }
+    // Where tfjs's kernel won somewhere, this batch's forward pass whole, those choices against ours at every op
+    // (autotune.ts): after a warm-up, and again whenever other tuning (a training job's, another batch size's)
+    // has changed the choices since (the warm-up's sampler is gone: checkForwardPasses).
+    const zShape = [req.batch, ...sampleShape(data)];
+    if (tuningActive() && stockChosen() && passChoiceOf(net, zShape) === undefined) {
+      job.progress(done, total, "Timing this model's forward pass both ways on this GPU (once per batch size)", true);
+      await checkForwardPasses(net, [zShape]);
+      job.progress(done, total, label, true);
     }
     const frameSteps = info.dataKind === 'image' ? stripFrames(steps) : [];
     const [startsBefore, trainingBefore] = [trainingStarts, trainingRunning()];

@@ -15,7 +15,7 @@ import { conv2dBackpropInput } from '../../src/kernels/conv2dGradients';
 import { kernelVariant } from '../../src/kernels/customKernels';
 import { denseForward, denseGrads } from '../../src/kernels/dense';
 import { buildNetwork } from '../../src/model/build';
-import { checkForwardPasses, forcePassChoice, replayedForward } from '../../src/model/replayedForward';
+import { checkForwardPasses, forcePassChoice, passChoiceOf, replayedForward } from '../../src/model/replayedForward';
 import { Trainer } from '../../src/train/trainer';
 import { perturbWeights, unetConfig } from '../model/unetFixtures';
 import { expectClose, setupWebGPU } from './webgpuSetup';
@@ -356,6 +356,33 @@ describe.skipIf(!gpu)('kernel tuning on webgpu', () => {
     net2.dispose();
     fwd.dispose();
     net.dispose();
+    tf.dispose([z, t]);
+  }, 120_000);
+
+  it('times no pass at a Trainer\'s pause; reports a failed check without keeping it, so the next pause tries again', async () => {
+    setKernelTuning('on');
+    const config = unetConfig({ channels: [4, 8, 8], attention: false, groups: 2, dropout: 0 });
+    const net = buildNetwork(config, 19);
+    const fwd = replayedForward(net);
+    const z = tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 20);
+    const t = tf.tensor1d([0.4, 0.6]);
+    tf.dispose(fwd.apply(z, t));
+    for (const s of pendingSignatures()) forceKernelChoice(s, 'stock');
+    await tunePendingKernels({ passes: false }); // a Trainer's: its own kernels only
+    expect(passChoices()).toEqual([]);
+    net.dispose(); // the check's network is gone: its check fails
+    await tunePendingKernels();
+    const [failed] = passChoices();
+    expect(failed).toMatchObject({ pass: 'forward [2,28,28,1]', impl: 'tuned' });
+    expect(failed.error).toBeTruthy();
+    const net2 = buildNetwork(config, 21);
+    expect(passChoiceOf(net2, [2, 28, 28, 1])).toBeUndefined(); // not kept for this network shape
+    fwd.dispose(); // and a disposed sampler is not timed again
+    await checkForwardPasses(net2, [[2, 28, 28, 1]]);
+    expect(passChoices()).toHaveLength(2);
+    expect(passChoices()[1].error).toBeUndefined();
+    expect(passChoiceOf(net2, [2, 28, 28, 1])).toBe(passChoices()[1].impl);
+    net2.dispose();
     tf.dispose([z, t]);
   }, 120_000);
 

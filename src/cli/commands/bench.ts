@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { type KernelChoice, type PassChoice, type TuningMode, kernelTuning, passChoices, stockChosen, tunePendingKernels, tuningActive, withKernelTuning } from '../../kernels/autotune';
+import { type KernelChoice, type PassChoice, type TuningMode, kernelTuning, passChoices, stockChosen, tunePendingKernels, tuningActive, withKernelTuning, withOursOnly } from '../../kernels/autotune';
 import { ddimStepCoefficients } from '../../core/ddimCoefficients';
 import { Rng } from '../../core/rng';
 import { DEFAULT_SCHEDULE, timePoint } from '../../core/schedule';
@@ -23,7 +23,7 @@ import { buildNetwork } from '../../model/build';
 import { type ModelConfig, modelConfigSchema, sampleShape } from '../../model/config';
 import { type Network, parameterCount } from '../../model/network';
 import { distillRound } from '../../distill/round';
-import { checkForwardPasses, replayedForward } from '../../model/replayedForward';
+import { checkForwardPasses, forcePassChoice, passChoiceOf, replayedForward } from '../../model/replayedForward';
 import { sampleDdim, seededNoise } from '../../samplers/ddim';
 import { networkDenoiser } from '../../samplers/denoiser';
 import { countDispatches, dispatchCounter } from '../../tensor/dispatchCounter';
@@ -237,6 +237,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
   let forwardDispatches: number | undefined;
   const replayed: Record<string, number> = {};
   const allOurs: Record<string, number> = {};
+  const tunedTogether: Record<string, number> = {};
   const issue: Record<string, { eager: number; replayed: number }> = {};
   const replays = replaySupported() === null;
   // The stock baseline exists where stock kernels differ from ours and exist at all: on webgpu.
@@ -246,20 +247,34 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
     const z = imageBatch(rng, b);
     const target = imageBatch(rng, b);
     const t = tf.tensor1d(Array.from({ length: b }, () => rng.uniform()));
+    // The pass check's choice at this batch (tuneKernels made it): the eager pass runs the same kernels as the
+    // replayed one, so that eager / replayed is what replay gained.
+    const passChoice = passChoiceOf(net, z.shape);
+    const eager = () => tf.tidy(() => (passChoice === 'ours' ? withOursOnly(() => net.apply(z, t)) : net.apply(z, t)));
     progress(`unet forward, batch ${b}`);
-    forward[b] = round((await timeMs(() => tf.tidy(() => net.apply(z, t)), plan.reps)) / b);
+    forward[b] = round((await timeMs(eager, plan.reps)) / b);
     if (replays) {
       progress(`unet forward recorded once and replayed, batch ${b}`);
       const fwd = replayedForward(net);
       replayed[b] = round((await timeMs(() => fwd.apply(z, t), plan.reps)) / b);
       issue[b] = {
-        eager: round(await issueMs(() => tf.tidy(() => net.apply(z, t)), plan.reps)),
+        eager: round(await issueMs(eager, plan.reps)),
         replayed: round(await issueMs(() => fwd.apply(z, t), plan.reps)),
       };
-      // Where tuning chose a stock kernel somewhere, the same forward pass on ours alone: what tuning gained.
+      // Where tuning chose a stock kernel somewhere, the same forward pass on ours alone (what tuning gained),
+      // and, where the pass check then chose ours at every op, the per-op choices together (what it saved).
       if (tuningActive() && stockChosen()) {
         progress(`unet forward replayed, our kernels at every shape (tuning off), batch ${b}`);
         allOurs[b] = round((await withKernelTuning('off', () => timeMs(() => fwd.apply(z, t), plan.reps))) / b);
+        if (passChoice === 'ours') {
+          progress(`unet forward replayed, the per-op choices together, batch ${b}`);
+          forcePassChoice(net, z.shape, 'tuned');
+          try {
+            tunedTogether[b] = round((await timeMs(() => fwd.apply(z, t), plan.reps)) / b);
+          } finally {
+            forcePassChoice(net, z.shape, 'ours');
+          }
+        }
       }
       fwd.dispose();
     }
@@ -293,6 +308,7 @@ async function benchUnet(config: ModelConfig, plan: Plan) {
           forward_replayed_ms_per_image: replayed,
           forward_replay_speedup: Object.fromEntries(plan.batches.map((b) => [b, round(forward[b] / replayed[b])])),
           ...(Object.keys(allOurs).length ? { forward_replayed_ms_per_image_all_ours: allOurs } : {}),
+          ...(Object.keys(tunedTogether).length ? { forward_replayed_ms_per_image_tuned: tunedTogether } : {}),
           forward_issue_ms: issue,
         }
       : {}),
