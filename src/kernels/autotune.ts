@@ -296,7 +296,7 @@ async function tuneAll(): Promise<KernelChoice[]> {
     try {
       let choice: KernelChoice;
       try {
-        const { ms: [oursMs, stockMs], timing } = await timeBoth(p, inputs);
+        const { ms: [oursMs, stockMs], timing } = await timeTwo(p.ours, p.stock, inputs, CALLS_PER_RECORDING);
         choice = { op: p.op, signature: p.signature, impl: decide(round(oursMs), round(stockMs)), ours_ms: round(oursMs), stock_ms: round(stockMs), timing };
       } catch (e) {
         // A kernel that fails here (tfjs refusing a shape, say) is not chosen: ours ran at this shape already.
@@ -320,21 +320,22 @@ async function tuneAll(): Promise<KernelChoice[]> {
 const round = (ms: number): number => Math.round(ms * 10000) / 10000;
 
 /**
- * ms per call of each implementation, both replayed (or, when either cannot be recorded, both eager, so that
- * neither alone pays tfjs's per-op JavaScript): a warm-up, then ours, stock, stock, ours (so that a GPU
- * clocking up during the first pair does not count against one side), the faster of each side's two.
+ * ms per call of `a` and of `b` on the same inputs (ours and stock at one shape; a whole pass tuned and ours
+ * only), `calls` calls per recording, both replayed (or, when either cannot be recorded, both eager, so that
+ * neither alone pays tfjs's per-op JavaScript): a warm-up, then a, b, b, a (so that a GPU clocking up during
+ * the first pair does not count against one side), the faster of each side's two.
  */
-async function timeBoth(p: Pending, inputs: tf.Tensor[]): Promise<{ ms: [number, number]; timing: 'replay' | 'eager' }> {
+async function timeTwo(a: (inputs: tf.Tensor[]) => tf.Tensor, b: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], calls: number): Promise<{ ms: [number, number]; timing: 'replay' | 'eager' }> {
   const runners: Runner[] = []; // pushed one by one: a failing second one must not leak the first
   try {
-    runners.push(await runner(p.ours, inputs, true));
-    runners.push(await runner(p.stock, inputs, true));
+    runners.push(await runner(a, inputs, true, calls));
+    runners.push(await runner(b, inputs, true, calls));
     if (runners.some((r) => !r.replayed)) {
       for (const r of runners.splice(0)) r.dispose();
-      runners.push(await runner(p.ours, inputs, false));
-      runners.push(await runner(p.stock, inputs, false));
+      runners.push(await runner(a, inputs, false, calls));
+      runners.push(await runner(b, inputs, false, calls));
     }
-    return { ms: await timePair(runners[0], runners[1], CALLS_PER_RECORDING), timing: runners[0].replayed ? 'replay' : 'eager' };
+    return { ms: await timePair(runners[0], runners[1], calls), timing: runners[0].replayed ? 'replay' : 'eager' };
   } finally {
     for (const r of runners) r.dispose();
   }
@@ -356,21 +357,8 @@ async function timePair(a: Runner, b: Runner, calls: number): Promise<[number, n
  * run eagerly. Call it where a readback is allowed.
  */
 export async function timePass(fn: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): Promise<{ tuned_ms: number; ours_ms: number }> {
-  const ours = (xs: tf.Tensor[]) => withOursOnly(() => fn(xs));
-  const runners: Runner[] = [];
-  try {
-    runners.push(await runner(fn, inputs, true, 1));
-    runners.push(await runner(ours, inputs, true, 1));
-    if (runners.some((r) => !r.replayed)) {
-      for (const r of runners.splice(0)) r.dispose();
-      runners.push(await runner(fn, inputs, false, 1));
-      runners.push(await runner(ours, inputs, false, 1));
-    }
-    const [tuned, oursMs] = await timePair(runners[0], runners[1], 1);
-    return { tuned_ms: round(tuned), ours_ms: round(oursMs) };
-  } finally {
-    for (const r of runners) r.dispose();
-  }
+  const { ms: [tuned, ours] } = await timeTwo(fn, (xs) => withOursOnly(() => fn(xs)), inputs, 1);
+  return { tuned_ms: round(tuned), ours_ms: round(ours) };
 }
 
 interface Runner {
@@ -394,7 +382,7 @@ function repeated(op: (inputs: tf.Tensor[]) => tf.Tensor, calls: number): (input
 }
 
 /** `op` recorded and replayed where `record` and the replay can, eagerly otherwise. Warmed up: pipelines compiled. */
-async function runner(op: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], record: boolean, calls = CALLS_PER_RECORDING): Promise<Runner> {
+async function runner(op: (inputs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], record: boolean, calls: number): Promise<Runner> {
   const fn = repeated(op, calls);
   let replay: Replay | null = null;
   if (record) {

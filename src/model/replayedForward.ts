@@ -22,7 +22,8 @@ export interface ReplayedForward extends Pick<Network, 'config' | 'apply'> {
  * (every job makes one) does not time it again.
  */
 const passImpl = new Map<string, PassChoice['impl']>();
-const passKey = (arch: string, shape: readonly number[]) => `${arch}|[${shape.join(',')}]#${choiceEpoch()}`;
+const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
+const passKey = (arch: string, shape: readonly number[]) => `${arch}|${shapeText(shape)}#${choiceEpoch()}`;
 
 /** Sets the pass choice of a network shape at a batch shape by hand (tests, the bench), at the current choices. */
 export function forcePassChoice(net: Network, shape: readonly number[], impl: PassChoice['impl']): void {
@@ -62,24 +63,25 @@ function withPassCheck(net: Network, expected: readonly (readonly number[])[]): 
     watch: { tensors: () => [...net.params.values()] },
   });
   const arch = JSON.stringify(net.config);
-  // The input shapes this forward pass ran at while tuning was on, for its pass check.
-  const shapes = new Map<string, { z: number[]; t: number[] }>(expected.map((z) => [`[${z.join(',')}]`, { z: [...z], t: [z[0]] }]));
+  // The z shapes this forward pass ran at while tuning was on, for its pass check (t is one per example).
+  const shapes = new Map<string, readonly number[]>(expected.map((z) => [shapeText(z), [...z]]));
   const check: PassCheck = async () => {
     const made: PassChoice[] = [];
-    for (const { z, t } of shapes.values()) {
+    for (const z of shapes.values()) {
       const key = passKey(arch, z);
       if (passImpl.has(key)) continue;
+      const pass = `forward ${shapeText(z)}`;
       const inputs: tf.Tensor[] = [];
       let choice: PassChoice;
       try {
-        inputs.push(tf.randomNormal(z, 0, 1, 'float32', 1), tf.fill(t, 0.5));
+        inputs.push(tf.randomNormal([...z], 0, 1, 'float32', 1), tf.fill([z[0]], 0.5));
         const ms = await timePass(([zz, tt]) => net.apply(zz, tt as tf.Tensor1D), inputs);
-        choice = { pass: `forward [${z.join(',')}]`, impl: decidePass(ms.tuned_ms, ms.ours_ms), ...ms };
+        choice = { pass, impl: decidePass(ms.tuned_ms, ms.ours_ms), ...ms };
         passImpl.set(key, choice.impl);
       } catch (e) {
         // Reported, not kept: a failure belongs to this network and moment (a lost device, memory), and the
         // next pause tries again; meanwhile the tuned choices run.
-        choice = { pass: `forward [${z.join(',')}]`, impl: 'tuned', tuned_ms: Number.NaN, ours_ms: Number.NaN, error: e instanceof Error ? e.message : String(e) };
+        choice = { pass, impl: 'tuned', tuned_ms: Number.NaN, ours_ms: Number.NaN, error: e instanceof Error ? e.message : String(e) };
       } finally {
         tf.dispose(inputs);
       }
@@ -93,8 +95,8 @@ function withPassCheck(net: Network, expected: readonly (readonly number[])[]): 
     stats: cache.stats,
     apply: (z: tf.Tensor, t: tf.Tensor1D, opts?: ApplyOptions) => {
       if (opts?.training) return net.apply(z, t, opts);
-      const shape = `[${z.shape.join(',')}]`;
-      if (tuningActive() && !shapes.has(shape)) shapes.set(shape, { z: [...z.shape], t: [...t.shape] });
+      const shape = shapeText(z.shape);
+      if (tuningActive() && !shapes.has(shape)) shapes.set(shape, [...z.shape]);
       return passImpl.get(passKey(arch, z.shape)) === 'ours' ? withOursOnly(() => cache.call([z, t])) : cache.call([z, t]);
     },
     dispose: () => {

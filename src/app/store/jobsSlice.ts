@@ -16,11 +16,8 @@ export interface Job {
   total: number;
   status: JobStatus;
   message?: string;
-  /**
-   * Where the current phase's rate is measured from: a new total (the next phase) or a resume starts it again.
-   * `fromZero`: the phase began at nothing done, and is measured again from its first progress (below).
-   */
-  phase?: { at: number; done: number; total: number; fromZero?: boolean };
+  /** Where the current phase's rate is measured from: a new total (the next phase) or a resume starts it again. */
+  phase?: { at: number; done: number; total: number };
   /** Time left in this phase at its rate so far, once there is a rate to go by. */
   msLeft?: number;
 }
@@ -30,11 +27,11 @@ const RATE_AFTER_MS = 2000;
 
 /** The job after a progress report at time `now` (ms): the phase it is in and the time that phase has left. */
 export function withProgress(job: Job, done: number, total: number, label: string, now: number): Job {
-  let phase = job.phase && job.phase.total === total && done >= job.done ? job.phase : { at: now, done, total, fromZero: done === 0 };
+  let phase = job.phase && job.phase.total === total && done >= job.done ? job.phase : { at: now, done, total };
   // Work that starts from nothing pays its one-time costs in its first unit (a round records its steps, kernels
   // are timed on a GPU): a rate measured across them put the time left at the start of a distillation far too
   // high. Such a phase is measured from its first report of progress instead.
-  if (phase.fromZero && done > phase.done) phase = { at: now, done, total };
+  if (phase.done === 0 && done > 0) phase = { at: now, done, total };
   const elapsed = now - phase.at;
   // Nothing to say at the end of a phase (work that follows it, such as measuring the last student, is not in it).
   const msLeft = done > phase.done && done < total && elapsed >= RATE_AFTER_MS ? (elapsed / (done - phase.done)) * (total - done) : undefined;
